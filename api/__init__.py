@@ -1,0 +1,1 @@
+"""API: registry and ledger (SQL), queries, and the operator/dispatcher/billing pages."""

@@ -1,0 +1,1 @@
+"""Deployment: local stack runner, broker and InfluxDB configs, compose file, systemd units."""

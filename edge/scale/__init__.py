@@ -1,0 +1,1 @@
+"""Truck scale indicator driver: frames (pure), stream buffer, stability, reader (serial)."""

@@ -1,0 +1,1 @@
+"""Container fill sensors: decode vendor uplinks into contract readings."""

@@ -1,0 +1,1 @@
+"""Ingest: consume contract messages, derive fill levels and alerts, write InfluxDB."""
