@@ -223,8 +223,15 @@ class DeadLetter(Message):
 
 
 TopicKind = Literal[
-    "weight", "capture", "scale_event", "reading", "alert", "container_event", "ticket",
-    "status", "dead_letter",
+    "weight",
+    "capture",
+    "scale_event",
+    "reading",
+    "alert",
+    "container_event",
+    "ticket",
+    "status",
+    "dead_letter",
 ]
 
 _MODELS: dict[str, type[Message]] = {
@@ -240,8 +247,15 @@ _MODELS: dict[str, type[Message]] = {
 }
 
 QOS: dict[str, int] = {
-    "weight": 0, "capture": 1, "scale_event": 1, "reading": 1, "alert": 1,
-    "container_event": 1, "ticket": 1, "status": 1, "dead_letter": 1,
+    "weight": 0,
+    "capture": 1,
+    "scale_event": 1,
+    "reading": 1,
+    "alert": 1,
+    "container_event": 1,
+    "ticket": 1,
+    "status": 1,
+    "dead_letter": 1,
 }
 RETAINED: frozenset[str] = frozenset({"weight", "alert", "status"})
 

@@ -1,0 +1,89 @@
+"""SQL registry and ledger: SQLAlchemy models, engine and migrations.
+
+SQLite is the embedded default; nothing here is SQLite-specific, so a PostgreSQL URL works
+too. The schema is owned by Alembic (api/migrations); `migrate()` brings a database to head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import DateTime, ForeignKey, Integer, String, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from landfill.contract import utcnow
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Site(Base):
+    """A landfill (one weighbridge house, one set of containers)."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Bishkek")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Scale(Base):
+    """A truck scale (weighbridge) and how its indicator is read."""
+
+    __tablename__ = "scale"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str] = mapped_column(String(64), default="yaohua-a9")
+    division_kg: Mapped[int] = mapped_column(Integer, default=20)
+    max_kg: Mapped[int] = mapped_column(Integer, default=60_000)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; for SQLite, WAL mode, foreign keys on, and the folder created."""
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema to the newest migration."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory bound to the engine."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def sessions(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield one session (a FastAPI dependency)."""
+    with factory() as session:
+        yield session

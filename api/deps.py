@@ -1,0 +1,43 @@
+"""Dependencies shared by the routes: settings, SQL session, InfluxDB store, broker client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+import paho.mqtt.client as mqtt
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from landfill.influx import InfluxStore
+from landfill.settings import ApiSettings
+
+
+def get_settings(request: Request) -> ApiSettings:
+    """The API's settings."""
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One SQL session per request."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_influx(request: Request) -> InfluxStore:
+    """The InfluxDB query store."""
+    store: InfluxStore = request.app.state.influx
+    return store
+
+
+def get_mqtt(request: Request) -> mqtt.Client:
+    """The API's broker connection (health, ticket publishing)."""
+    client: mqtt.Client = request.app.state.mqtt
+    return client
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+InfluxDep = Annotated[InfluxStore, Depends(get_influx)]
+MqttDep = Annotated[mqtt.Client, Depends(get_mqtt)]

@@ -1,0 +1,79 @@
+"""Build the FastAPI app: settings, SQL (migrated at start-up), InfluxDB, broker, routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from api import db
+from api.routes import captures, health, registry
+from landfill import __version__
+from landfill.contract import Topics
+from landfill.influx import InfluxStore
+from landfill.mqtt import announce, connect_async, make_client
+from landfill.settings import ApiSettings
+
+log = logging.getLogger("landfill.api")
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Create the app; dependencies are connected in the lifespan, not at import."""
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.make_engine(settings.database_url)
+        db.migrate(engine)
+        app.state.sessions = db.session_factory(engine)
+        _seed_site(app, settings)
+        app.state.influx = InfluxStore(
+            settings.influx_url,
+            settings.influx_db,
+            settings.influx_username,
+            settings.influx_password,
+        )
+        topics = Topics(settings.site)
+        node = f"api-{settings.api_port}"
+        client = make_client(settings.mqtt_url, node, will=(topics, node))
+        client.on_connect = lambda c, *_: announce(c, topics, node)
+        connect_async(client, settings.mqtt_url)
+        app.state.mqtt = client
+        try:
+            yield
+        finally:
+            client.disconnect()
+            client.loop_stop()
+            app.state.influx.close()
+            engine.dispose()
+
+    app = FastAPI(title="Landfill telemetry", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(captures.router)
+    app.include_router(registry.router)
+    return app
+
+
+def _seed_site(app: FastAPI, settings: ApiSettings) -> None:
+    """Make sure the configured site exists in the registry."""
+    with app.state.sessions() as session:
+        if session.scalar(select(db.Site).where(db.Site.code == settings.site)) is None:
+            session.add(db.Site(code=settings.site, name=settings.site, timezone=settings.timezone))
+            session.commit()
+
+
+def main(settings: ApiSettings) -> int:
+    """Serve the API with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=settings.log_level.lower(),
+    )
+    return 0

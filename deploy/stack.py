@@ -1,0 +1,298 @@
+"""Local stack: mosquitto and influxd from the Debian packages, on loopback, state in a folder.
+
+`landfill stack up|down|status` and the tests both use this module, so what the tests run is
+what a developer runs. Packages are installed with apt-get when missing and we are root;
+otherwise we stop with a message naming them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+PACKAGES = {"mosquitto": "mosquitto", "influxd": "influxdb"}
+SBIN = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+class StackError(RuntimeError):
+    """The stack could not be started or checked; the message says what to do."""
+
+
+def find_binary(name: str) -> str | None:
+    """Return the path of a server binary (mosquitto lives in /usr/sbin, often off PATH)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for d in SBIN:
+        candidate = Path(d) / name
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+def ensure_packages(log: Callable[[str], None] = print) -> None:
+    """Install mosquitto and influxdb with apt-get when missing (root only)."""
+    missing = [pkg for binary, pkg in PACKAGES.items() if find_binary(binary) is None]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise StackError(
+            f"missing Debian packages: {' '.join(missing)}. "
+            f"Install them as root: apt-get install -y {' '.join(missing)}"
+        )
+    log(f"installing Debian packages: {' '.join(missing)} (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free right now on ``host``."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    """Return True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``check`` until it is true or raise StackError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise StackError(f"{what} did not come up within {timeout:.0f} s")
+
+
+def influx_ping(url: str) -> bool:
+    """Return True when InfluxDB answers /ping."""
+    try:
+        return httpx.get(f"{url}/ping", timeout=0.5).status_code == 204
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class Server:
+    """One server process we started: its name, process, state folder and port."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    state: Path
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """URL clients use to reach it."""
+        scheme = "mqtt" if self.name == "mosquitto" else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the server gracefully, then by force."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """Kill -9 (for chaos tests)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _render(template: str, target: Path, **values: object) -> Path:
+    text = (HERE / template).read_text().format(**values)
+    target.write_text(text)
+    return target
+
+
+def start_mosquitto(
+    state: Path, port: int, host: str = "127.0.0.1", *, detach: bool = False
+) -> Server:
+    """Start mosquitto with the project's config; state (persistence, log) under ``state``."""
+    binary = find_binary("mosquitto")
+    if binary is None:
+        raise StackError("mosquitto is not installed (Debian package 'mosquitto')")
+    state.mkdir(parents=True, exist_ok=True)
+    conf = _render(
+        "mosquitto.conf",
+        state / "mosquitto.conf",
+        port=port,
+        host=host,
+        state=state.resolve(),
+        user=getpass.getuser(),
+    )
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=(state / "mosquitto.stderr").open("ab"),
+        start_new_session=detach,
+    )
+    server = Server("mosquitto", proc, state, host, port)
+    try:
+        wait_until(lambda: port_open(host, port) or proc.poll() is not None, 15, "mosquitto")
+        if proc.poll() is not None:
+            raise StackError(f"mosquitto exited; see {state / 'mosquitto.log'}")
+    except StackError:
+        server.stop()
+        raise
+    return server
+
+
+def start_influxd(
+    state: Path,
+    port: int,
+    host: str = "127.0.0.1",
+    *,
+    rpc_port: int | None = None,
+    detach: bool = False,
+) -> Server:
+    """Start influxd 1.x with the project's config; data under ``state``."""
+    binary = find_binary("influxd")
+    if binary is None:
+        raise StackError("influxd is not installed (Debian package 'influxdb')")
+    state.mkdir(parents=True, exist_ok=True)
+    conf = _render(
+        "influxdb.conf",
+        state / "influxdb.conf",
+        port=port,
+        host=host,
+        state=state.resolve(),
+        rpc_port=rpc_port or free_port(host),
+    )
+    proc = subprocess.Popen(
+        [binary, "-config", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=(state / "influxd.log").open("ab"),
+        start_new_session=detach,
+    )
+    server = Server("influxd", proc, state, host, port)
+    url = server.url
+    try:
+        wait_until(lambda: influx_ping(url) or proc.poll() is not None, 60, "influxd")
+        if proc.poll() is not None:
+            raise StackError(f"influxd exited; see {state / 'influxd.log'}")
+    except StackError:
+        server.stop()
+        raise
+    return server
+
+
+# ---- the developer's long-running stack (pid files under the state folder) ----------------
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    """Ports of the local stack."""
+
+    mqtt: int = 18830
+    influx: int = 18086
+    influx_rpc: int = 18088
+
+
+def _pidfile(state: Path, name: str) -> Path:
+    return state / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        # reap it if it is our own child (`landfill run` started it), else it stays a zombie
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(state: Path, name: str) -> int | None:
+    path = _pidfile(state, name)
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def up(state: Path, ports: StackPorts = StackPorts(), log: Callable[[str], None] = print) -> None:
+    """Start mosquitto and influxd in the background unless they already run."""
+    ensure_packages(log)
+    state.mkdir(parents=True, exist_ok=True)
+    for name, port in (("mosquitto", ports.mqtt), ("influxd", ports.influx)):
+        pid = _read_pid(state, name)
+        if pid is not None:
+            log(f"{name} already running (pid {pid}) on 127.0.0.1:{port}")
+            continue
+        if port_open("127.0.0.1", port):
+            raise StackError(f"port {port} is taken by another program; stop it or change ports")
+        if name == "mosquitto":
+            server = start_mosquitto(state / "mosquitto", ports.mqtt, detach=True)
+        else:
+            server = start_influxd(
+                state / "influxdb", ports.influx, rpc_port=ports.influx_rpc, detach=True
+            )
+        _pidfile(state, name).write_text(str(server.proc.pid))
+        log(f"{name} started (pid {server.proc.pid}) on {server.url}")
+
+
+def down(state: Path, log: Callable[[str], None] = print) -> None:
+    """Stop what `up` started."""
+    for name in ("mosquitto", "influxd"):
+        pid = _read_pid(state, name)
+        if pid is None:
+            log(f"{name} not running")
+            continue
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        _pidfile(state, name).unlink(missing_ok=True)
+        log(f"{name} stopped")
+
+
+def status(state: Path, ports: StackPorts = StackPorts()) -> dict[str, str]:
+    """Say what runs where."""
+    result = {}
+    for name, port in (("mosquitto", ports.mqtt), ("influxd", ports.influx)):
+        pid = _read_pid(state, name)
+        if pid is None:
+            result[name] = "stopped"
+        else:
+            ok = port_open("127.0.0.1", port)
+            result[name] = f"running, pid {pid}, 127.0.0.1:{port}{'' if ok else ' (not answering)'}"
+    return result

@@ -1,0 +1,363 @@
+"""The `landfill` command: one entry point for every process, the local stack and `run`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from landfill import __version__
+
+STATE = Path(".state")
+
+DESCRIPTION = """\
+Landfill telemetry: truck scale, container fill sensors and billing for a municipal waste
+enterprise. Settings come from LANDFILL_* environment variables (see .env.example); the
+options below override them for one run."""
+
+
+def _raise_interrupt(*_: Any) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _setup(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _overrides(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
+    return {
+        field: getattr(args, opt)
+        for opt, field in mapping.items()
+        if getattr(args, opt, None) is not None
+    }
+
+
+def _settings(cls: Any, args: argparse.Namespace, mapping: dict[str, str]) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return cls(**_overrides(args, mapping))
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise SystemExit("invalid settings:\n" + "\n".join(lines)) from None
+
+
+# ---- subcommands ---------------------------------------------------------------------------
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    """`landfill stack up|down|status`."""
+    from deploy import stack
+
+    try:
+        if args.action == "up":
+            stack.up(args.state)
+        elif args.action == "down":
+            stack.down(args.state)
+        else:
+            for name, state in stack.status(args.state).items():
+                print(f"{name:10} {state}")  # noqa: T201
+    except stack.StackError as exc:
+        raise SystemExit(f"stack: {exc}") from None
+    return 0
+
+
+def cmd_edge_scale(args: argparse.Namespace) -> int:
+    """`landfill edge scale`."""
+    from edge.scale import service
+    from landfill.settings import EdgeScaleSettings
+
+    settings = _settings(
+        EdgeScaleSettings,
+        args,
+        {
+            "port": "scale_port",
+            "protocol": "scale_protocol",
+            "scale": "scale",
+            "division": "division_kg",
+            "baudrate": "scale_baudrate",
+            "outbox": "outbox_path",
+        },
+    )
+    _setup(settings.log_level)
+    return service.main(settings)
+
+
+def cmd_edge_sensors(_args: argparse.Namespace) -> int:
+    """`landfill edge sensors` (issue 5)."""
+    raise SystemExit("edge sensors: not yet built (tracked as the container fill level issue)")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """`landfill ingest`."""
+    from ingest import service
+    from landfill.settings import IngestSettings
+
+    settings = _settings(
+        IngestSettings,
+        args,
+        {
+            "client_id": "ingest_client_id",
+            "shared_group": "ingest_shared_group",
+            "batch_size": "ingest_batch_size",
+            "flush_seconds": "ingest_flush_seconds",
+        },
+    )
+    _setup(settings.log_level)
+    return service.main(settings)
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """`landfill api`."""
+    from api import main as api_main
+    from landfill.settings import ApiSettings
+
+    settings = _settings(ApiSettings, args, {"host": "api_host", "port": "api_port"})
+    logging.basicConfig(level=getattr(logging, settings.log_level))
+    return api_main.main(settings)
+
+
+def cmd_simulate_scale(args: argparse.Namespace) -> int:
+    """`landfill simulate scale`."""
+    import random
+
+    from edge.scale.protocols import get_protocol
+    from edge.scale.simulator import PtyLink, Simulator, TcpLink, random_trucks, truck_weights
+
+    try:
+        protocol = get_protocol(args.protocol)()
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    rng = random.Random(args.seed)
+    link: PtyLink | TcpLink = TcpLink(args.tcp) if args.tcp is not None else PtyLink(args.link)
+    print(link.path, flush=True)  # noqa: T201 - the device path is this command's output
+
+    def readings() -> Any:
+        for n, truck in enumerate(random_trucks(rng)):
+            if args.trucks and n >= args.trucks:
+                return
+            yield from truck_weights(truck, args.rate, rng)
+
+    sim = Simulator(protocol, link, readings(), rate_hz=args.rate)
+    try:
+        sim.run()
+        # keep the port open after a finite script so the reader sees the last frames
+        while args.trucks:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        link.close()
+    return 0
+
+
+def cmd_simulate_sensors(_args: argparse.Namespace) -> int:
+    """`landfill simulate sensors` (issue 5)."""
+    raise SystemExit("simulate sensors: not yet built (tracked as the container fill level issue)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`landfill run`: the stack, the simulator, edge, ingest and API, until Ctrl-C."""
+    from deploy import stack
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s run: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    log = logging.getLogger("landfill.run")
+    # explicit: a shell's background job inherits SIGINT ignored, and Ctrl-C must still work
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    state: Path = args.state
+    was_up = all(v.startswith("running") for v in stack.status(state).values())
+    try:
+        stack.up(state, log=log.info)
+    except stack.StackError as exc:
+        raise SystemExit(f"stack: {exc}") from None
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    me = [sys.executable, "-m", "landfill.cli"]
+    tty = state / "sim-scale.tty"
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    logs = state / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def spawn(name: str, *argv: str) -> None:
+        out = (logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen([*me, *argv], env=env, stdout=out, stderr=subprocess.STDOUT)
+        children.append((name, proc))
+        log.info("started %s (pid %d), log in %s", name, proc.pid, logs / f"{name}.log")
+
+    try:
+        spawn("simulator", "simulate", "scale", "--link", str(tty))
+        deadline = time.monotonic() + 10
+        while not tty.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        spawn("edge-scale", "edge", "scale", "--port", str(tty))
+        spawn("ingest", "ingest")
+        spawn("api", "api", "--port", str(args.port))
+        log.info("API on http://127.0.0.1:%d  (captures: /api/v1/captures, /health)", args.port)
+        log.info("Ctrl-C stops everything")
+        _watch_captures(args.port, children, log.info)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        for _, proc in reversed(children):
+            if proc.poll() is None:
+                proc.terminate()
+        for name, proc in children:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", name)
+                proc.kill()
+                proc.wait()
+        if not was_up or args.stop_stack:
+            stack.down(state, log=log.info)
+    return 0
+
+
+def _watch_captures(
+    port: int, children: list[tuple[str, subprocess.Popen[bytes]]], say: Callable[[str], None]
+) -> None:
+    """Print each new capture as the API reports it; return when a child dies."""
+    from zoneinfo import ZoneInfo
+
+    import httpx
+
+    seen: set[str] = set()
+    local = ZoneInfo("Asia/Bishkek")
+    while True:
+        for name, proc in children:
+            if proc.poll() is not None:
+                raise SystemExit(
+                    f"{name} exited with {proc.returncode}; see .state/logs/{name}.log"
+                )
+        try:
+            data = httpx.get(f"http://127.0.0.1:{port}/api/v1/captures", timeout=2).json()["data"]
+        except (httpx.HTTPError, KeyError, ValueError):
+            data = []
+        for c in reversed(data):
+            if c["id"] not in seen:
+                seen.add(c["id"])
+                from datetime import datetime
+
+                at = datetime.fromisoformat(c["ts"]).astimezone(local).strftime("%H:%M:%S")
+                say(f"capture {c['weight_kg']:,} kg on {c['scale']} at {at} (Asia/Bishkek)")
+        time.sleep(1)
+
+
+# ---- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    p = argparse.ArgumentParser(prog="landfill", description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"landfill {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    st = sub.add_parser(
+        "stack",
+        help="start/stop the local mosquitto and InfluxDB",
+        description="Run mosquitto and influxd from the Debian packages on "
+        "loopback (MQTT 18830, InfluxDB 18086) with state in .state/. Installs "
+        "the packages with apt-get when missing and run as root.",
+    )
+    st.add_argument("action", choices=["up", "down", "status"])
+    st.add_argument("--state", type=Path, default=STATE, help="state folder (default .state)")
+    st.set_defaults(func=cmd_stack)
+
+    edge = sub.add_parser("edge", help="device-facing processes").add_subparsers(
+        dest="edge", required=True, metavar="DEVICE"
+    )
+    es = edge.add_parser(
+        "scale",
+        help="read a scale indicator and publish captures",
+        description="Read a truck-scale indicator over RS-232, detect stable "
+        "weights and publish captures through a durable outbox.",
+    )
+    es.add_argument("--port", help="pyserial URL: /dev/ttyUSB0, a pty path, socket://host:port")
+    es.add_argument("--protocol", help="indicator protocol (default yaohua-a9)")
+    es.add_argument("--scale", help="scale code in topics (default scale1)")
+    es.add_argument("--division", type=int, help="scale division in kg (default 20)")
+    es.add_argument("--baudrate", type=int, help="override the protocol's baud rate")
+    es.add_argument("--outbox", type=Path, help="outbox SQLite file")
+    es.set_defaults(func=cmd_edge_scale)
+    ens = edge.add_parser("sensors", help="container fill sensors (not yet built)")
+    ens.set_defaults(func=cmd_edge_sensors)
+
+    ing = sub.add_parser(
+        "ingest",
+        help="broker to InfluxDB, ack after write",
+        description="Consume contract messages and write them to InfluxDB; "
+        "a message is acknowledged only after InfluxDB stored it.",
+    )
+    ing.add_argument("--client-id", help="MQTT client id of the persistent session")
+    ing.add_argument("--shared-group", help="join $share/GROUP/... to split work with others")
+    ing.add_argument("--batch-size", type=int, help="points per write (default 5000)")
+    ing.add_argument("--flush-seconds", type=float, help="max wait before a write (default 0.5)")
+    ing.set_defaults(func=cmd_ingest)
+
+    api = sub.add_parser("api", help="serve the HTTP API and pages")
+    api.add_argument("--host", help="bind address (default 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port (default 8000)")
+    api.set_defaults(func=cmd_api)
+
+    sim = sub.add_parser("simulate", help="simulated devices").add_subparsers(
+        dest="device", required=True, metavar="DEVICE"
+    )
+    ss = sim.add_parser(
+        "scale",
+        help="a scale indicator on a pty or TCP port",
+        description="Simulate trucks on a scale indicator speaking PROTOCOL "
+        "byte for byte. Prints the device path (or socket:// URL) first.",
+    )
+    ss.add_argument("--protocol", default="yaohua-a9", help="indicator protocol")
+    ss.add_argument("--link", type=Path, help="also make a symlink to the pty here")
+    ss.add_argument("--tcp", type=int, help="serve on this TCP port instead of a pty (0 = any)")
+    ss.add_argument("--rate", type=float, default=10.0, help="frames per second (default 10)")
+    ss.add_argument("--trucks", type=int, default=0, help="stop after N trucks (0 = forever)")
+    ss.add_argument("--seed", type=int, default=None, help="random seed for repeatable runs")
+    ss.set_defaults(func=cmd_simulate_scale)
+    sse = sim.add_parser("sensors", help="the 33 containers (not yet built)")
+    sse.set_defaults(func=cmd_simulate_sensors)
+
+    run = sub.add_parser(
+        "run",
+        help="everything at once with the simulated scale",
+        description="Start the stack, the scale simulator, edge, ingest and "
+        "the API; print captures as they arrive. Ctrl-C stops everything.",
+    )
+    run.add_argument("--state", type=Path, default=STATE, help="state folder (default .state)")
+    run.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    run.add_argument(
+        "--stop-stack",
+        action="store_true",
+        help="also stop a stack that was already running before",
+    )
+    run.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `landfill` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

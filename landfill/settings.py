@@ -1,0 +1,110 @@
+"""Settings: one pydantic-settings class per process, environment variables prefixed LANDFILL_.
+
+Every variable is listed with a comment in `.env.example` and in the README's configuration
+table. Placeholder secrets are refused outside development.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from landfill.contract import _name
+
+PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
+STATE_DIR = Path(".state")
+
+
+class CommonSettings(BaseSettings):
+    """Broker, InfluxDB and site settings every process needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LANDFILL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "production"] = "development"
+    site: str = Field("dostuk", description="site name in topics and tags")
+    mqtt_url: str = Field(
+        "mqtt://127.0.0.1:18830", description="broker, mqtt://user:pass@host:port"
+    )
+    influx_url: str = Field("http://127.0.0.1:18086", description="InfluxDB v1 HTTP API base URL")
+    influx_db: str = "landfill"
+    influx_username: str = ""
+    influx_password: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        return _name(value)
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must look like mqtt://host:port or mqtts://user:pass@host:port")
+        return value
+
+    @field_validator("influx_url")
+    @classmethod
+    def _influx_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must look like http://host:8086")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> CommonSettings:
+        if self.env == "production":
+            if self.influx_password.lower() in PLACEHOLDERS:
+                raise ValueError("set LANDFILL_INFLUX_PASSWORD to a real secret in production")
+            password = urlsplit(self.mqtt_url).password or ""
+            if password.lower() in PLACEHOLDERS:
+                raise ValueError("LANDFILL_MQTT_URL must carry a real password in production")
+        return self
+
+
+class EdgeScaleSettings(CommonSettings):
+    """`landfill edge scale`: one scale indicator on a serial port."""
+
+    scale: str = "scale1"
+    scale_port: str = Field("", description="pyserial URL: /dev/ttyUSB0, loop://, socket://h:p")
+    scale_protocol: str = "yaohua-a9"
+    scale_baudrate: int | None = None
+    division_kg: int = Field(20, gt=0, description="scale division (e) in kg")
+    min_weight_kg: int = Field(200, ge=0, description="below this the platform counts as empty")
+    stable_seconds: float = Field(2.0, gt=0, description="window of readings within one division")
+    zero_band_kg: int = Field(40, ge=0, description="weight that still counts as back to zero")
+    no_data_seconds: float = Field(3.0, gt=0)
+    outbox_path: Path = STATE_DIR / "edge-scale-outbox.sqlite"
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, value: str) -> str:
+        return _name(value)
+
+
+class IngestSettings(CommonSettings):
+    """`landfill ingest`: broker to InfluxDB."""
+
+    ingest_client_id: str = "landfill-ingest"
+    ingest_shared_group: str = Field("", description="join $share/<group>/... when set")
+    ingest_batch_size: int = Field(5000, gt=0, le=50_000)
+    ingest_flush_seconds: float = Field(0.5, gt=0, le=60)
+    ingest_max_pending: int = Field(20_000, gt=0)
+
+
+class ApiSettings(CommonSettings):
+    """`landfill api`: registry, ledger, queries and pages."""
+
+    database_url: str = Field(
+        f"sqlite:///{STATE_DIR}/landfill.sqlite", description="SQLAlchemy URL"
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, gt=0, lt=65536)
+    timezone: str = "Asia/Bishkek"
