@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -216,6 +217,14 @@ class StackPorts:
     mqtt: int = 18830
     influx: int = 18086
     influx_rpc: int = 18088
+
+    @classmethod
+    def from_urls(cls, mqtt_url: str, influx_url: str) -> StackPorts:
+        """Ports taken from the broker and InfluxDB URLs the processes are configured with."""
+        mqtt = urlsplit(mqtt_url).port or cls.mqtt
+        influx = urlsplit(influx_url).port or cls.influx
+        rpc = cls.influx_rpc if influx == cls.influx else free_port()
+        return cls(mqtt, influx, rpc)
 
 
 def _pidfile(state: Path, name: str) -> Path:

@@ -55,6 +55,14 @@ def _settings(cls: Any, args: argparse.Namespace, mapping: dict[str, str]) -> An
         raise SystemExit("invalid settings:\n" + "\n".join(lines)) from None
 
 
+def _stack_ports() -> Any:
+    from deploy.stack import StackPorts
+    from landfill.settings import CommonSettings
+
+    common = CommonSettings()
+    return StackPorts.from_urls(common.mqtt_url, common.influx_url)
+
+
 # ---- subcommands ---------------------------------------------------------------------------
 
 
@@ -62,13 +70,14 @@ def cmd_stack(args: argparse.Namespace) -> int:
     """`landfill stack up|down|status`."""
     from deploy import stack
 
+    ports = _stack_ports()
     try:
         if args.action == "up":
-            stack.up(args.state)
+            stack.up(args.state, ports)
         elif args.action == "down":
             stack.down(args.state)
         else:
-            for name, state in stack.status(args.state).items():
+            for name, state in stack.status(args.state, ports).items():
                 print(f"{name:10} {state}")  # noqa: T201
     except stack.StackError as exc:
         raise SystemExit(f"stack: {exc}") from None
@@ -127,6 +136,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     settings = _settings(ApiSettings, args, {"host": "api_host", "port": "api_port"})
     logging.basicConfig(level=getattr(logging, settings.log_level))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return api_main.main(settings)
 
 
@@ -181,9 +191,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     state: Path = args.state
-    was_up = all(v.startswith("running") for v in stack.status(state).values())
+    ports = _stack_ports()
+    was_up = all(v.startswith("running") for v in stack.status(state, ports).values())
     try:
-        stack.up(state, log=log.info)
+        stack.up(state, ports, log=log.info)
     except stack.StackError as exc:
         raise SystemExit(f"stack: {exc}") from None
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -46,9 +46,9 @@ def truck_weights(truck: Truck, rate_hz: float, rng: random.Random) -> Iterator[
     for i in range(n):
         yield Reading(Decimal(truck.gross_kg * (i + 1) // n + rng.randint(-200, 200)), stable=False)
     for _ in steps(truck.hold_s):
-        # an indicator shows whole divisions; vibration flips the last one now and then
-        flip = rng.choice((-1, 1)) if rng.random() < 0.2 else 0
-        yield Reading(Decimal(truck.gross_kg + flip * truck.division_kg), stable=True)
+        # an indicator shows whole divisions; a load between two of them flickers to the next
+        flip = truck.division_kg if rng.random() < 0.2 else 0
+        yield Reading(Decimal(truck.gross_kg + flip), stable=True)
     n = len(steps(truck.leave_s))
     for i in range(n):
         yield Reading(Decimal(truck.gross_kg * (n - i - 1) // n), stable=False)

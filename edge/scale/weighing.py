@@ -113,11 +113,13 @@ class WeighingTracker:
         return out
 
     def _stable_window(self, reading: Reading, kg: int, now: float) -> Captured | None:
-        first_kg = self._window[0][1]
-        if abs(kg - first_kg) > self.division_kg or reading.stable is False:
+        if reading.stable is False:
             self._window = [(now, kg, reading.raw)]
             return None
         self._window.append((now, kg, reading.raw))
+        # sliding window: forget the oldest readings until the rest lie within one division
+        while len(self._window) > 1 and self._spread() > self.division_kg:
+            self._window.pop(0)
         held = now - self._window[0][0]
         if held + 1e-9 < self.stable_seconds:
             return None
@@ -126,6 +128,10 @@ class WeighingTracker:
         # the plateau's median, not its last reading: noise of one division can flip the last
         weights = sorted(w for _, w, _ in self._window)
         return Captured(weights[(len(weights) - 1) // 2], int(round(held * 1000)), source, raws)
+
+    def _spread(self) -> int:
+        weights = [w for _, w, _ in self._window]
+        return max(weights) - min(weights)
 
     def _track_leaving(
         self, kg: int, now: float, reading: Reading, out: list[Captured | Event]

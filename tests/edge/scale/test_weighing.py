@@ -1,0 +1,112 @@
+"""The load-episode state machine: one capture per plateau, events, rounding to the division."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from edge.scale.frames import Reading
+from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
+
+
+def feed(tracker: WeighingTracker, weights, start=0.0, dt=0.1, stable=None):
+    out = []
+    t = start
+    for w in weights:
+        out += tracker.observe(Reading(Decimal(w), stable=stable), t)
+        t += dt
+    return out, t
+
+
+def tracker(**kw):
+    return WeighingTracker(
+        **{"division_kg": 20, "min_weight_kg": 200, "stable_seconds": 2.0, "zero_band_kg": 40, **kw}
+    )
+
+
+@pytest.mark.parametrize(
+    ("kg", "expected"),
+    [
+        ("14569", 14560),
+        ("14570", 14580),
+        ("14571", 14580),
+        ("0", 0),
+        ("-9", 0),
+        ("-10", -20),
+        ("9.99", 0),
+        ("10", 20),
+    ],
+)
+def test_round_to_division(kg, expected):
+    assert round_to_division(Decimal(kg), 20) == expected
+
+
+def test_one_truck_gives_exactly_one_capture():
+    t = tracker()
+    out, _ = feed(t, [0] * 10 + list(range(1000, 14560, 1000)) + [14560] * 50 + [0] * 10)
+    captures = [o for o in out if isinstance(o, Captured)]
+    assert [c.weight_kg for c in captures] == [14560]
+    assert captures[0].stable_ms == 2000
+    assert t.state is State.EMPTY
+
+
+def test_flicker_to_the_next_division_still_captures_the_median():
+    t = tracker()
+    out, _ = feed(t, [14560, 14580, 14560, 14560, 14560] * 6)
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == [14560]
+
+
+def test_readings_spread_over_two_divisions_are_not_stable():
+    t = tracker()
+    out, _ = feed(t, [14560, 14580, 14560, 14540] * 20)
+    assert not [o for o in out if isinstance(o, Captured)]
+
+
+def test_moving_load_is_never_captured():
+    t = tracker()
+    out, _ = feed(t, list(range(2000, 20000, 100)) + [0] * 5)
+    assert not [o for o in out if isinstance(o, Captured)]
+    assert [o.event for o in out if isinstance(o, Event)] == ["left_before_capture"]
+
+
+def test_indicator_motion_flag_prevents_capture():
+    t = tracker()
+    out, _ = feed(t, [9000] * 40, stable=False)
+    assert not [o for o in out if isinstance(o, Captured)]
+
+
+def test_indicator_stable_flag_is_the_source():
+    t = tracker()
+    out, _ = feed(t, [9000] * 40, stable=True)
+    captures = [o for o in out if isinstance(o, Captured)]
+    assert len(captures) == 1
+    assert captures[0].stable_source == "indicator"
+
+
+def test_person_stepping_on_after_capture_does_not_capture_again():
+    t = tracker()
+    out, _ = feed(t, [1560] * 25 + [1650] * 5 + [1560] * 25)
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == [1560]
+
+
+def test_next_truck_without_zero_is_flagged_and_captured():
+    t = tracker()
+    out, _ = feed(t, [9000] * 25 + [12000] * 25)
+    assert [o.event for o in out if isinstance(o, Event)] == ["not_back_to_zero"]
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == [9000, 12000]
+
+
+def test_mud_left_on_the_platform_is_flagged():
+    t = tracker()
+    out, _ = feed(t, [9000] * 25 + [100] * 25 + [12000] * 25)
+    assert [o.event for o in out if isinstance(o, Event)] == ["not_back_to_zero"]
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == [9000, 12000]
+
+
+def test_overload_is_reported_once_per_episode():
+    t = tracker()
+    outs = []
+    for i in range(5):
+        outs += t.observe(Reading(Decimal(0), overload=True), i * 0.1)
+    assert [o.event for o in outs if isinstance(o, Event)] == ["overload"]

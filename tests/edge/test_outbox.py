@@ -1,0 +1,70 @@
+"""Durable outbox: stored before publishing, removed on PUBACK, resent after a broker outage."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from edge.outbox import Outbox, OutboxPublisher
+from landfill.contract import Capture, Topics
+from landfill.mqtt import connect_async, make_client
+from tests.conftest import wait_for
+
+
+def capture(site: str, n: int) -> Capture:
+    return Capture(
+        id=f"cap-{n}",
+        ts=datetime(2026, 11, 24, tzinfo=UTC),
+        site=site,
+        scale="s1",
+        weight_kg=1000 + n,
+        division_kg=20,
+        stable_ms=2000,
+        protocol="yaohua-a9",
+    )
+
+
+def test_outbox_survives_reopen(tmp_path):
+    box = Outbox(tmp_path / "o.sqlite")
+    seqs = [box.put("t", f"m{i}".encode()) for i in range(3)]
+    box.remove(seqs[1])
+    box.close()
+    box = Outbox(tmp_path / "o.sqlite")
+    assert [e.payload for e in box.pending()] == [b"m0", b"m2"]
+    assert len(box) == 2
+
+
+def run_publisher(url: str, site: str, path):
+    topics = Topics(site)
+    client = make_client(url, f"edge-{uuid.uuid4().hex[:6]}")
+    pub = OutboxPublisher(Outbox(path), client, topics, window=10)
+    client.on_connect = lambda *_: pub.on_connect()
+    client.on_disconnect = lambda *_: pub.on_disconnect()
+    connect_async(client, url)
+    pub.start()
+    return client, pub
+
+
+@pytest.mark.integration
+def test_messages_wait_for_the_broker_and_arrive_in_order(servers, site, tmp_path, collect):
+    state = tmp_path / "broker"
+    broker = servers.mosquitto(state=state)
+    port = broker.port
+    broker.stop()  # the broker is down while the edge captures
+    client, pub = run_publisher(broker.url, site, tmp_path / "outbox.sqlite")
+    try:
+        for n in range(25):
+            pub.submit(capture(site, n))
+        assert len(pub.outbox) == 25
+        broker = servers.mosquitto(port=port, state=state)
+        got = collect(f"landfill/v1/{site}/#", url=broker.url)
+        wait_for(lambda: len(pub.outbox) == 0, what="outbox drained")
+        wait_for(lambda: len(got.payloads()) >= 25, what="25 captures")
+        assert [p["id"] for p in got.payloads() if p["kind"] == "capture"] == [
+            f"cap-{n}" for n in range(25)
+        ]
+    finally:
+        pub.stop()
+        client.loop_stop()
