@@ -3,10 +3,14 @@
     STX  sign  d d d d d d  dp  XOR-hi XOR-lo  ETX      12 bytes
     02   +/-   weight, MSB first, no point   0-4   ASCII hex   03
 
-The XOR covers bytes 2..9 (sign, digits, decimal count). The frame has no stable, motion or
-overload flag: stability is computed in software. Survives: garbage between frames (resync on
-STX), a wrong checksum (frame dropped, counted), non-digit bytes (dropped, counted), a frame
-split over any number of reads.
+The XOR covers bytes 2..9 (sign, digits, decimal count), written as two uppercase hex digits.
+The frame has no stable, motion, net or overload flag: stability is computed in software, and
+the weight is whatever the display shows (gross or net), taken as kg. Public scripts that read
+the last two characters as a "status letter" are wrong (weighbridge.md 1.1): they are the XOR.
+
+Survives: garbage between frames (resync on STX), a frame cut short by the next STX
+("truncated"), a missing ETX or non-digit bytes ("format"), a wrong checksum ("checksum"), a
+frame split over any number of reads.
 """
 
 from __future__ import annotations
@@ -17,6 +21,27 @@ from edge.scale.frames import Decoded, Noise, Reading, ScaleProtocol, skip_to, x
 
 STX, ETX = b"\x02", b"\x03"
 FRAME_LEN = 12
+MAX_DECIMALS = 4
+
+
+def parse_weight_body(body: bytes) -> Decimal | None:
+    """``sign + 6 digits + decimal count`` (8 bytes, shared with command mode) or None."""
+    sign, digits, dp = body[:1], body[1:7], body[7:8]
+    if len(body) != 8 or sign not in (b"+", b"-") or not digits.isdigit():
+        return None
+    if len(dp) != 1 or not b"0" <= dp <= b"4":
+        return None
+    value = Decimal(int(digits)).scaleb(-int(dp))
+    return -value if sign == b"-" else value
+
+
+def weight_body(weight: Decimal, decimals: int) -> bytes:
+    """Encode ``weight`` as ``sign + 6 digits + decimal count``; ValueError if it cannot fit."""
+    scaled = int(abs(weight).scaleb(decimals).to_integral_value())
+    if scaled > 999_999:
+        raise ValueError(f"{weight} does not fit 6 digits with {decimals} decimals")
+    sign = b"-" if weight < 0 else b"+"
+    return sign + b"%06d" % scaled + str(decimals).encode()
 
 
 class YaohuaA9(ScaleProtocol):
@@ -25,6 +50,8 @@ class YaohuaA9(ScaleProtocol):
     name = "yaohua-a9"
 
     def __init__(self, decimals: int = 0) -> None:
+        if not 0 <= decimals <= MAX_DECIMALS:
+            raise ValueError("decimals must be 0..4")
         self.decimals = decimals  # used by encode only; decode reads it from the frame
 
     def decode(self, buffer: bytes) -> tuple[int, Decoded]:
@@ -46,17 +73,12 @@ class YaohuaA9(ScaleProtocol):
         body = frame[1:9]
         if frame[9:11] != xor_ascii_hex(body):
             return FRAME_LEN, Noise("checksum", frame)
-        sign, digits, dp = body[:1], body[1:7], body[7:8]
-        if sign not in (b"+", b"-") or not digits.isdigit() or dp not in b"01234" or not dp:
+        value = parse_weight_body(body)
+        if value is None:
             return FRAME_LEN, Noise("format", frame)
-        value = Decimal(int(digits)).scaleb(-int(dp))
-        if sign == b"-":
-            value = -value
         return FRAME_LEN, Reading(weight=value, unit="kg", raw=frame)
 
     def encode(self, reading: Reading) -> bytes:
         """Encode a weight in kg as the indicator streams it."""
-        scaled = int((abs(reading.weight_kg)).scaleb(self.decimals).to_integral_value())
-        sign = b"-" if reading.weight_kg < 0 else b"+"
-        body = sign + b"%06d" % (scaled % 1_000_000) + str(self.decimals).encode()
+        body = weight_body(reading.weight_kg, self.decimals)
         return STX + body + xor_ascii_hex(body) + ETX
