@@ -1,0 +1,1 @@
+"""Container fill levels from distance readings: geometry, tracker state, alerts and forecasts."""

@@ -1,0 +1,264 @@
+"""Fill rate, time to full and overflow risk from a container's level history; pure functions.
+
+    history (ts, pct) ─► segments, split at emptying drops ─► the segment since the last emptying
+                      ─► least squares rate (%/day) and R²
+                      ─► weekday rates over all segments (increments split at local midnights)
+    rate + latest level ─► time to the full threshold ("never" when the rate is <= 0)
+    weekday rates (the segment rate where a weekday has none)
+                      ─► level projected to the end of the next collection day ─► overflow risk
+
+Reliability (low/medium/high) weighs the points since emptying, the R² of the fit and whether
+the rate agrees with the weekday history (fill-sensors.md 3.4). Days are Asia/Bishkek local days.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal, NamedTuple
+
+from .geometry import ContainerSpec, is_emptying_drop
+from .schedule import BISHKEK, WORK_END, local_at, next_collection_day
+
+__all__ = [
+    "FillSample",
+    "Forecast",
+    "RateFit",
+    "Reliability",
+    "expected_rate",
+    "fit_rate",
+    "forecast",
+    "project",
+    "reliability",
+    "segments",
+    "time_to_full",
+    "weekday_rates",
+]
+
+Reliability = Literal["low", "medium", "high"]
+_DAY_S = 86400.0
+HIGH_POINTS, MEDIUM_POINTS = 24, 8
+HIGH_R2, MEDIUM_R2 = 0.8, 0.5
+AGREE_REL, AGREE_ABS = 0.3, 2.0  # |rate - weekday rate| within 30 % or 2 %/day
+MIN_WEEKDAY_HOURS = 6.0
+
+
+class FillSample(NamedTuple):
+    """One level of the history: when, and the (filtered) fill in percent."""
+
+    ts: datetime
+    pct: float
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """A least squares line through the points since the last emptying."""
+
+    rate_pct_per_day: float
+    intercept_pct: float
+    r2: float
+    points: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What the dispatcher sees for one container; ``never`` means the rate is not positive."""
+
+    level_pct: float | None
+    level_ts: datetime | None
+    rate_pct_per_day: float | None
+    r2: float | None
+    points: int
+    threshold_pct: float
+    full_at: datetime | None
+    never: bool
+    reliability: Reliability
+    next_collection: date | None
+    projected_pct: float | None
+    overflow_risk: bool
+
+
+def segments(points: Iterable[FillSample], spec: ContainerSpec) -> list[list[FillSample]]:
+    """Split a history at emptying drops (the tracker's rule), oldest first."""
+    out: list[list[FillSample]] = []
+    for p in sorted(points):
+        if out and not is_emptying_drop(spec, out[-1][-1].pct, p.pct):
+            out[-1].append(p)
+        else:
+            out.append([p])
+    return out
+
+
+def fit_rate(points: Sequence[FillSample]) -> RateFit | None:
+    """Least squares fill rate in %/day, or None with fewer than 2 points or no time span."""
+    if len(points) < 2:
+        return None
+    t0 = points[0].ts
+    xs = [(p.ts - t0).total_seconds() / _DAY_S for p in points]
+    ys = [p.pct for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    intercept = my - slope * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - (intercept + slope * x)) ** 2 for x, y in zip(xs, ys, strict=True))
+    # a flat series has no variance to explain: treat it as no evidence, not a perfect fit
+    r2 = max(0.0, 1.0 - ss_res / ss_tot) if ss_tot > 0 else 0.0
+    return RateFit(slope, intercept, r2, len(points), points[0].ts, points[-1].ts)
+
+
+def _local_days(start: datetime, end: datetime) -> Iterable[tuple[int, datetime, datetime]]:
+    """Pieces of [start, end) cut at local midnights, each with its local weekday."""
+    t = start
+    while t < end:
+        local = t.astimezone(BISHKEK)
+        midnight = local_at(local.date() + timedelta(days=1), time(0))
+        piece_end = min(end, midnight)
+        yield local.weekday(), t, piece_end
+        t = piece_end
+
+
+def weekday_rates(
+    points: Iterable[FillSample], spec: ContainerSpec, min_hours: float = MIN_WEEKDAY_HOURS
+) -> dict[int, float]:
+    """Fill rate in %/day per local weekday (0 = Monday), from increments within segments.
+
+    An increment spanning midnight is shared between the days in proportion to time; a weekday
+    with less than ``min_hours`` of coverage gets no rate.
+    """
+    rise = [0.0] * 7
+    secs = [0.0] * 7
+    for seg in segments(points, spec):
+        for a, b in zip(seg, seg[1:], strict=False):
+            span = (b.ts - a.ts).total_seconds()
+            if span <= 0:
+                continue
+            for wd, t0, t1 in _local_days(a.ts, b.ts):
+                part = (t1 - t0).total_seconds()
+                rise[wd] += (b.pct - a.pct) * part / span
+                secs[wd] += part
+    return {wd: rise[wd] / secs[wd] * _DAY_S for wd in range(7) if secs[wd] >= min_hours * 3600}
+
+
+def expected_rate(rates: Mapping[int, float], start: datetime, end: datetime) -> float | None:
+    """The weekday history's rate over [start, end), weighted by time on each weekday."""
+    total = weight = 0.0
+    for wd, t0, t1 in _local_days(start, end):
+        if wd in rates:
+            part = (t1 - t0).total_seconds()
+            total += rates[wd] * part
+            weight += part
+    return total / weight if weight else None
+
+
+def reliability(fit: RateFit | None, expected: float | None) -> Reliability:
+    """High: >= 24 points, R² >= 0.8 and agreeing with the weekday rate; medium: >= 8, R² >= 0.5.
+
+    Without weekday history, or when it disagrees, the best a fit can get is medium.
+    """
+    if fit is None:
+        return "low"
+    agrees: bool | None = None
+    if expected is not None:
+        tolerance = max(AGREE_REL * abs(expected), AGREE_ABS)
+        agrees = abs(fit.rate_pct_per_day - expected) <= tolerance
+    if fit.points >= HIGH_POINTS and fit.r2 >= HIGH_R2 and agrees:
+        return "high"
+    if fit.points >= MEDIUM_POINTS and fit.r2 >= MEDIUM_R2:
+        return "medium"
+    return "low"
+
+
+def time_to_full(
+    level_pct: float, rate_pct_per_day: float, threshold_pct: float
+) -> timedelta | None:
+    """Time until the level reaches the threshold; None ("never") when the rate is <= 0."""
+    if level_pct >= threshold_pct:
+        return timedelta(0)
+    if rate_pct_per_day <= 0:
+        return None
+    return timedelta(days=(threshold_pct - level_pct) / rate_pct_per_day)
+
+
+def project(
+    level_pct: float,
+    start: datetime,
+    end: datetime,
+    rate_pct_per_day: float | None,
+    rates: Mapping[int, float],
+) -> float | None:
+    """Project the level from start to end, day by day, with each weekday's rate.
+
+    A weekday without history uses ``rate_pct_per_day``, else the mean weekday rate; None when
+    there is no rate at all. The level does not go below 0 %.
+    """
+    fallback = rate_pct_per_day
+    if fallback is None and rates:
+        fallback = statistics.fmean(rates.values())
+    if fallback is None:
+        return None
+    level = level_pct
+    for wd, t0, t1 in _local_days(start, end):
+        level += rates.get(wd, fallback) * (t1 - t0).total_seconds() / _DAY_S
+    return max(0.0, level)
+
+
+def forecast(
+    spec: ContainerSpec,
+    history: Iterable[FillSample | tuple[datetime, float]],
+    now: datetime,
+    *,
+    emptied_at: datetime | None = None,
+) -> Forecast:
+    """Forecast one container from its level history up to ``now``.
+
+    ``emptied_at`` (the tracker's last emptying) cuts the current segment where the history
+    alone would not show the drop.
+    """
+    points = [FillSample(ts, float(pct)) for ts, pct in history if ts <= now]
+    segs = segments(points, spec)
+    current = segs[-1] if segs else []
+    if emptied_at is not None:
+        current = [p for p in current if p.ts >= emptied_at]
+    if emptied_at is None and len(segs) > 1:
+        emptied_at = current[0].ts
+    fit = fit_rate(current)
+    rates = weekday_rates(points, spec)
+    expected = expected_rate(rates, fit.start, fit.end) if fit else None
+    rate = fit.rate_pct_per_day if fit else None
+
+    last = current[-1] if current else None
+    full_at: datetime | None = None
+    never = False
+    if last is not None:
+        if last.pct >= spec.full_pct:
+            full_at = last.ts
+        elif rate is not None:
+            left = time_to_full(last.pct, rate, spec.full_pct)
+            never = left is None
+            full_at = None if left is None else last.ts + left
+
+    day = next_collection_day(spec.collection_weekdays, now, emptied_at)
+    projected = None
+    if last is not None and day is not None:
+        projected = project(last.pct, last.ts, local_at(day, WORK_END), rate, rates)
+    return Forecast(
+        level_pct=last.pct if last else None,
+        level_ts=last.ts if last else None,
+        rate_pct_per_day=rate,
+        r2=fit.r2 if fit else None,
+        points=len(current),
+        threshold_pct=spec.full_pct,
+        full_at=full_at,
+        never=never,
+        reliability=reliability(fit, expected),
+        next_collection=day,
+        projected_pct=projected,
+        overflow_risk=projected is not None and projected >= 100.0,
+    )
