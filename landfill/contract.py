@@ -23,6 +23,8 @@ __all__ = [
     "ContainerAlert",
     "ContainerEvent",
     "ContainerReading",
+    "ContainerRegistry",
+    "ContainerSpecPublic",
     "DeadLetter",
     "LiveWeight",
     "Message",
@@ -222,6 +224,34 @@ class DeadLetter(Message):
     consumer: str = ""
 
 
+class ContainerSpecPublic(BaseModel):
+    """One container as the registry describes it (geometry, thresholds, schedule, sensor)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    container: Name
+    settlement: str = ""
+    zone: str = ""
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    volume_m3: float = Field(1.1, gt=0)
+    empty_mm: int = Field(gt=0, description="sensor to the floor of the empty container")
+    full_mm: int = Field(gt=0, description="sensor to the full line")
+    full_pct: float = Field(80, gt=0, le=100)
+    clear_pct: float = Field(70, ge=0, le=100)
+    expected_interval_s: int = Field(3600, gt=0)
+    collection_weekdays: list[int] = Field(default_factory=list, description="0 = Monday")
+    device: str | None = None
+    model: str | None = None
+
+
+class ContainerRegistry(Message):
+    """Every container of a site (retained), so edge and ingest work without the API."""
+
+    kind: Literal["registry"] = "registry"
+    containers: list[ContainerSpecPublic]
+
+
 TopicKind = Literal[
     "weight",
     "capture",
@@ -232,6 +262,7 @@ TopicKind = Literal[
     "ticket",
     "status",
     "dead_letter",
+    "registry",
 ]
 
 _MODELS: dict[str, type[Message]] = {
@@ -244,6 +275,7 @@ _MODELS: dict[str, type[Message]] = {
     "ticket": Ticket,
     "status": NodeStatus,
     "dead_letter": DeadLetter,
+    "registry": ContainerRegistry,
 }
 
 QOS: dict[str, int] = {
@@ -256,8 +288,9 @@ QOS: dict[str, int] = {
     "ticket": 1,
     "status": 1,
     "dead_letter": 1,
+    "registry": 1,
 }
-RETAINED: frozenset[str] = frozenset({"weight", "alert", "status"})
+RETAINED: frozenset[str] = frozenset({"weight", "alert", "status", "registry"})
 
 
 @dataclass(frozen=True)
@@ -310,6 +343,10 @@ class Topics:
         """Messages a consumer rejected, with the reason."""
         return f"{self.base}/deadletter"
 
+    def registry(self) -> str:
+        """The container registry (retained)."""
+        return f"{self.base}/registry/containers"
+
     def for_message(self, msg: Message) -> str:
         """Return the topic a message is published on."""
         match msg:
@@ -331,6 +368,8 @@ class Topics:
                 return self.status(msg.node)
             case DeadLetter():
                 return self.dead_letter()
+            case ContainerRegistry():
+                return self.registry()
         raise TypeError(f"no topic for {type(msg).__name__}")
 
     def subscriptions(self) -> list[str]:
@@ -352,7 +391,8 @@ _TOPIC = re.compile(
     r"|container/(?P<container>[^/]+)/(?P<ckind>reading|event|alert/[^/]+)"
     r"|(?P<ticket>ticket)"
     r"|node/(?P<node>[^/]+)/status"
-    r"|(?P<dl>deadletter))$"
+    r"|(?P<dl>deadletter)"
+    r"|(?P<registry>registry/containers))$"
 )
 
 
@@ -371,6 +411,8 @@ def parse_topic(topic: str) -> TopicKind | None:
         return "ticket"
     if m["node"]:
         return "status"
+    if m["registry"]:
+        return "registry"
     return "dead_letter"
 
 

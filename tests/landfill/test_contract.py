@@ -46,6 +46,7 @@ def test_round_trip_through_topic():
         ("landfill/v1/d/ticket", "ticket"),
         ("landfill/v1/d/node/edge-1/status", "status"),
         ("landfill/v1/d/deadletter", "dead_letter"),
+        ("landfill/v1/d/registry/containers", "registry"),
         ("landfill/v2/d/ticket", None),
         ("landfill/v1/d/scale/s1/capture/extra", None),
         ("other", None),
