@@ -105,9 +105,22 @@ def cmd_edge_scale(args: argparse.Namespace) -> int:
     return service.main(settings)
 
 
-def cmd_edge_sensors(_args: argparse.Namespace) -> int:
-    """`landfill edge sensors` (issue 5)."""
-    raise SystemExit("edge sensors: not yet built (tracked as the container fill level issue)")
+def cmd_edge_sensors(args: argparse.Namespace) -> int:
+    """`landfill edge sensors`."""
+    from edge.sensors import service
+    from landfill.settings import EdgeSensorsSettings
+
+    settings = _settings(
+        EdgeSensorsSettings,
+        args,
+        {
+            "source_url": "sensors_source_url",
+            "outbox": "outbox_path",
+            "registry_cache": "sensors_registry_cache",
+        },
+    )
+    _setup(settings.log_level)
+    return service.main(settings)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -175,9 +188,62 @@ def cmd_simulate_scale(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulate_sensors(_args: argparse.Namespace) -> int:
-    """`landfill simulate sensors` (issue 5)."""
-    raise SystemExit("simulate sensors: not yet built (tracked as the container fill level issue)")
+def cmd_simulate_sensors(args: argparse.Namespace) -> int:
+    """`landfill simulate sensors`."""
+    from datetime import UTC, datetime, timedelta
+
+    from edge.sensors import simulator
+    from landfill.contract import Topics
+    from landfill.mqtt import broker_address, make_client
+    from landfill.settings import EdgeSensorsSettings
+
+    settings = _settings(EdgeSensorsSettings, args, {"url": "sensors_source_url"})
+    _setup(settings.log_level)
+    log = logging.getLogger("landfill.simulate.sensors")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        containers = simulator.fleet(args.containers)
+        start = datetime.fromisoformat(args.start) if args.start else datetime.now(UTC)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    if start.tzinfo is None:
+        raise SystemExit("--start needs a time zone, e.g. 2026-11-02T00:00:00+00:00")
+
+    def connect(url: str, name: str) -> Any:
+        client = make_client(url, f"sim-sensors-{name}-{os.getpid()}")
+        client.connect(*broker_address(url))
+        client.loop_start()
+        return client
+
+    project = connect(settings.mqtt_url, "registry")
+    if args.publish_registry:
+        reg = simulator.registry(settings.site, containers, datetime.now(UTC))
+        info = project.publish(Topics(settings.site).registry(), reg.to_json(), 1, True)
+        info.wait_for_publish(10)
+        log.info("published the registry of %d containers", len(containers))
+    same = settings.source_url == settings.mqtt_url
+    source = project if same else connect(settings.source_url, "uplinks")
+    sim = simulator.SensorSimulator(containers, start, seed=args.seed)
+    until = start + timedelta(hours=args.hours) if args.hours else None
+    last: list[Any] = []
+
+    def send(up: simulator.SimUplink) -> None:
+        last[:] = [source.publish(up.topic, up.body, qos=1)]
+        log.debug("%s %s fill %.0f %%", up.ts.isoformat(), up.container, up.fill_pct)
+
+    log.info("%d containers, %.0f simulated s per s, from %s", len(containers), args.speed, start)
+    try:
+        sent = simulator.run(sim, send, speed=args.speed, until=until)
+        if last:
+            last[0].wait_for_publish(10)
+        log.info("sent %d uplinks", sent)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for client in {id(project): project, id(source): source}.values():
+            client.disconnect()
+            client.loop_stop()
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -305,7 +371,16 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--baudrate", type=int, help="override the protocol's baud rate")
     es.add_argument("--outbox", type=Path, help="outbox SQLite file")
     es.set_defaults(func=cmd_edge_scale)
-    ens = edge.add_parser("sensors", help="container fill sensors (not yet built)")
+    ens = edge.add_parser(
+        "sensors",
+        help="LoRaWAN fill-sensor uplinks to container readings",
+        description="Take ChirpStack v4, The Things Stack v3 and native uplinks from the "
+        "network server's broker, map devices to containers with the retained registry, "
+        "decode the device bytes and publish readings through a durable outbox.",
+    )
+    ens.add_argument("--source-url", help="network server broker (default: the project broker)")
+    ens.add_argument("--outbox", type=Path, help="outbox SQLite file")
+    ens.add_argument("--registry-cache", type=Path, help="JSON copy of the last registry")
     ens.set_defaults(func=cmd_edge_sensors)
 
     ing = sub.add_parser(
@@ -341,7 +416,26 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--trucks", type=int, default=0, help="stop after N trucks (0 = forever)")
     ss.add_argument("--seed", type=int, default=None, help="random seed for repeatable runs")
     ss.set_defaults(func=cmd_simulate_scale)
-    sse = sim.add_parser("sensors", help="the 33 containers (not yet built)")
+    sse = sim.add_parser(
+        "sensors",
+        help="the 33 containers as ChirpStack and TTS uplinks",
+        description="Simulate the customer's containers filling, being emptied weekly, "
+        "catching fire, tipping over, going silent and sending sentinel readings; publish "
+        "ChirpStack v4 and TTS v3 uplinks with real device bytes.",
+    )
+    sse.add_argument(
+        "--speed", type=float, default=60.0, help="simulated s per real s (1440: a day a minute)"
+    )
+    sse.add_argument("--seed", type=int, default=None, help="random seed for repeatable runs")
+    sse.add_argument("--containers", type=int, default=33, help="how many (1-33, default 33)")
+    sse.add_argument("--hours", type=float, default=0, help="stop after H simulated hours")
+    sse.add_argument("--start", help="simulated start, ISO-8601 with zone (default now)")
+    sse.add_argument("--url", help="broker to publish uplinks on (default: the source broker)")
+    sse.add_argument(
+        "--publish-registry",
+        action="store_true",
+        help="publish a matching retained container registry first",
+    )
     sse.set_defaults(func=cmd_simulate_sensors)
 
     run = sub.add_parser(

@@ -108,3 +108,43 @@ class ApiSettings(CommonSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, gt=0, lt=65536)
     timezone: str = "Asia/Bishkek"
+
+
+class EdgeSensorsSettings(CommonSettings):
+    """`landfill edge sensors`: LoRaWAN network-server uplinks to container readings."""
+
+    sensors_source_url: str = Field(
+        "", description="broker of the network server (ChirpStack/TTS); empty: mqtt_url"
+    )
+    sensors_source_topics: list[str] = Field(
+        default_factory=lambda: [
+            "application/+/device/+/event/up",
+            "v3/+/devices/+/up",
+            "landfill/v1/{site}/sensor/+/up",
+        ],
+        description="uplink topic filters on the source broker; {site} is replaced",
+    )
+    sensors_client_id: str = Field("", description="source session id; empty: edge-sensors-SITE")
+    sensors_registry_cache: Path = STATE_DIR / "edge-sensors-registry.json"
+    sensors_registry_wait_seconds: float = Field(
+        10.0, ge=0, description="wait this long for the registry before taking uplinks"
+    )
+    sensors_dedup_seconds: float = Field(60.0, gt=0, description="repeat window per frame counter")
+    outbox_path: Path = STATE_DIR / "edge-sensors-outbox.sqlite"
+
+    @field_validator("sensors_source_url")
+    @classmethod
+    def _source_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("mqtt", "mqtts") or not parts.hostname):
+            raise ValueError("must be empty or look like mqtt://host:port")
+        return value
+
+    @property
+    def source_url(self) -> str:
+        """The broker uplinks come from."""
+        return self.sensors_source_url or self.mqtt_url
+
+    def source_filters(self) -> list[str]:
+        """Uplink topic filters with the site filled in."""
+        return [t.replace("{site}", self.site) for t in self.sensors_source_topics]

@@ -19,8 +19,9 @@ import base64
 import json
 import math
 import random
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -36,6 +37,7 @@ __all__ = [
     "SensorSimulator",
     "fleet",
     "registry",
+    "run",
 ]
 
 Network = Literal["chirpstack", "tts"]
@@ -343,3 +345,29 @@ def tts_up(
         "uplink_message": up,
     }
     return f"v3/containers@ttn/devices/{device_id}/up", doc
+
+
+def run(
+    sim: SensorSimulator,
+    send: Callable[[SimUplink], None],
+    *,
+    speed: float,
+    until: datetime | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Send uplinks as simulated time passes ``speed`` times faster than real time; return count."""
+    t0 = clock()
+    sent = 0
+    while not stop():
+        now = sim.start + timedelta(seconds=(clock() - t0) * speed)
+        if until is not None and now >= until:
+            now = until
+        for up in sim.advance(now):
+            send(up)
+            sent += 1
+        if until is not None and now >= until:
+            break
+        sleep(0.1)
+    return sent

@@ -1,0 +1,187 @@
+"""`landfill edge sensors`: uplinks with real device bytes in, contract readings out."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from edge.sensors.encoders import DeviceValues, encode
+from edge.sensors.service import SensorService
+from edge.sensors.simulator import chirpstack_up, fleet, registry, tts_up
+from landfill.contract import ContainerReading, ContainerRegistry, Topics
+from landfill.settings import EdgeSensorsSettings
+from tests.conftest import publish, wait_for
+
+T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+FLEET = fleet(4)  # bin-01 EM310 ChirpStack, bin-02 EM310 TTS, bin-03 LDDS75 ChirpStack, ...
+
+
+def settings_for(
+    tmp_path, site: str, url: str = "mqtt://127.0.0.1:1", **extra
+) -> EdgeSensorsSettings:
+    return EdgeSensorsSettings(
+        site=site,
+        mqtt_url=url,
+        outbox_path=tmp_path / "outbox.sqlite",
+        sensors_registry_cache=tmp_path / "registry.json",
+        sensors_registry_wait_seconds=5,
+        **extra,
+    )
+
+
+def uplink(index: int, values: DeviceValues, fcnt: int = 1, ts: datetime = T0, network=None):
+    """(topic, body) of container ``index`` of FLEET sending ``values`` with real bytes."""
+    c = FLEET[index]
+    fport, payload = encode(c.model, values)
+    build = {"chirpstack": chirpstack_up, "tts": tts_up}[network or c.network]
+    topic, doc = build(c, ts, fcnt, fport, payload, -101, 4.5, random.Random(fcnt))
+    return topic, json.dumps(doc).encode()
+
+
+def outbox_messages(service: SensorService) -> list[tuple[str, dict]]:
+    return [(e.topic, json.loads(e.payload)) for e in service.outbox.pending(limit=1000)]
+
+
+@pytest.fixture
+def service(tmp_path):
+    made: list[SensorService] = []
+
+    def make(site: str = "dostuk", with_registry: bool = True, **kw) -> SensorService:
+        s = SensorService(settings_for(tmp_path, site, **kw))
+        if with_registry:
+            s.use_registry(registry(site, FLEET, T0))
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.outbox.close()
+
+
+def test_chirpstack_and_tts_uplinks_become_readings(service) -> None:
+    svc = service()
+    em310 = DeviceValues(distance_mm=812, battery_pct=87, tilt=False)
+    ldds = DeviceValues(distance_mm=1500, battery_v=3.256, temp_c=25.0)
+    assert svc.handle(*uplink(0, em310)) == "published"  # ChirpStack
+    assert svc.handle(*uplink(1, em310)) == "published"  # TTS
+    assert svc.handle(*uplink(2, ldds)) == "published"  # ChirpStack, Dragino fPort 2
+    msgs = outbox_messages(svc)
+    topics = Topics("dostuk")
+    assert [t for t, _ in msgs] == [topics.reading(c) for c in ("bin-01", "bin-02", "bin-03")]
+    readings = [ContainerReading.model_validate(m) for _, m in msgs]
+    assert [(r.source, r.model, r.device) for r in readings] == [
+        ("chirpstack", "EM310-UDL", FLEET[0].eui),
+        ("tts", "EM310-UDL", FLEET[1].eui),
+        ("chirpstack", "LDDS75", FLEET[2].eui),
+    ]
+    assert (readings[0].distance_mm, readings[0].battery_pct, readings[0].tilt) == (
+        812,
+        87.0,
+        False,
+    )
+    assert (readings[2].distance_mm, readings[2].battery_v, readings[2].temp_c) == (
+        1500,
+        3.256,
+        25.0,
+    )
+    assert all(r.ts == T0 and r.fcnt == 1 and r.rssi == -101 for r in readings)
+
+
+def test_duplicates_are_dropped_a_new_frame_is_not(service) -> None:
+    svc = service()
+    values = DeviceValues(distance_mm=900, battery_pct=80)
+    first = uplink(0, values, fcnt=7)
+    assert svc.handle(*first) == "published"
+    assert svc.handle(*first) == "duplicate"  # a second gateway, a replay
+    # the same frame through the other integration, received 2 s later
+    assert svc.handle(*uplink(0, values, 7, T0 + timedelta(seconds=2), "tts")) == "duplicate"
+    assert svc.handle(*uplink(0, values, fcnt=8, ts=T0 + timedelta(hours=1))) == "published"
+    assert len(outbox_messages(svc)) == 2
+    assert svc.counters["duplicate"] == 2
+
+
+@pytest.mark.parametrize(
+    ("index", "distance"), [(0, 0), (2, 0), (2, 20)], ids=["em310-0", "ldds75-0", "ldds75-20"]
+)
+def test_sentinel_distance_is_no_value_never_0_or_100_pct(service, index, distance) -> None:
+    svc = service()
+    values = DeviceValues(distance_mm=distance, battery_pct=80, battery_v=3.5, temp_c=4.5)
+    assert svc.handle(*uplink(index, values)) == "published"
+    [(_, reading)] = outbox_messages(svc)
+    assert reading["distance_mm"] is None
+    assert reading["battery_pct"] == (80 if index == 0 else None)
+
+
+def test_unknown_device_and_bad_payloads_are_dead_lettered_with_a_reason(service, caplog) -> None:
+    svc = service()
+    stranger = fleet(5)[4]
+    fport, payload = encode(stranger.model, DeviceValues(distance_mm=700))
+    topic, doc = chirpstack_up(stranger, T0, 3, fport, payload, -90, 1.0, random.Random(1))
+    with caplog.at_level("WARNING", "landfill.edge.sensors"):
+        for fcnt in (3, 4, 5):
+            doc["fCnt"] = fcnt
+            assert svc.handle(topic, json.dumps(doc).encode()) == "dead:unknown_device"
+    assert sum("unknown_device" in r.message for r in caplog.records) == 1, "logged once"
+    assert svc.handle(topic, b"{not json") == "dead:bad_envelope:invalid_json"
+    # an EM310 frame cut after the battery decodes to nothing usable for an LDDS75 container
+    t, body = uplink(2, DeviceValues(distance_mm=700, battery_v=3.5))
+    short = json.loads(body)
+    short["data"] = "AXVc"
+    assert svc.handle(t, json.dumps(short).encode()) == "dead:undecodable"
+    letters = [m for t, m in outbox_messages(svc) if t == Topics("dostuk").dead_letter()]
+    assert [m["reason"] for m in letters] == [
+        "unknown_device",
+        "unknown_device",
+        "unknown_device",
+        "bad_envelope:invalid_json",
+        "undecodable",
+    ]
+    assert letters[0]["topic"] == topic
+    assert json.loads(letters[0]["payload"])["deviceInfo"]["devEui"] == stranger.eui
+    assert svc.counters["dead:unknown_device"] == 3
+    assert svc.counters["published"] == 0
+
+
+def test_registry_is_cached_and_used_at_the_next_start_without_a_broker(tmp_path, service) -> None:
+    first = service()
+    assert ContainerRegistry.model_validate_json((tmp_path / "registry.json").read_bytes())
+    first.outbox.close()
+    again = service(with_registry=False)
+    assert again.registry_ready.is_set()
+    assert again.handle(*uplink(1, DeviceValues(distance_mm=1000, battery_pct=50))) == "published"
+
+
+@pytest.mark.integration
+def test_end_to_end_through_the_broker(tmp_path, broker, site, collect) -> None:
+    readings = collect(f"landfill/v1/{site}/container/+/reading")
+    dead = collect(f"landfill/v1/{site}/deadletter")
+    reg = registry(site, FLEET, T0)
+    publish(broker.url, Topics(site).registry(), reg.to_json(), retain=True)
+    svc = SensorService(settings_for(tmp_path, site, broker.url, sensors_client_id=f"es-{site}"))
+    svc.start()
+    try:
+        assert svc.registry_ready.is_set(), "the retained registry arrives before uplinks"
+        wait_for(svc.source.is_connected, what="source connected")
+        cs = uplink(0, DeviceValues(distance_mm=600, battery_pct=90), fcnt=11)
+        tts = uplink(1, DeviceValues(distance_mm=0, battery_pct=90), fcnt=12)
+        for topic, body in (cs, tts, cs):  # the second ChirpStack copy is a duplicate
+            publish(broker.url, topic, body)
+        stranger = fleet(5)[4]
+        fport, payload = encode(stranger.model, DeviceValues(distance_mm=700))
+        topic, doc = tts_up(stranger, T0, 1, fport, payload, -90, 1.0, random.Random(1))
+        publish(broker.url, topic, json.dumps(doc).encode())
+        got = wait_for(lambda: len(readings.payloads()) >= 2 and readings.payloads())
+        wait_for(lambda: dead.payloads(), what="dead letter")
+        wait_for(lambda: svc.counters["received"] == 4, what="all four uplinks handled")
+        assert [(r["container"], r["source"], r["distance_mm"]) for r in got] == [
+            ("bin-01", "chirpstack", 600),
+            ("bin-02", "tts", None),
+        ]
+        assert [d["reason"] for d in dead.payloads()] == ["unknown_device"]
+        assert svc.counters["duplicate"] == 1
+        wait_for(lambda: len(svc.outbox) == 0, what="outbox drained on PUBACK")
+    finally:
+        svc.stop()
