@@ -17,16 +17,30 @@ import queue
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
+from ingest.fill.processor import FillProcessor
+from ingest.notify import Notifier
 from ingest.points import to_points
-from landfill.contract import DeadLetter, PayloadError, Topics, decode, utcnow
+from landfill.contract import (
+    QOS,
+    RETAINED,
+    DeadLetter,
+    Message,
+    PayloadError,
+    Topics,
+    decode,
+    utcnow,
+)
 from landfill.influx import (
     FatalWriteError,
     InfluxStore,
+    Point,
     RejectedWriteError,
     RetryableWriteError,
     backoff_delays,
@@ -49,6 +63,29 @@ class Item:
     topic: str
     payload: bytes
     lines: list[str]
+    derived: list[Message] = field(default_factory=list)
+
+
+# ---- processors (issue 5): derive messages from messages -------------------------------------
+# Each processor is consulted for every valid message: it returns extra points to write with
+# it and derived messages, which are published (QoS 1) after the write and before the source
+# message is acknowledged; then `commit()` persists its state. A tick thread runs its timers.
+
+
+class Processor(Protocol):
+    """What ingest asks of a processor (ingest.fill.processor.FillProcessor is one)."""
+
+    def filters(self) -> list[str]:
+        """Extra topic filters to subscribe, never shared (retained messages)."""
+
+    def handle(self, message: Message) -> tuple[list[Point], list[Message]]:
+        """Points to write with the message and derived messages to publish."""
+
+    def tick(self, now: datetime) -> list[Message]:
+        """Messages that are due at ``now`` (timers)."""
+
+    def commit(self) -> None:
+        """Persist state once the derived messages are published."""
 
 
 class Ingest:
@@ -79,6 +116,11 @@ class Ingest:
         self.counters: Counter[str] = Counter()
         self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
         self.fatal: str | None = None
+        self.notifier = Notifier.from_settings(settings)
+        self.fill = FillProcessor(settings.fill_state_path, notifier=self.notifier)
+        self.processors: list[Processor] = [self.fill]
+        self.clock: Callable[[], datetime] = utcnow  # tests move time for the timers
+        self._ticker = threading.Thread(target=self._tick_loop, name="tick", daemon=True)
         self._abandon = False  # set when stopping: give up retrying, leave the rest unacked
 
     # ---- network thread ----------------------------------------------------------------------
@@ -87,7 +129,8 @@ class Ingest:
         """Topic filters to subscribe, with the shared-subscription prefix when configured."""
         group = self.settings.ingest_shared_group
         base = self.topics.subscriptions()
-        return [f"$share/{group}/{f}" for f in base] if group else base
+        shared = [f"$share/{group}/{f}" for f in base] if group else base
+        return shared + [f for p in self.processors for f in p.filters()]
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         if rc.is_failure:
@@ -117,12 +160,22 @@ class Ingest:
         try:
             payload = bytes(msg.payload)
             message = decode(msg.topic, payload)
-            lines = [to_line(p) for p in to_points(message)]
+            points = to_points(message)
         except PayloadError as exc:
             self._dead_letter(msg.topic, bytes(msg.payload), str(exc))
             self._ack(msg.mid, msg.qos)
             return None
-        return Item(msg.mid, msg.qos, msg.topic, payload, lines)
+        derived: list[Message] = []
+        for processor in self.processors:
+            try:
+                more, messages = processor.handle(message)
+            except Exception:  # a processor bug must not stop the stream; the message is kept
+                self.counters["processor_error"] += 1
+                log.exception("processor %s failed on %s", type(processor).__name__, msg.topic)
+                continue
+            points += more
+            derived += messages
+        return Item(msg.mid, msg.qos, msg.topic, payload, [to_line(p) for p in points], derived)
 
     def _ack(self, mid: int, qos: int) -> None:
         if qos > 0:
@@ -185,8 +238,32 @@ class Ingest:
                 self._write(items[half:])
                 return
         self.counters["written"] += sum(len(it.lines) for it in items)
+        self._publish_derived([m for it in items for m in it.derived])
         for it in items:
             self._ack(it.mid, it.qos)
+
+    def _publish_derived(self, messages: list[Message]) -> None:
+        """Publish derived messages (QoS 1, waiting for the broker), then commit processors."""
+        infos = []
+        for m in messages:
+            kind = m.kind  # type: ignore[attr-defined]
+            topic = Topics(m.site).for_message(m)
+            infos.append(self.client.publish(topic, m.to_json(), QOS[kind], kind in RETAINED))
+            self.counters[f"derived:{kind}"] += 1
+        for info in infos:
+            try:
+                info.wait_for_publish(5.0)
+            except (RuntimeError, ValueError):
+                pass  # not connected: paho keeps QoS 1 messages and sends them on reconnect
+        for processor in self.processors:
+            processor.commit()
+
+    def _tick_loop(self) -> None:
+        while not self.stop_event.wait(self.settings.fill_tick_seconds):
+            now = self.clock()
+            if self.settings.fill_data_clock and self.fill.latest_ts and self.fill.latest_ts > now:
+                now = self.fill.latest_ts  # a simulator running faster than the wall clock
+            self._publish_derived([m for p in self.processors for m in p.tick(now)])
 
     def _write_loop(self) -> None:
         while not (self.stop_event.is_set() and self.inbox.empty()):
@@ -210,6 +287,8 @@ class Ingest:
         if self.stop_event.is_set():
             return
         self._writer.start()
+        self.notifier.start()
+        self._ticker.start()
         connect_async(self.client, self.settings.mqtt_url)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -220,8 +299,11 @@ class Ingest:
             self._writer.join(timeout)
             self._abandon = True
             self._writer.join(2.0)
+        if self._ticker.is_alive():
+            self._ticker.join(2.0)
         self.client.disconnect()
         self.client.loop_stop()
+        self.notifier.stop()
         self.store.close()
 
 

@@ -97,6 +97,29 @@ class IngestSettings(CommonSettings):
     ingest_batch_size: int = Field(5000, gt=0, le=50_000)
     ingest_flush_seconds: float = Field(0.5, gt=0, le=60)
     ingest_max_pending: int = Field(20_000, gt=0)
+    # container fill levels and alerts (ingest.fill.processor)
+    fill_state_path: Path = Field(
+        STATE_DIR / "ingest-fill-state.json", description="tracker state: restarts re-raise nothing"
+    )
+    fill_tick_seconds: float = Field(30.0, gt=0, description="how often offline timers run")
+    fill_data_clock: bool = Field(
+        False, description="timers run at the newest reading's time when it is ahead (simulator)"
+    )
+    # alert notifications (ingest.notify)
+    notify_webhook_url: str = Field("", description="POST alert transitions as JSON here")
+    notify_telegram_token: str = Field("", description="Telegram bot token; empty: no Telegram")
+    notify_telegram_chat_id: str = ""
+    notify_telegram_api: str = "https://api.telegram.org"
+    notify_language: Literal["ky", "ru", "en"] = "ru"
+    notify_retries: int = Field(3, ge=0, le=10)
+    notify_retry_seconds: float = Field(2.0, ge=0)
+    notify_timeout_seconds: float = Field(5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _telegram_pair(self) -> IngestSettings:
+        if bool(self.notify_telegram_token) != bool(self.notify_telegram_chat_id):
+            raise ValueError("set both LANDFILL_NOTIFY_TELEGRAM_TOKEN and ..._CHAT_ID, or neither")
+        return self
 
 
 class ApiSettings(CommonSettings):
