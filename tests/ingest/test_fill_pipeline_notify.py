@@ -1,0 +1,200 @@
+"""Alert notifications: webhook and Telegram against a local stand-in server; texts in ky/ru/en."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from deploy.stack import free_port
+from ingest.fill.texts import KINDS, LANGUAGES, SEVERITIES, TEMPLATES, alert_text
+from ingest.notify import Notifier
+from ingest.service import Ingest
+from landfill.contract import ContainerAlert, Topics
+from landfill.settings import IngestSettings
+from tests.conftest import publish, wait_for
+from tests.ingest.test_fill_pipeline import SITE, T0, reading, registry, spec
+
+
+class StandIn:
+    """A local HTTP server that records JSON posts and answers with scripted status codes."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.posts: list[tuple[str, dict]] = []
+        self.statuses = list(statuses or [])
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.posts.append((self.path, json.loads(body)))
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stand_in():
+    made: list[StandIn] = []
+
+    def make(statuses: list[int] | None = None) -> StandIn:
+        s = StandIn(statuses)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def alert(transition="raised", kind="fire", **kw) -> ContainerAlert:
+    return ContainerAlert(
+        id=kw.pop("id", uuid.uuid4().hex),
+        ts=T0 + timedelta(minutes=30),
+        site=SITE,
+        container="bin-03",
+        alert=kind,
+        active=transition != "cleared",
+        severity=kw.pop("severity", "critical"),
+        transition=transition,
+        since=T0,
+        value=71.5,
+        detail="temperature, 71.5 °C",
+    )
+
+
+@pytest.fixture
+def notifier():
+    made: list[Notifier] = []
+
+    def make(**kw) -> Notifier:
+        n = Notifier(retry_seconds=0.01, timeout_seconds=2, **kw)
+        n.start()
+        made.append(n)
+        return n
+
+    yield make
+    for n in made:
+        n.stop()
+
+
+def test_texts_exist_for_every_language_kind_severity_and_transition() -> None:
+    kinds = set(KINDS["en"])
+    for lang in LANGUAGES:
+        assert set(KINDS[lang]) == kinds
+        assert set(SEVERITIES[lang]) == set(SEVERITIES["en"])
+        assert set(TEMPLATES[lang]) == {"raised", "cleared", "escalated", "repeated"}
+        for kind in kinds:
+            for transition in TEMPLATES[lang]:
+                text = alert_text(alert(transition, kind), lang, "Dostuk")
+                assert "bin-03 (Dostuk)" in text
+                assert KINDS[lang][kind] in text
+
+
+def test_times_in_texts_are_bishkek_local() -> None:
+    assert alert_text(alert(), "ru", "Noshken") == (
+        "⚠ bin-03 (Noshken): возгорание (критично), с 24.11.2026 08:00. temperature, 71.5 °C"
+    )
+    assert alert_text(alert(), "ky") == (
+        "⚠ bin-03: өрт (өтө коркунучтуу), 24.11.2026 08:00 баштап. temperature, 71.5 °C"
+    )
+    assert "cleared at 24.11.2026 08:30" in alert_text(alert("cleared"), "en")
+
+
+def test_webhook_and_telegram_receive_the_alert(stand_in, notifier) -> None:
+    hook, bot = stand_in(), stand_in()
+    n = notifier(
+        webhook_url=f"{hook.url}/hooks/alerts",
+        telegram_token="123:abc",
+        telegram_chat_id="-100200",
+        telegram_api=bot.url,
+        language="ky",
+    )
+    a = alert()
+    n.submit(a, spec("bin-03", settlement="Kyzyl-Tuu"))
+    [(path, body)] = wait_for(lambda: hook.posts, what="webhook post")
+    assert path == "/hooks/alerts"
+    assert body["alert"]["id"] == a.id
+    assert body["alert"]["since"] == "2026-11-24T02:00:00Z", "UTC in data"
+    assert (body["since_local"], body["timezone"]) == ("24.11.2026 08:00", "Asia/Bishkek")
+    assert body["language"] == "ky"
+    assert body["text"].startswith("⚠ bin-03 (Kyzyl-Tuu): өрт")
+    [(path, msg)] = wait_for(lambda: bot.posts, what="telegram post")
+    assert path == "/bot123:abc/sendMessage"
+    assert msg == {"chat_id": "-100200", "text": body["text"]}
+    n.submit(a)  # the same alert again (a replay): not sent twice
+    n.submit(alert("cleared"))
+    wait_for(lambda: len(hook.posts) == 2, what="clear posted")
+    assert n.counters["sent:webhook"] == 2
+
+
+def test_failures_are_retried_then_given_up_without_blocking(stand_in, notifier, caplog) -> None:
+    flaky = stand_in([500, 503])
+    n = notifier(webhook_url=flaky.url, retries=3)
+    n.submit(alert())
+    wait_for(lambda: n.counters["sent:webhook"] == 1, what="delivered on the third try")
+    assert len(flaky.posts) == 3
+
+    refusing = stand_in([400])
+    n2 = notifier(webhook_url=refusing.url, retries=3)
+    n2.submit(alert())
+    wait_for(lambda: n2.counters["failed:webhook"] == 1, what="refused")
+    assert len(refusing.posts) == 1, "a 4xx is not retried"
+
+    dead = notifier(webhook_url=f"http://127.0.0.1:{free_port()}", retries=2)
+    started = time.monotonic()
+    for _ in range(50):
+        dead.submit(alert())
+    assert time.monotonic() - started < 0.5, "submit never waits for the network"
+    wait_for(lambda: dead.counters["failed:webhook"] >= 1, what="given up")
+    assert "webhook notification not delivered" in caplog.text
+
+
+@pytest.mark.integration
+def test_ingest_notifies_raised_alerts_once(broker, influx, site, tmp_path, stand_in) -> None:
+    hook = stand_in()
+    publish(broker.url, Topics(site).registry(), registry(site=site).to_json(), retain=True)
+    settings = IngestSettings(
+        site=site,
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
+        ingest_flush_seconds=0.05,
+        fill_state_path=tmp_path / "state.json",
+        notify_webhook_url=hook.url,
+        notify_language="en",
+        notify_retry_seconds=0.01,
+    )
+    ingest = Ingest(settings)
+    ingest.start()
+    try:
+        wait_for(lambda: ingest.fill.containers(site), what="registry")
+        for minute, temp in ((0, 72.0), (10, 75.0), (20, 30.0), (30, 29.0)):
+            r = reading(minute, 40, site=site, temp_c=temp)
+            publish(broker.url, Topics(site).reading("bin-01"), r.to_json())
+        posts = wait_for(lambda: len(hook.posts) >= 2 and hook.posts, what="raise and clear")
+        texts = [body["text"] for _, body in posts]
+        assert texts[0].startswith("⚠ bin-01 (Dostuk): fire (critical) since 24.11.2026 08:00")
+        assert texts[1].startswith("✓ bin-01 (Dostuk): fire cleared at 24.11.2026 08:30")
+        assert len(hook.posts) == 2
+    finally:
+        ingest.stop()
