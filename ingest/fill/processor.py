@@ -162,7 +162,8 @@ class FillProcessor:
         """Take a site's registry; trackers of known containers keep their state."""
         with self._lock:
             self._apply(registry)
-            self._dirty = True
+            # not dirty: the registry is retained on the broker; it is saved with the next
+            # tracker change, so an ingest that only sees registries writes no state file
 
     def _apply(self, registry: ContainerRegistry, saved: dict[str, Any] | None = None) -> None:
         site = registry.site

@@ -89,7 +89,7 @@ def test_full_is_raised_once_and_cleared_after_emptying(pipeline) -> None:
     )
     assert [round(r["fill_pct"]) for r in fill] == levels
     assert {r["zone"] for r in fill} == {"dostuk"}
-    wait_for(lambda: pipeline.alert_rows(), what="alert row")
+    wait_for(lambda: pipeline.alert_rows() and pipeline.transitions(), what="alert")
     assert pipeline.transitions() == [("full", "raised")], "once, not on every reading"
     retained = pipeline.retained("full")
     assert (retained["active"], retained["transition"]) == (True, "raised")
@@ -147,6 +147,7 @@ def test_tilted_container_suppresses_fill_alerts(pipeline) -> None:
     )
     assert {r["quality"] for r in fill} == {"suspicious"}
     assert all(r["tilt"] is True and r.get("filtered_pct") is None for r in fill)
+    wait_for(pipeline.transitions, what="tilt alert")  # published after the fill write
     assert pipeline.transitions() == [("tilt", "raised")]
     pipeline.send(40, 85, tilt=False)  # upright once: tilt still open, fill alerts held
     pipeline.send(50, 86, tilt=False)  # upright twice: tilt cleared, then full may rise
