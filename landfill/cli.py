@@ -211,7 +211,10 @@ def cmd_simulate_sensors(args: argparse.Namespace) -> int:
 
     def connect(url: str, name: str) -> Any:
         client = make_client(url, f"sim-sensors-{name}-{os.getpid()}")
-        client.connect(*broker_address(url))
+        try:
+            client.connect(*broker_address(url))
+        except OSError as exc:
+            raise SystemExit(f"simulate sensors: broker {url} not reachable: {exc}") from None
         client.loop_start()
         return client
 
