@@ -185,3 +185,41 @@ def test_end_to_end_through_the_broker(tmp_path, broker, site, collect) -> None:
         wait_for(lambda: len(svc.outbox) == 0, what="outbox drained on PUBACK")
     finally:
         svc.stop()
+
+
+def test_native_json_uplink_with_decoded_values(service) -> None:
+    svc = service(site="kant")
+    reg = registry("kant", FLEET, T0)
+    svc.use_registry(reg)
+    body = {"device": FLEET[3].eui, "ts": "2026-11-24T12:00:00+06:00", "fcnt": 5}
+    body |= {"distance_mm": 812, "temp_c": -4.5, "battery_pct": 87, "tilt": False}
+    topic = f"landfill/v1/kant/sensor/{FLEET[3].eui}/up"
+    assert svc.handle(topic, json.dumps(body).encode()) == "published"
+    [(_, r)] = outbox_messages(svc)
+    assert (r["source"], r["container"], r["ts"]) == ("native", "bin-04", "2026-11-24T06:00:00Z")
+    assert (r["distance_mm"], r["temp_c"], r["battery_pct"]) == (812, -4.5, 87.0)
+
+
+FUZZ_TOPICS = [
+    uplink(0, DeviceValues(distance_mm=900))[0],
+    uplink(1, DeviceValues(distance_mm=900))[0],
+    "landfill/v1/dostuk/sensor/x/up",
+    "application/a/device/b/event/join",
+]
+
+
+@pytest.mark.parametrize("topic", FUZZ_TOPICS)
+def test_arbitrary_payloads_never_crash_the_service(service, topic) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    svc = service()
+
+    @settings(max_examples=150, deadline=None)
+    @given(payload=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+    def check(payload: bytes) -> None:
+        outcome = svc.handle(topic, payload)
+        assert outcome == "duplicate" or outcome.startswith(("dead:", "published"))
+
+    check()
+    assert svc.counters["received"] >= 150
