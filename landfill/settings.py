@@ -23,7 +23,11 @@ class CommonSettings(BaseSettings):
     """Broker, InfluxDB and site settings every process needs."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LANDFILL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="LANDFILL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     env: Literal["development", "production"] = "development"
