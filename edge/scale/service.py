@@ -34,7 +34,7 @@ from landfill.settings import EdgeScaleSettings
 
 log = logging.getLogger("landfill.edge.scale")
 
-REOPEN_MIN_S, REOPEN_MAX_S = 0.2, 5.0
+REOPEN_MIN_S, REOPEN_MAX_S = 0.2, 2.0
 
 
 def serial_settings(settings: EdgeScaleSettings, default: SerialSettings) -> SerialSettings:

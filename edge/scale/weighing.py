@@ -155,7 +155,15 @@ class WeighingTracker:
         self._window.append((now, kg, reading.raw))
         if now - self._window[0][0] < self.stable_seconds:
             return
-        if kg >= self.min_weight_kg and abs(kg - (self._captured_kg or 0)) > self.division_kg:
+        if kg < self.min_weight_kg:
+            out.append(Event("not_back_to_zero", kg, "scale settled off zero after unloading"))
+            self._reset_empty()
+        elif abs(kg - (self._captured_kg or 0)) < self.min_weight_kg:
+            # settled again near the captured weight: a person stepped on and stayed, a door
+            # swung; the same load, not a new vehicle, so no second capture
+            self.state = State.CAPTURED
+            self._window = []
+        else:
             # a new plateau without the scale having come back to zero: next vehicle drove on
             out.append(Event("not_back_to_zero", kg, "next load arrived before the scale emptied"))
             self.state = State.LOADING
@@ -165,9 +173,6 @@ class WeighingTracker:
                 out.append(captured)
                 self.state = State.CAPTURED
                 self._captured_kg = captured.weight_kg
-        elif kg < self.min_weight_kg:
-            out.append(Event("not_back_to_zero", kg, "scale settled off zero after unloading"))
-            self._reset_empty()
 
     def data_lost(self) -> list[Captured | Event]:
         """The indicator went silent: an uncaptured load is reported and forgotten.

@@ -163,3 +163,11 @@ def test_overload_then_normal_load_still_captures_once():
     more, _ = feed(t, [9000] * 25, start=1.0)
     assert [o.event for o in out + more if isinstance(o, Event)] == ["overload"]
     assert [o.weight_kg for o in more if isinstance(o, Captured)] == [9000]
+
+
+def test_person_standing_on_the_truck_is_not_a_new_vehicle():
+    t = tracker()
+    out, _ = feed(t, [9000] * 25 + [9080] * 40 + [9000] * 10 + [0] * 5)
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == [9000]
+    assert [o for o in out if isinstance(o, Event)] == []
+    assert t.state is State.EMPTY
