@@ -79,18 +79,40 @@ class EdgeScaleSettings(CommonSettings):
     scale: str = "scale1"
     scale_port: str = Field("", description="pyserial URL: /dev/ttyUSB0, loop://, socket://h:p")
     scale_protocol: str = "yaohua-a9"
-    scale_baudrate: int | None = None
+    scale_options: str = Field(
+        "", description="protocol options, key=value,...: address=B, reverse=true, checksum=true"
+    )
+    scale_baudrate: int | None = Field(None, gt=0, description="override the protocol's baud")
+    scale_bytesize: Literal[7, 8] | None = None
+    scale_parity: Literal["N", "E", "O"] | None = None
+    scale_stopbits: Literal[1, 2] | None = None
+    scale_poll_seconds: float = Field(0.1, gt=0, le=10, description="poll period (polled)")
+    scale_live_seconds: float = Field(0.25, ge=0, le=10, description="min gap of live weights")
+    scale_bad_frames_seconds: float = Field(
+        60.0, gt=0, description="period of the bad_frames event (sent only when counts grew)"
+    )
+    scale_max_gap_seconds: float = Field(
+        1.5, gt=0, description="a gap between readings this long restarts the stable window"
+    )
     division_kg: int = Field(20, gt=0, description="scale division (e) in kg")
     min_weight_kg: int = Field(200, ge=0, description="below this the platform counts as empty")
     stable_seconds: float = Field(2.0, gt=0, description="window of readings within one division")
     zero_band_kg: int = Field(40, ge=0, description="weight that still counts as back to zero")
-    no_data_seconds: float = Field(3.0, gt=0)
+    no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
     outbox_path: Path = STATE_DIR / "edge-scale-outbox.sqlite"
 
     @field_validator("scale")
     @classmethod
     def _scale(cls, value: str) -> str:
         return _name(value)
+
+    @model_validator(mode="after")
+    def _protocol_exists(self) -> EdgeScaleSettings:
+        # imported here: settings must not pull the edge into every process at import time
+        from edge.scale.protocols import make_protocol
+
+        make_protocol(self.scale_protocol, self.scale_options)
+        return self
 
 
 class IngestSettings(CommonSettings):
