@@ -33,7 +33,9 @@ def test_crud_round_trip(make_api):
     body = resp.json()
     assert body["device"] == "a840410000000001"  # EUIs are kept in lower case
     assert body["collection_weekdays"] == [0, 3]
-    assert body["full_pct"] == 80 and body["clear_pct"] == 70 and body["active"] is True
+    assert body["full_pct"] == 80
+    assert body["clear_pct"] == 70
+    assert body["active"] is True
 
     api.post("/api/v1/containers", json=BIN | {"code": "bin-b", "zone": "road", "device": None})
     assert [c["code"] for c in api.get("/api/v1/containers").json()["data"]] == ["bin-a", "bin-b"]
@@ -48,7 +50,8 @@ def test_crud_round_trip(make_api):
     assert (got["full_pct"], got["settlement"], got["empty_mm"]) == (90, "Noshken", 1450)
 
     resp = api.delete("/api/v1/containers/bin-a")
-    assert resp.status_code == 200 and resp.json()["active"] is False
+    assert resp.status_code == 200
+    assert resp.json()["active"] is False
     assert [c["code"] for c in api.get("/api/v1/containers?active=true").json()["data"]] == [
         "bin-b"
     ]
@@ -88,7 +91,8 @@ def test_duplicates_are_409(make_api):
     api = make_api()
     assert api.post("/api/v1/containers", json=BIN).status_code == 201
     resp = api.post("/api/v1/containers", json=BIN)
-    assert resp.status_code == 409 and resp.json()["detail"] == "a container with this code exists"
+    assert resp.status_code == 409
+    assert resp.json()["detail"] == "a container with this code exists"
     resp = api.post("/api/v1/containers", json=BIN | {"code": "bin-b"})
     assert resp.json() == {"detail": "device is bound to another container"}
     assert api.post("/api/v1/containers", json=BIN | {"code": "bin-b", "device": None}).is_success
@@ -108,7 +112,9 @@ bin-02,Noshken,dostuk,41.2,72.7,1450,450,1,,EM310-UDL
 
 def test_csv_import_text_and_multipart_then_export_round_trip(make_api):
     api = make_api()
-    resp = api.post("/api/v1/containers/import", content=CSV_OK, headers={"content-type": "text/csv"})
+    resp = api.post(
+        "/api/v1/containers/import", content=CSV_OK, headers={"content-type": "text/csv"}
+    )
     assert resp.json() == {"created": 2, "updated": 0}
     changed = CSV_OK.replace("Noshken", "Kyzyl-Tuu")
     resp = api.post(
@@ -172,11 +178,15 @@ def test_csv_header_and_device_bound_elsewhere(make_api):
     ]
     assert api.post("/api/v1/containers", json=BIN).status_code == 201
     other = "code,empty_mm,full_mm,device\nnew-1,1450,450,a840410000000001\n"
-    resp = api.post("/api/v1/containers/import", content=other, headers={"content-type": "text/csv"})
+    resp = api.post(
+        "/api/v1/containers/import", content=other, headers={"content-type": "text/csv"}
+    )
     assert resp.json()["errors"] == [
         {"line": 2, "error": "device a840410000000001 is bound to bin-a"}
     ]
-    resp = api.post("/api/v1/containers/import", content=b"\xff\xfe", headers={"content-type": "text/csv"})
+    resp = api.post(
+        "/api/v1/containers/import", content=b"\xff\xfe", headers={"content-type": "text/csv"}
+    )
     assert resp.json() == {"detail": "file is not UTF-8"}
     resp = api.post("/api/v1/containers/import", json={"a": 1})
     assert resp.status_code == 415
@@ -204,7 +214,9 @@ def test_registry_is_published_retained_at_start_and_on_every_change(make_api, c
     )
     api.patch("/api/v1/containers/bin-a", json={"full_pct": 85})
     wait_for(
-        lambda: any(p["containers"] and p["containers"][0]["full_pct"] == 85 for p in first.payloads()),
+        lambda: any(
+            p["containers"] and p["containers"][0]["full_pct"] == 85 for p in first.payloads()
+        ),
         what="registry after PATCH",
     )
     api.delete("/api/v1/containers/bin-a")
@@ -214,10 +226,18 @@ def test_registry_is_published_retained_at_start_and_on_every_change(make_api, c
 
 def test_demo_seed_loads_33_containers(make_api):
     rows, errors = parse_csv(demo_csv())
-    assert errors == [] and len(rows) == 33
+    assert errors == []
+    assert len(rows) == 33
     settlements = {f.settlement for _, f in rows}
     assert len(settlements) == 19
-    assert {"Bürgöndü", "Dostuk", "Jany-Aryk", "Noshken", "Shamaldy-Sai", "Kyzyl-Tuu"} <= settlements
+    assert {
+        "Bürgöndü",
+        "Dostuk",
+        "Jany-Aryk",
+        "Noshken",
+        "Shamaldy-Sai",
+        "Kyzyl-Tuu",
+    } <= settlements
     assert {d for _, f in rows for d in f.collection_weekdays} == {0, 1, 2, 3, 4, 5}
     assert {f.model for _, f in rows} == {"EM310-UDL", "LDDS75"}
     assert len({f.device for _, f in rows}) == 33
