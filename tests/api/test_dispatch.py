@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -204,3 +205,20 @@ def test_dispatch_is_503_when_influx_is_down(broker, site, tmp_path):
             resp = api.get(f"/api/v1/dispatch/{path}")
             assert resp.status_code == 503, path
             assert resp.json()["detail"].startswith("InfluxDB query failed")
+
+
+def test_page_and_assets_are_local(make_api):
+    api = make_api()
+    resp = api.get("/dispatch", params={"lang": "ru"})
+    assert resp.status_code == 200
+    assert "<title>Диспетчер контейнеров</title>" in resp.text
+    assert resp.cookies.get("lang") == "ru"
+    assert '<html lang="ru">' in api.get("/dispatch").text  # remembered
+    api.cookies.clear()
+    assert '<html lang="ky">' in api.get("/dispatch", headers={"Accept-Language": "fr"}).text
+    for path in ("/static/dispatch.js", "/static/dispatch.css", "/static/i18n/ky.json"):
+        body = api.get(path)
+        assert body.status_code == 200, path
+        urls = set(re.findall(r"https?://[^\s\"'`)]+", body.text))
+        assert urls <= {"http://www.w3.org/2000/svg"}, (path, urls)
+    assert not re.findall(r"(?:src|href)=\"https?://", resp.text)
