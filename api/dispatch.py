@@ -23,7 +23,7 @@ from api.db import Container
 from api.routing import Stop, haversine_km, plan_route
 from ingest.fill.forecast import FillSample, Forecast, forecast
 from ingest.fill.geometry import ContainerSpec
-from landfill.influx import InfluxStore
+from landfill.influx import InfluxStore, QueryError, Series
 
 __all__ = [
     "AlertRow",
@@ -61,6 +61,20 @@ Q_EMPTYINGS = (
 Q_EMPTYING_BY_ID = (
     "SELECT * FROM container_event WHERE site = $site AND kind = 'emptying' AND id = $id"
 )
+
+
+def _series(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[Series]:
+    """Run a query; a database the ingest has not created yet simply has no data."""
+    try:
+        return influx.query(q, params)
+    except QueryError as exc:
+        if "database not found" in str(exc):
+            return []
+        raise
+
+
+def _rows(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row for series in _series(influx, q, params) for row in series.rows()]
 
 
 def _ts(ms: Any) -> datetime:
@@ -161,14 +175,14 @@ class ContainerState:
 
 def open_alerts(influx: InfluxStore, site: str, now: datetime) -> list[AlertRow]:
     """Open alerts: the newest point of each (container, kind) where active is true."""
-    rows = influx.rows(Q_LAST_ALERTS, {"site": site, "now": now})
+    rows = _rows(influx, Q_LAST_ALERTS, {"site": site, "now": now})
     alerts = [AlertRow.from_row(r) for r in rows]
     return [a for a in alerts if a.active]
 
 
 def alert_by_id(influx: InfluxStore, site: str, alert_id: str) -> AlertRow | None:
     """The alert point with this id, if any."""
-    rows = influx.rows(Q_ALERT_BY_ID, {"site": site, "id": alert_id})
+    rows = _rows(influx, Q_ALERT_BY_ID, {"site": site, "id": alert_id})
     return AlertRow.from_row(rows[0]) if rows else None
 
 
@@ -176,13 +190,13 @@ def emptying_rows(
     influx: InfluxStore, site: str, since: datetime, now: datetime
 ) -> list[EmptyingRow]:
     """Emptying candidates since ``since``, newest first."""
-    rows = influx.rows(Q_EMPTYINGS, {"site": site, "since": since, "now": now})
+    rows = _rows(influx, Q_EMPTYINGS, {"site": site, "since": since, "now": now})
     return [EmptyingRow.from_row(r) for r in rows]
 
 
 def emptying_by_id(influx: InfluxStore, site: str, event_id: str) -> EmptyingRow | None:
     """The emptying candidate with this id, if any."""
-    rows = influx.rows(Q_EMPTYING_BY_ID, {"site": site, "id": event_id})
+    rows = _rows(influx, Q_EMPTYING_BY_ID, {"site": site, "id": event_id})
     return EmptyingRow.from_row(rows[0]) if rows else None
 
 
@@ -190,7 +204,7 @@ def _history(
     influx: InfluxStore, site: str, since: datetime, now: datetime
 ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for series in influx.query(Q_HISTORY, {"site": site, "since": since, "now": now}):
+    for series in _series(influx, Q_HISTORY, {"site": site, "since": since, "now": now}):
         out[series.tags.get("container", "")].extend(series.rows())
     return out
 
@@ -206,7 +220,7 @@ def container_states(
 ) -> list[ContainerState]:
     """Read InfluxDB once per measurement and work out every container's state."""
     since = now - timedelta(days=history_days)
-    last = {r["container"]: r for r in influx.rows(Q_LAST_FILL, {"site": site, "now": now})}
+    last = {r["container"]: r for r in _rows(influx, Q_LAST_FILL, {"site": site, "now": now})}
     history = _history(influx, site, since, now)
     alerts: dict[str, list[AlertRow]] = defaultdict(list)
     for a in open_alerts(influx, site, now):

@@ -29,14 +29,14 @@ def make_api(broker, influx, site, tmp_path) -> Callable[..., TestClient]:
     clients: list[TestClient] = []
 
     def make(clock: Clock | None = None, **overrides) -> TestClient:
-        settings = ApiSettings(
-            site=site,
-            mqtt_url=broker.url,
-            influx_url=influx.url,
-            influx_db=influx.database,
-            database_url=f"sqlite:///{tmp_path}/api.sqlite",
-            **overrides,
-        )
+        values = {
+            "site": site,
+            "mqtt_url": broker.url,
+            "influx_url": influx.url,
+            "influx_db": influx.database,
+            "database_url": f"sqlite:///{tmp_path}/api.sqlite",
+        }
+        settings = ApiSettings(**(values | overrides))
         app = create_app(settings)
         if clock is not None:
             app.state.clock = clock

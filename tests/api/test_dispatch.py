@@ -207,6 +207,16 @@ def test_dispatch_is_503_when_influx_is_down(broker, site, tmp_path):
             assert resp.json()["detail"].startswith("InfluxDB query failed")
 
 
+def test_a_database_the_ingest_has_not_created_yet_means_no_data(make_api, clock):
+    api = make_api(clock=clock, influx_db="not_created_yet", seed_demo=True)
+    board = api.get("/api/v1/dispatch/board").json()
+    assert board["count"] == 33
+    assert board["counts"]["grey"] == 33
+    assert {tuple(c["reasons"]) for c in board["data"]} == {("no_data",)}
+    assert api.get("/api/v1/dispatch/route").json()["stops"] == []
+    assert api.get("/api/v1/dispatch/alerts").json()["count"] == 0
+
+
 def test_page_and_assets_are_local(make_api):
     api = make_api()
     resp = api.get("/dispatch", params={"lang": "ru"})
