@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -360,7 +360,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertPublic, status_code=201)
 def acknowledge(
-    alert_id: Annotated[str, Field(max_length=64)],
+    alert_id: Annotated[str, Path(max_length=64)],
     body: AckCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -476,7 +476,7 @@ def _decide(
 
 @router.post("/emptyings/{event_id}/confirm", response_model=DecisionPublic, status_code=201)
 def confirm_emptying(
-    event_id: str,
+    event_id: Annotated[str, Path(max_length=64)],
     body: DecisionCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -489,7 +489,7 @@ def confirm_emptying(
 
 @router.post("/emptyings/{event_id}/reject", response_model=DecisionPublic, status_code=201)
 def reject_emptying(
-    event_id: str,
+    event_id: Annotated[str, Path(max_length=64)],
     body: DecisionCreate,
     session: SessionDep,
     settings: SettingsDep,
