@@ -146,7 +146,9 @@ def cmd_api(args: argparse.Namespace) -> int:
     from api import main as api_main
     from landfill.settings import ApiSettings
 
-    settings = _settings(ApiSettings, args, {"host": "api_host", "port": "api_port"})
+    settings = _settings(
+        ApiSettings, args, {"host": "api_host", "port": "api_port", "seed_demo": "seed_demo"}
+    )
     logging.basicConfig(level=getattr(logging, settings.log_level))
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return api_main.main(settings)
@@ -357,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="serve the HTTP API and pages")
     api.add_argument("--host", help="bind address (default 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default 8000)")
+    api.add_argument(
+        "--seed-demo",
+        action="store_true",
+        default=None,
+        help="load the first customer's 33 demo containers (api/data/containers_demo.csv)",
+    )
     api.set_defaults(func=cmd_api)
 
     sim = sub.add_parser("simulate", help="simulated devices").add_subparsers(

@@ -134,3 +134,14 @@ class ApiSettings(CommonSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, gt=0, lt=65536)
     timezone: str = "Asia/Bishkek"
+    seed_demo: bool = Field(False, description="load the 33 demo containers at start-up")
+    # the landfill in the Dostuk area, where collection rounds start and end (approximate)
+    depot_lat: float = Field(41.112, ge=-90, le=90, description="route start, degrees north")
+    depot_lon: float = Field(72.651, ge=-180, le=180, description="route start, degrees east")
+    default_language: Literal["ky", "ru", "en"] = "ky"
+    route_min_fill_pct: float = Field(
+        50.0, ge=0, le=100, description="collect a scheduled container from this fill"
+    )
+    dispatch_history_days: int = Field(
+        14, gt=0, le=90, description="fill history the forecast looks at"
+    )
