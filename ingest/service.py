@@ -28,8 +28,10 @@ subscription stays in the session, so the broker queues for the next start).
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -63,7 +65,7 @@ from landfill.influx import (
     wait_for_influx,
 )
 from landfill.lifecycle import wait_for_signal
-from landfill.mqtt import announce, connect_async, make_client
+from landfill.mqtt import ack_many, announce, connect_async, make_client
 from landfill.settings import IngestSettings
 
 log = logging.getLogger("landfill.ingest")
@@ -173,7 +175,7 @@ class Ingest:
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         raw = Raw(msg.mid, msg.qos, self._gen, msg.topic, bytes(msg.payload))
-        self.stats.add("received")
+        self.stats.received += 1
         # blocks while the batcher is behind: back-pressure instead of unbounded memory
         while not self._stopping.is_set():
             if self.backlog.put(raw, timeout=0.5):
@@ -352,7 +354,8 @@ class Ingest:
         return True
 
     def _ack(self, items: list[Item]) -> None:
-        acked = stale = 0
+        mids: list[int] = []
+        stale = 0
         with self._ack_lock:
             for it in items:
                 raw = it.raw
@@ -362,11 +365,11 @@ class Ingest:
                 if raw.qos == 0:
                     continue
                 if raw.gen == self._gen:
-                    self.client.ack(raw.mid, raw.qos)
-                    acked += 1
+                    mids.append(raw.mid)
                 else:
                     stale += 1
-        self.stats.add("acked", acked)
+            ack_many(self.client, mids)
+        self.stats.add("acked", len(mids))
         if stale:
             self.stats.add("not_acked_stale_connection", stale)
 
@@ -397,7 +400,8 @@ class Ingest:
 
 
 def main(settings: IngestSettings) -> int:
-    """Run ingest until interrupted."""
+    """Run ingest until interrupted; SIGUSR1 dumps every thread's stack to stderr."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     ingest = Ingest(settings)
     starter = threading.Thread(target=ingest.start, name="start")
     starter.start()

@@ -28,6 +28,7 @@ class Stats:
     site: str
     worker: str
     counters: Counter[str] = field(default_factory=Counter)
+    received: int = 0  # only the MQTT network thread adds to it: no lock on the hot path
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _lag_sum: int = 0
     _lag_n: int = 0
@@ -39,6 +40,8 @@ class Stats:
             self.counters[name] += n
 
     def __getitem__(self, name: str) -> int:
+        if name == "received":
+            return self.received
         with self._lock:
             return self.counters[name]
 
@@ -57,6 +60,7 @@ class Stats:
             fields: dict[str, int | float | None] = {
                 k.replace(":", "_"): v for k, v in sorted(self.counters.items())
             }
+            fields["received"] = self.received
             fields["backlog"] = backlog
             fields["lag_ms_avg"] = self._lag_sum / self._lag_n if self._lag_n else None
             fields["lag_ms_max"] = self._lag_max if self._lag_n else None
