@@ -1,53 +1,145 @@
-"""Contract messages to InfluxDB points: one definition of every measurement's shape.
+"""Contract messages to line protocol: the one definition of every measurement's shape.
 
-Tags are few and bounded (site, scale, container, zone, kind); numbers are fields; the point's
-time is the observation time from the message, so a replayed message overwrites itself.
+Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
+numbers are fields; the point's time is the observation time from the message at millisecond
+precision, so a replayed message overwrites itself. Every point carries the message `id` as a
+field, so a store can be counted and reconciled by id.
+
+| measurement       | tags                                        | from                  |
+|-------------------|---------------------------------------------|-----------------------|
+| `scale_capture`   | site, scale                                 | Capture               |
+| `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
+| `weighing`        | site, scale, client, vehicle, waste_type, zone | Ticket             |
+| `container_alert` | site, container, kind (alert)               | ContainerAlert        |
+| `container_event` | site, container, kind (event)               | ContainerEvent        |
+| `ingest_stats`    | site, worker                                | ingest.stats          |
+
+`fill` (from ContainerReading) belongs to the fill processor (ingest/fill/), which adds its own
+function here.
 """
 
 from __future__ import annotations
 
-from landfill.contract import Capture, Message, ScaleEvent
-from landfill.influx import Point, WritePrecision
+from ingest.lines import line
+from landfill.contract import (
+    Capture,
+    ContainerAlert,
+    ContainerEvent,
+    Message,
+    ScaleEvent,
+    Ticket,
+)
+from landfill.influx import epoch_ms
+
+__all__ = [
+    "alert_line",
+    "capture_line",
+    "container_event_line",
+    "scale_event_line",
+    "to_lines",
+    "weighing_line",
+]
 
 
-def _point(measurement: str, msg: Message) -> Point:
-    return Point(measurement).tag("site", msg.site).time(msg.ts, WritePrecision.MS)
-
-
-def capture_point(msg: Capture) -> Point:
+def capture_line(msg: Capture) -> str | None:
     """`scale_capture`: one point per stable weight captured by the edge."""
-    return (
-        _point("scale_capture", msg)
-        .tag("scale", msg.scale)
-        .field("weight_kg", msg.weight_kg)
-        .field("division_kg", msg.division_kg)
-        .field("stable_ms", msg.stable_ms)
-        .field("id", msg.id)
-        .field("protocol", msg.protocol)
-        .field("stable_source", msg.stable_source)
-        .field("raw", " ".join(msg.raw))
+    return line(
+        "scale_capture",
+        {"site": msg.site, "scale": msg.scale},
+        {
+            "division_kg": msg.division_kg,
+            "id": msg.id,
+            "protocol": msg.protocol,
+            "raw": " ".join(msg.raw),
+            "stable_ms": msg.stable_ms,
+            "stable_source": msg.stable_source,
+            "weight_kg": msg.weight_kg,
+        },
+        epoch_ms(msg.ts),
     )
 
 
-def scale_event_point(msg: ScaleEvent) -> Point:
+def scale_event_line(msg: ScaleEvent) -> str | None:
     """`scale_event`: no data, overload, not back to zero, load left before capture."""
-    p = (
-        _point("scale_event", msg)
-        .tag("scale", msg.scale)
-        .tag("kind", msg.event)
-        .field("id", msg.id)
-        .field("detail", msg.detail)
+    return line(
+        "scale_event",
+        {"site": msg.site, "scale": msg.scale, "kind": msg.event},
+        {"detail": msg.detail, "id": msg.id, "weight_kg": msg.weight_kg},
+        epoch_ms(msg.ts),
     )
-    if msg.weight_kg is not None:
-        p = p.field("weight_kg", msg.weight_kg)
-    return p
 
 
-def to_points(msg: Message) -> list[Point]:
-    """Return the points a message is stored as (none for kinds not stored)."""
+def weighing_line(msg: Ticket) -> str | None:
+    """`weighing`: one point per completed ticket; a voided ticket keeps its point, voided."""
+    return line(
+        "weighing",
+        {
+            "site": msg.site,
+            "scale": msg.scale,
+            "client": msg.client,
+            "vehicle": msg.vehicle,
+            "waste_type": msg.waste_type,
+            "zone": msg.zone,
+        },
+        {
+            "gross_kg": msg.gross_kg,
+            "id": msg.id,
+            "manual": msg.manual,
+            "net_kg": msg.net_kg,
+            "number": msg.number,
+            "tare_kg": msg.tare_kg,
+            "voided": msg.status == "voided",
+        },
+        epoch_ms(msg.ts),
+    )
+
+
+def alert_line(msg: ContainerAlert) -> str | None:
+    """`container_alert`: each change of an alert's state on a container."""
+    return line(
+        "container_alert",
+        {"site": msg.site, "container": msg.container, "kind": msg.alert},
+        {
+            "active": msg.active,
+            "detail": msg.detail,
+            "id": msg.id,
+            "severity": msg.severity,
+            "since_ms": epoch_ms(msg.since),
+            "transition": msg.transition,
+            "value": msg.value,
+        },
+        epoch_ms(msg.ts),
+    )
+
+
+def container_event_line(msg: ContainerEvent) -> str | None:
+    """`container_event`: derived container events such as an emptying candidate."""
+    return line(
+        "container_event",
+        {"site": msg.site, "container": msg.container, "kind": msg.event},
+        {
+            "after_pct": msg.after_pct,
+            "before_pct": msg.before_pct,
+            "detail": msg.detail,
+            "id": msg.id,
+        },
+        epoch_ms(msg.ts),
+    )
+
+
+def to_lines(msg: Message) -> list[str]:
+    """Return the lines a message is stored as (none for kinds not stored here)."""
     match msg:
         case Capture():
-            return [capture_point(msg)]
+            out = capture_line(msg)
         case ScaleEvent():
-            return [scale_event_point(msg)]
-    return []
+            out = scale_event_line(msg)
+        case Ticket():
+            out = weighing_line(msg)
+        case ContainerAlert():
+            out = alert_line(msg)
+        case ContainerEvent():
+            out = container_event_line(msg)
+        case _:
+            out = None
+    return [out] if out is not None else []

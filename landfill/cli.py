@@ -123,7 +123,7 @@ def cmd_edge_sensors(_args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """`landfill ingest`."""
+    """`landfill ingest` (or `--status`: the workers' latest `ingest_stats`)."""
     from ingest import service
     from landfill.settings import IngestSettings
 
@@ -135,10 +135,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "shared_group": "ingest_shared_group",
             "batch_size": "ingest_batch_size",
             "flush_seconds": "ingest_flush_seconds",
+            "max_pending": "ingest_max_pending",
         },
     )
+    if args.status:
+        return _ingest_status(settings)
     _setup(settings.log_level)
     return service.main(settings)
+
+
+def _ingest_status(settings: Any) -> int:
+    """Print each worker's newest stats; exit 0 when one reported within 3 intervals."""
+    from ingest.stats import format_status, read_status
+    from landfill.contract import utcnow
+    from landfill.influx import InfluxStore, QueryError, epoch_ms
+
+    store = InfluxStore(
+        settings.influx_url, settings.influx_db, settings.influx_username, settings.influx_password
+    )
+    try:
+        rows = read_status(store, settings.site)
+    except QueryError as exc:
+        raise SystemExit(f"ingest status: {exc}") from None
+    finally:
+        store.close()
+    now = epoch_ms(utcnow())
+    print(format_status(rows, now))  # noqa: T201 - the status is this command's output
+    fresh = any(now - int(r["time"]) <= 3000 * settings.ingest_stats_seconds for r in rows)
+    return 0 if fresh else 1
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -354,6 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--shared-group", help="join $share/GROUP/... to split work with others")
     ing.add_argument("--batch-size", type=int, help="points per write (default 5000)")
     ing.add_argument("--flush-seconds", type=float, help="max wait before a write (default 0.5)")
+    ing.add_argument(
+        "--max-pending", type=int, help="messages held before the broker must wait (default 20000)"
+    )
+    ing.add_argument(
+        "--status",
+        action="store_true",
+        help="print every worker's latest ingest_stats and exit (1 when none is recent)",
+    )
     ing.set_defaults(func=cmd_ingest)
 
     api = sub.add_parser("api", help="serve the HTTP API and pages")

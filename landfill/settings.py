@@ -118,11 +118,33 @@ class EdgeScaleSettings(CommonSettings):
 class IngestSettings(CommonSettings):
     """`landfill ingest`: broker to InfluxDB."""
 
-    ingest_client_id: str = "landfill-ingest"
+    ingest_client_id: str = Field(
+        "landfill-ingest", description="MQTT client id of the persistent session; unique per worker"
+    )
     ingest_shared_group: str = Field("", description="join $share/<group>/... when set")
-    ingest_batch_size: int = Field(5000, gt=0, le=50_000)
-    ingest_flush_seconds: float = Field(0.5, gt=0, le=60)
-    ingest_max_pending: int = Field(20_000, gt=0)
+    ingest_batch_size: int = Field(5000, gt=0, le=50_000, description="points per write")
+    ingest_flush_seconds: float = Field(
+        0.5, gt=0, le=60, description="longest wait for a batch to fill before writing it"
+    )
+    ingest_max_pending: int = Field(
+        20_000, gt=0, description="messages held in memory before the broker is made to wait"
+    )
+    ingest_retry_max_seconds: float = Field(
+        5.0, gt=0, le=300, description="cap of the jittered backoff while InfluxDB is down"
+    )
+    ingest_stats_seconds: float = Field(
+        10.0, gt=0, le=3600, description="how often ingest_stats is written"
+    )
+    ingest_tick_seconds: float = Field(
+        1.0, gt=0, le=3600, description="how often processors see the time (offline checks)"
+    )
+
+    @field_validator("ingest_client_id", "ingest_shared_group")
+    @classmethod
+    def _mqtt_name(cls, value: str) -> str:
+        if any(c in value for c in "/+#$") or len(value) > 64:
+            raise ValueError("at most 64 characters, none of / + # $")
+        return value
 
 
 class ApiSettings(CommonSettings):
