@@ -12,7 +12,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, ForeignKey, Integer, String, create_engine, event
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -87,3 +96,63 @@ def sessions(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Yield one session (a FastAPI dependency)."""
     with factory() as session:
         yield session
+
+
+class Container(Base):
+    """A metal container in a settlement, its geometry, thresholds, schedule and sensor."""
+
+    __tablename__ = "container"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    settlement: Mapped[str] = mapped_column(String(200), default="")
+    zone: Mapped[str] = mapped_column(String(64), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    volume_m3: Mapped[float] = mapped_column(Float, default=1.1)
+    empty_mm: Mapped[int] = mapped_column(Integer)
+    full_mm: Mapped[int] = mapped_column(Integer)
+    full_pct: Mapped[float] = mapped_column(Float, default=80.0)
+    clear_pct: Mapped[float] = mapped_column(Float, default=70.0)
+    expected_interval_s: Mapped[int] = mapped_column(Integer, default=3600)
+    # weekdays as digits separated by spaces, 0 = Monday ("0 3" = Monday and Thursday)
+    collection_weekdays: Mapped[str] = mapped_column(String(20), default="")
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class AlertAck(Base):
+    """A dispatcher's acknowledgement of one open alert (container, kind, since)."""
+
+    __tablename__ = "alert_ack"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    alert_id: Mapped[str] = mapped_column(String(64))
+    container: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column("actor", String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class EmptyingDecision(Base):
+    """A dispatcher's confirmation or rejection of a detected emptying."""
+
+    __tablename__ = "emptying_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    event_id: Mapped[str] = mapped_column(String(64))
+    container: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column("actor", String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")

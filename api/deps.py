@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 import paho.mqtt.client as mqtt
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from landfill.contract import utcnow
 from landfill.influx import InfluxStore
 from landfill.settings import ApiSettings
 
@@ -37,7 +39,14 @@ def get_mqtt(request: Request) -> mqtt.Client:
     return client
 
 
+def get_now(request: Request) -> datetime:
+    """The current time from the app's clock (tests replace ``app.state.clock``)."""
+    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+    return clock()
+
+
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 InfluxDep = Annotated[InfluxStore, Depends(get_influx)]
 MqttDep = Annotated[mqtt.Client, Depends(get_mqtt)]
+NowDep = Annotated[datetime, Depends(get_now)]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import paho.mqtt.client as mqtt
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from api import db
-from api.routes import captures, health, registry
+from api.containers import publish_registry, seed_demo
+from api.routes import captures, containers, dispatch, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore
@@ -18,6 +22,7 @@ from landfill.mqtt import announce, connect_async, make_client
 from landfill.settings import ApiSettings
 
 log = logging.getLogger("landfill.api")
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -30,6 +35,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         db.migrate(engine)
         app.state.sessions = db.session_factory(engine)
         _seed_site(app, settings)
+        if settings.seed_demo:
+            with app.state.sessions() as session:
+                site = session.scalar(select(db.Site).where(db.Site.code == settings.site))
+                log.info("demo containers loaded: %d", seed_demo(session, site))
         app.state.influx = InfluxStore(
             settings.influx_url,
             settings.influx_db,
@@ -39,7 +48,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         topics = Topics(settings.site)
         node = f"api-{settings.api_port}"
         client = make_client(settings.mqtt_url, node, will=(topics, node))
-        client.on_connect = lambda c, *_: announce(c, topics, node)
+
+        def on_connect(c: mqtt.Client, *_: object) -> None:
+            announce(c, topics, node)
+            # retained, so edge and ingest get it on (re)start; a replay is harmless
+            with app.state.sessions() as session:
+                publish_registry(c, session, settings.site)
+
+        client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
         app.state.mqtt = client
         try:
@@ -55,6 +71,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(captures.router)
     app.include_router(registry.router)
+    app.include_router(containers.router)
+    app.include_router(dispatch.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

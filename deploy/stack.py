@@ -135,13 +135,45 @@ def _render(template: str, target: Path, **values: object) -> Path:
     return target
 
 
+def _start(
+    name: str,
+    argv: list[str],
+    state: Path,
+    host: str,
+    port: int,
+    *,
+    detach: bool,
+    ready: Callable[[Server], bool],
+    timeout: float,
+    log: Path,
+) -> Server:
+    """Start a server, wait until ``ready`` says so, and stop it again if it never is."""
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=log.open("ab"), start_new_session=detach
+    )
+    server = Server(name, proc, state, host, port)
+    try:
+        wait_until(lambda: ready(server) or proc.poll() is not None, timeout, name)
+        if proc.poll() is not None:
+            raise StackError(f"{name} exited with {proc.returncode}; see {log}")
+    except StackError:
+        server.stop()
+        raise
+    return server
+
+
+def _binary(name: str, package: str) -> str:
+    binary = find_binary(name)
+    if binary is None:
+        raise StackError(f"{name} is not installed (Debian package '{package}')")
+    return binary
+
+
 def start_mosquitto(
     state: Path, port: int, host: str = "127.0.0.1", *, detach: bool = False
 ) -> Server:
     """Start mosquitto with the project's config; state (persistence, log) under ``state``."""
-    binary = find_binary("mosquitto")
-    if binary is None:
-        raise StackError("mosquitto is not installed (Debian package 'mosquitto')")
+    binary = _binary("mosquitto", "mosquitto")
     state.mkdir(parents=True, exist_ok=True)
     conf = _render(
         "mosquitto.conf",
@@ -151,21 +183,17 @@ def start_mosquitto(
         state=state.resolve(),
         user=getpass.getuser(),
     )
-    proc = subprocess.Popen(
+    return _start(
+        "mosquitto",
         [binary, "-c", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=(state / "mosquitto.stderr").open("ab"),
-        start_new_session=detach,
+        state,
+        host,
+        port,
+        detach=detach,
+        ready=lambda _s: port_open(host, port),
+        timeout=15,
+        log=state / "mosquitto.stderr",
     )
-    server = Server("mosquitto", proc, state, host, port)
-    try:
-        wait_until(lambda: port_open(host, port) or proc.poll() is not None, 15, "mosquitto")
-        if proc.poll() is not None:
-            raise StackError(f"mosquitto exited; see {state / 'mosquitto.log'}")
-    except StackError:
-        server.stop()
-        raise
-    return server
 
 
 def start_influxd(
@@ -177,9 +205,7 @@ def start_influxd(
     detach: bool = False,
 ) -> Server:
     """Start influxd 1.x with the project's config; data under ``state``."""
-    binary = find_binary("influxd")
-    if binary is None:
-        raise StackError("influxd is not installed (Debian package 'influxdb')")
+    binary = _binary("influxd", "influxdb")
     state.mkdir(parents=True, exist_ok=True)
     conf = _render(
         "influxdb.conf",
@@ -189,22 +215,17 @@ def start_influxd(
         state=state.resolve(),
         rpc_port=rpc_port or free_port(host),
     )
-    proc = subprocess.Popen(
+    return _start(
+        "influxd",
         [binary, "-config", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=(state / "influxd.log").open("ab"),
-        start_new_session=detach,
+        state,
+        host,
+        port,
+        detach=detach,
+        ready=lambda s: influx_ping(s.url),
+        timeout=60,
+        log=state / "influxd.log",
     )
-    server = Server("influxd", proc, state, host, port)
-    url = server.url
-    try:
-        wait_until(lambda: influx_ping(url) or proc.poll() is not None, 60, "influxd")
-        if proc.poll() is not None:
-            raise StackError(f"influxd exited; see {state / 'influxd.log'}")
-    except StackError:
-        server.stop()
-        raise
-    return server
 
 
 # ---- the developer's long-running stack (pid files under the state folder) ----------------

@@ -1,9 +1,10 @@
 """Durable outbox: a message is in SQLite before it is published and leaves only on PUBACK.
 
-SQLite in WAL mode with `synchronous=FULL`, so a committed `put` survives a power cut. The
-publisher thread sends pending rows in insertion order with a bounded in-flight window; after
-a reconnect everything not yet acknowledged is sent again with the same ids (at least once;
-storage downstream is idempotent by id and timestamp).
+SQLite in WAL mode with `synchronous=FULL`, so a committed `put` survives a power cut or a
+kill -9. The publisher thread sends pending rows in insertion order with a bounded in-flight
+window; after a reconnect or a restart everything not yet acknowledged is sent again with the
+same payload, so the same ids (at least once; storage downstream is idempotent by id and
+timestamp, and a consumer that counts dedupes by id).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,16 @@ class Outbox:
 
 
 class OutboxPublisher:
-    """Sends an outbox to the broker in order and deletes rows when the broker acknowledges."""
+    """Sends an outbox to the broker in order and deletes rows when the broker acknowledges.
+
+    paho keeps unacknowledged QoS 1 messages in memory and resends them by itself after a
+    reconnect, and it queues what is published while disconnected. The outbox is the one
+    source of truth instead: on every connect paho's queue is dropped (`drop_out_messages`)
+    and every row still in the outbox is published again from the oldest, so nothing is sent
+    twice by two mechanisms and the order holds. Each connection has a generation number;
+    bookkeeping from a publish that raced a reconnect is thrown away, and the mid -> seq map
+    is cleared, so a mid paho reuses can never acknowledge the wrong row.
+    """
 
     def __init__(self, outbox: Outbox, client: mqtt.Client, topics: Topics, window: int = 100):
         self.outbox = outbox
@@ -94,8 +105,9 @@ class OutboxPublisher:
         self.topics = topics
         self.window = window
         self._cond = threading.Condition()
-        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq, this connection only
         self._early: set[int] = set()  # mids acknowledged before we recorded them
+        self._generation = 0
         self._last_sent = 0
         self._connected = False
         self._stop = False
@@ -117,18 +129,25 @@ class OutboxPublisher:
         return seq
 
     def on_connect(self) -> None:
-        """Call from the client's on_connect: resend everything not yet acknowledged."""
+        """Call first in the client's on_connect: resend everything not yet acknowledged."""
+        # runs in paho's loop thread before paho resends its own queue: drop that queue, the
+        # outbox has every row it held (paho's queue is not ours to trust across reconnects)
+        dropped = self.client.drop_out_messages()
         with self._cond:
+            self._generation += 1
             self._connected = True
             self._inflight.clear()
             self._early.clear()
             self._last_sent = 0
             self._cond.notify()
+        if dropped:
+            log.info("dropped %d message(s) paho held; resending from the outbox", len(dropped))
 
     def on_disconnect(self) -> None:
         """Call from the client's on_disconnect."""
         with self._cond:
             self._connected = False
+            self._generation += 1
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, _rc: Any, _p: Any) -> None:
         # paho calls this holding its own mutex: never call into paho from here
@@ -140,25 +159,31 @@ class OutboxPublisher:
                 self.outbox.remove(seq)
             self._cond.notify()
 
-    def _next_batch(self) -> list[Entry] | None:
+    def _next_batch(self) -> tuple[int, list[Entry]] | None:
         with self._cond:
             while not self._stop and (not self._connected or len(self._inflight) >= self.window):
                 self._cond.wait(0.5)
             if self._stop:
                 return None
+            generation = self._generation
             entries = self.outbox.pending(self._last_sent, self.window - len(self._inflight))
             if not entries:
                 self._cond.wait(0.5)
-            return entries
+            return generation, entries
 
     def _run(self) -> None:
-        while (entries := self._next_batch()) is not None:
+        while (batch := self._next_batch()) is not None:
+            generation, entries = batch
             for e in entries:
                 # publish outside our lock: paho's on_publish takes paho's mutex, then ours
                 info = self.client.publish(e.topic, e.payload, qos=e.qos, retain=e.retain)
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    break  # not connected after all; on_connect restarts from the top
                 with self._cond:
+                    if generation != self._generation:
+                        break  # the connection changed under us: on_connect restarts the scan
+                    if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                        # not connected after all; on_disconnect/on_connect restart from the top
+                        self._early.discard(info.mid)
+                        break
                     self._last_sent = e.seq
                     if e.qos == 0 or info.mid in self._early:
                         self._early.discard(info.mid)
@@ -168,8 +193,6 @@ class OutboxPublisher:
 
     def drain(self, timeout: float) -> bool:
         """Wait until the outbox is empty; return False on timeout."""
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if len(self.outbox) == 0:

@@ -1,14 +1,30 @@
-"""Contract messages to InfluxDB points: one definition of every measurement's shape.
+"""Contract messages to line protocol: the one definition of every measurement's shape.
 
-Tags are few and bounded (site, scale, container, zone, kind); numbers are fields; the point's
-time is the observation time from the message, so a replayed message overwrites itself.
+Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
+numbers are fields; the point's time is the observation time from the message at millisecond
+precision, so a replayed message overwrites itself. Every point carries the message `id` as a
+field, so a store can be counted and reconciled by id.
+
+| measurement       | tags                                        | from                  |
+|-------------------|---------------------------------------------|-----------------------|
+| `scale_capture`   | site, scale                                 | Capture               |
+| `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
+| `weighing`        | site, scale, client, vehicle, waste_type, zone | Ticket             |
+| `fill`            | site, container, zone                       | ContainerReading (*)  |
+| `container_alert` | site, container, kind (alert)               | ContainerAlert        |
+| `container_event` | site, container, kind (event)               | ContainerEvent        |
+| `ingest_stats`    | site, worker                                | ingest.stats          |
+
+(*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
+calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself. The
+`fill`, `container_alert` and `container_event` fields are shared with the dispatcher page
+(api/dispatch.py) and docs/sensors.md: change them together.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ingest.fill.tracker import FillPoint
+from ingest.lines import line
 from landfill.contract import (
     Capture,
     ContainerAlert,
@@ -16,106 +32,141 @@ from landfill.contract import (
     ContainerReading,
     Message,
     ScaleEvent,
+    Ticket,
 )
-from landfill.influx import Point, WritePrecision, epoch_ms
+from landfill.influx import epoch_ms
+
+__all__ = [
+    "alert_line",
+    "capture_line",
+    "container_event_line",
+    "fill_line",
+    "scale_event_line",
+    "to_lines",
+    "weighing_line",
+]
 
 
-def _point(measurement: str, msg: Message) -> Point:
-    return Point(measurement).tag("site", msg.site).time(msg.ts, WritePrecision.MS)
-
-
-def capture_point(msg: Capture) -> Point:
+def capture_line(msg: Capture) -> str | None:
     """`scale_capture`: one point per stable weight captured by the edge."""
-    return (
-        _point("scale_capture", msg)
-        .tag("scale", msg.scale)
-        .field("weight_kg", msg.weight_kg)
-        .field("division_kg", msg.division_kg)
-        .field("stable_ms", msg.stable_ms)
-        .field("id", msg.id)
-        .field("protocol", msg.protocol)
-        .field("stable_source", msg.stable_source)
-        .field("raw", " ".join(msg.raw))
+    return line(
+        "scale_capture",
+        {"site": msg.site, "scale": msg.scale},
+        {
+            "division_kg": msg.division_kg,
+            "id": msg.id,
+            "protocol": msg.protocol,
+            "raw": " ".join(msg.raw),
+            "stable_ms": msg.stable_ms,
+            "stable_source": msg.stable_source,
+            "weight_kg": msg.weight_kg,
+        },
+        epoch_ms(msg.ts),
     )
 
 
-def scale_event_point(msg: ScaleEvent) -> Point:
+def scale_event_line(msg: ScaleEvent) -> str | None:
     """`scale_event`: no data, overload, not back to zero, load left before capture."""
-    p = (
-        _point("scale_event", msg)
-        .tag("scale", msg.scale)
-        .tag("kind", msg.event)
-        .field("id", msg.id)
-        .field("detail", msg.detail)
-    )
-    if msg.weight_kg is not None:
-        p = p.field("weight_kg", msg.weight_kg)
-    return p
-
-
-def _fields(p: Point, **fields: Any) -> Point:
-    """Add the fields that have a value; a None is "no value", never a zero."""
-    for name, value in fields.items():
-        if value is not None:
-            p = p.field(name, value)
-    return p
-
-
-def fill_point(reading: ContainerReading, level: FillPoint) -> Point:
-    """`fill`: one point per reading, the raw and filtered level with the sensor's values."""
-    p = _point("fill", reading).tag("container", reading.container).tag("zone", level.zone or None)
-    return _fields(
-        p,
-        fill_pct=level.raw_pct,
-        filtered_pct=level.filtered_pct,
-        distance_mm=reading.distance_mm,
-        temp_c=reading.temp_c,
-        battery_pct=reading.battery_pct,
-        battery_v=reading.battery_v,
-        tilt=reading.tilt,
-        quality=level.quality,
-        overfull=level.overfull,
-        id=reading.id,
+    return line(
+        "scale_event",
+        {"site": msg.site, "scale": msg.scale, "kind": msg.event},
+        {"detail": msg.detail, "id": msg.id, "weight_kg": msg.weight_kg},
+        epoch_ms(msg.ts),
     )
 
 
-def container_alert_point(msg: ContainerAlert) -> Point:
-    """`container_alert`: one point per alert transition (raised, cleared, escalated, repeated)."""
-    p = _point("container_alert", msg).tag("container", msg.container).tag("kind", msg.alert)
-    return _fields(
-        p,
-        active=msg.active,
-        severity=msg.severity,
-        transition=msg.transition,
-        since=epoch_ms(msg.since),
-        value=None if msg.value is None else float(msg.value),
-        detail=msg.detail,
-        id=msg.id,
+def weighing_line(msg: Ticket) -> str | None:
+    """`weighing`: one point per completed ticket; a voided ticket keeps its point, voided."""
+    return line(
+        "weighing",
+        {
+            "site": msg.site,
+            "scale": msg.scale,
+            "client": msg.client,
+            "vehicle": msg.vehicle,
+            "waste_type": msg.waste_type,
+            "zone": msg.zone,
+        },
+        {
+            "gross_kg": msg.gross_kg,
+            "id": msg.id,
+            "manual": msg.manual,
+            "net_kg": msg.net_kg,
+            "number": msg.number,
+            "tare_kg": msg.tare_kg,
+            "voided": msg.status == "voided",
+        },
+        epoch_ms(msg.ts),
     )
 
 
-def container_event_point(msg: ContainerEvent) -> Point:
-    """`container_event`: an emptying (candidate for a dispatcher to confirm)."""
-    p = _point("container_event", msg).tag("container", msg.container).tag("kind", msg.event)
-    return _fields(
-        p,
-        before_pct=None if msg.before_pct is None else float(msg.before_pct),
-        after_pct=None if msg.after_pct is None else float(msg.after_pct),
-        detail=msg.detail,
-        id=msg.id,
+def alert_line(msg: ContainerAlert) -> str | None:
+    """`container_alert`: each change of an alert's state on a container."""
+    return line(
+        "container_alert",
+        {"site": msg.site, "container": msg.container, "kind": msg.alert},
+        {
+            "active": msg.active,
+            "detail": msg.detail,
+            "id": msg.id,
+            "severity": msg.severity,
+            "since": epoch_ms(msg.since),
+            "transition": msg.transition,
+            "value": msg.value,
+        },
+        epoch_ms(msg.ts),
     )
 
 
-def to_points(msg: Message) -> list[Point]:
-    """Return the points a message is stored as (none for kinds not stored)."""
+def container_event_line(msg: ContainerEvent) -> str | None:
+    """`container_event`: derived container events such as an emptying candidate."""
+    return line(
+        "container_event",
+        {"site": msg.site, "container": msg.container, "kind": msg.event},
+        {
+            "after_pct": msg.after_pct,
+            "before_pct": msg.before_pct,
+            "detail": msg.detail,
+            "id": msg.id,
+        },
+        epoch_ms(msg.ts),
+    )
+
+
+def fill_line(reading: ContainerReading, level: FillPoint) -> str | None:
+    """`fill`: one point per reading, raw and filtered level with the sensor's own values."""
+    return line(
+        "fill",
+        {"site": reading.site, "container": reading.container, "zone": level.zone},
+        {
+            "battery_pct": reading.battery_pct,
+            "battery_v": reading.battery_v,
+            "distance_mm": reading.distance_mm,
+            "fill_pct": level.raw_pct,
+            "filtered_pct": level.filtered_pct,
+            "id": reading.id,
+            "overfull": level.overfull,
+            "quality": level.quality,
+            "temp_c": reading.temp_c,
+            "tilt": reading.tilt,
+        },
+        epoch_ms(reading.ts),
+    )
+
+
+def to_lines(msg: Message) -> list[str]:
+    """Return the lines a message is stored as (none for kinds not stored here)."""
     match msg:
         case Capture():
-            return [capture_point(msg)]
+            out = capture_line(msg)
         case ScaleEvent():
-            return [scale_event_point(msg)]
+            out = scale_event_line(msg)
+        case Ticket():
+            out = weighing_line(msg)
         case ContainerAlert():
-            return [container_alert_point(msg)]
+            out = alert_line(msg)
         case ContainerEvent():
-            return [container_event_point(msg)]
-    # readings become `fill` points in ingest.fill.processor, which knows the container
-    return []
+            out = container_event_line(msg)
+        case _:
+            out = None
+    return [out] if out is not None else []

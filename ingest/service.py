@@ -1,100 +1,117 @@
 """`landfill ingest`: broker to InfluxDB, at least once, acknowledged only after the write.
 
-The MQTT session is persistent (fixed client id, clean session off, QoS 1 subscriptions) and
-paho acknowledges nothing by itself (`manual_ack`). The network thread only queues messages;
-a writer thread parses, batches by size and time, writes, and only then acknowledges. The
-queue is bounded: when InfluxDB is slow the network thread blocks, the broker keeps the rest.
+    paho network thread --Raw--> Backlog (bounded) --> batcher thread --Batch--> writer thread
+      on_message: append         blocks when full      parse, validate,      write (retry, bisect
+      (nothing else)             (TCP pushes back)     process, build lines   400s), publish derived
+                                                       (by size and time)     (QoS 1, PUBACK), ack
 
-Faults: an invalid payload goes to the dead-letter topic with its reason and is acknowledged;
-a batch InfluxDB rejects (400) is split to find the bad points, which are dead-lettered, the
-rest written; InfluxDB down is retried with backoff and jitter, nothing acknowledged meanwhile.
+The MQTT session is persistent (fixed client id, clean session off, QoS 1 subscriptions) and
+paho acknowledges nothing by itself (`manual_ack`): a message is acknowledged only after the
+InfluxDB write holding its points answered 2xx and the messages derived from it were PUBACKed.
+Points carry the observation time, so a redelivered message overwrites itself.
+
+Faults it survives:
+- InfluxDB down or 5xx/429: the batch is retried with exponential backoff and full jitter,
+  nothing is acknowledged; the backlog fills, the network thread stops reading and the broker
+  keeps the rest. Logged once per outage.
+- A point InfluxDB rejects (400): the batch is split in halves until the bad message is found;
+  it goes to the dead-letter topic with InfluxDB's reason and is acknowledged; the rest is
+  written. An invalid payload is dead-lettered with its reason the same way.
+- Broker restart or network loss: paho reconnects and `on_connect` subscribes again. Messages
+  received on an earlier connection are written but never acknowledged on the new one (their
+  packet ids may have been reused); the broker redelivers them and the rewrite is idempotent.
+- kill -9: nothing was acknowledged that is not in InfluxDB; the session redelivers the rest.
+- 401/403 from InfluxDB: stop and say so; nothing is acknowledged.
+Graceful stop: take no more, write and acknowledge what was taken, disconnect (the
+subscription stays in the session, so the broker queues for the next start).
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import queue
+import signal
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from ingest.fill.processor import FillProcessor
-from ingest.notify import Notifier
-from ingest.points import to_points
+from ingest.backlog import Backlog
+from ingest.fill.processor import start_fill
+from ingest.processors import Processor, default_processors
+from ingest.stats import Stats
 from landfill.contract import (
-    QOS,
     RETAINED,
     DeadLetter,
     Message,
     PayloadError,
     Topics,
     decode,
+    parse_topic,
+    stable_id,
     utcnow,
 )
 from landfill.influx import (
     FatalWriteError,
     InfluxStore,
-    Point,
     RejectedWriteError,
     RetryableWriteError,
     backoff_delays,
-    to_line,
+    epoch_ms,
     wait_for_influx,
 )
 from landfill.lifecycle import wait_for_signal
-from landfill.mqtt import announce, connect_async, make_client
+from landfill.mqtt import ack_many, announce, connect_async, make_client
 from landfill.settings import IngestSettings
 
 log = logging.getLogger("landfill.ingest")
 
+__all__ = ["Ingest", "main"]
 
-@dataclass
-class Item:
-    """One received message and what it becomes."""
+
+@dataclass(slots=True)
+class Raw:
+    """A message as received, tagged with the connection it came on."""
 
     mid: int
     qos: int
+    gen: int
     topic: str
     payload: bytes
+
+
+@dataclass(slots=True)
+class Item:
+    """What one message (or a tick) becomes: lines to write, messages to publish, its ack."""
+
+    raw: Raw | None
     lines: list[str]
-    derived: list[Message] = field(default_factory=list)
+    publish: list[Message] = field(default_factory=list)
+    ts_ms: int | None = None
 
 
-# ---- processors (issue 5): derive messages from messages -------------------------------------
-# Each processor is consulted for every valid message: it returns extra points to write with
-# it and derived messages, which are published (QoS 1) after the write and before the source
-# message is acknowledged; then `commit()` persists its state. A tick thread runs its timers.
-
-
-class Processor(Protocol):
-    """What ingest asks of a processor (ingest.fill.processor.FillProcessor is one)."""
-
-    def filters(self) -> list[str]:
-        """Extra topic filters to subscribe, never shared (retained messages)."""
-
-    def handle(self, message: Message) -> tuple[list[Point], list[Message]]:
-        """Points to write with the message and derived messages to publish."""
-
-    def tick(self, now: datetime) -> list[Message]:
-        """Messages that are due at ``now`` (timers)."""
-
-    def commit(self) -> None:
-        """Persist state once the derived messages are published."""
+_DONE = None  # end of the batch stream
 
 
 class Ingest:
     """Consumes contract messages and writes InfluxDB."""
 
-    def __init__(self, settings: IngestSettings) -> None:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        processors: Mapping[str, Processor] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.settings = settings
         self.topics = Topics(settings.site)
         self.node = settings.ingest_client_id
+        self.processors = default_processors(processors)
+        self.clock = clock
         self.store = InfluxStore(
             settings.influx_url,
             settings.influx_db,
@@ -111,17 +128,24 @@ class Ingest:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
-        self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue(settings.ingest_max_pending)
-        self.stop_event = threading.Event()
-        self.counters: Counter[str] = Counter()
+        self.stats = Stats(settings.site, self.node)
+        self.backlog: Backlog[Raw] = Backlog(settings.ingest_max_pending)
+        self._batches: queue.Queue[list[Item] | None] = queue.Queue(maxsize=1)
+        self._in_process = 0  # messages taken from the backlog and not yet acknowledged
+        self._gen = 0  # connection generation: acks only go to the connection a message came on
+        self._ack_lock = threading.Lock()
+        self._stopping = threading.Event()  # take no more messages
+        self.stop_event = threading.Event()  # the process should end (signal or fatal)
+        self._abandon = threading.Event()  # give up retrying; the broker keeps what is unacked
+        self._batcher = threading.Thread(target=self._batch_loop, name="batcher", daemon=True)
         self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
+        self._topics_by_site: dict[str, Topics] = {settings.site: self.topics}
         self.fatal: str | None = None
-        self.notifier = Notifier.from_settings(settings)
-        self.fill = FillProcessor(settings.fill_state_path, notifier=self.notifier)
-        self.processors: list[Processor] = [self.fill]
-        self.clock: Callable[[], datetime] = utcnow  # tests move time for the timers
-        self._ticker = threading.Thread(target=self._tick_loop, name="tick", daemon=True)
-        self._abandon = False  # set when stopping: give up retrying, leave the rest unacked
+
+    @property
+    def counters(self) -> Stats:
+        """The worker's counters (received, written, acked, rejected:<reason>, retries ...)."""
+        return self.stats
 
     # ---- network thread ----------------------------------------------------------------------
 
@@ -129,192 +153,262 @@ class Ingest:
         """Topic filters to subscribe, with the shared-subscription prefix when configured."""
         group = self.settings.ingest_shared_group
         base = self.topics.subscriptions()
-        shared = [f"$share/{group}/{f}" for f in base] if group else base
-        return shared + [f for p in self.processors for f in p.filters()]
+        return [f"$share/{group}/{f}" for f in base] if group else base
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, rc: Any, _p: Any) -> None:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
+        with self._ack_lock:
+            self._gen += 1
+        if self._gen > 1:
+            self.stats.add("reconnects")
+            log.info("reconnected (session present: %s)", flags.session_present)
         client.subscribe([(f, 1) for f in self.filters()])
+        if self.settings.ingest_shared_group:
+            # a session that once subscribed without the group would still get every message
+            client.unsubscribe(self.topics.subscriptions())
         announce(client, self.topics, self.node)
-        log.info("subscribed to %d filters", len(self.filters()))
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
-        if not self.stop_event.is_set():
+        if not self._stopping.is_set():
             log.warning("broker connection lost (%s); reconnecting", rc)
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.counters["received"] += 1
-        # blocks when the writer is behind: back-pressure instead of unbounded memory
-        while not self.stop_event.is_set():
-            try:
-                self.inbox.put(msg, timeout=0.5)
+        raw = Raw(msg.mid, msg.qos, self._gen, msg.topic, bytes(msg.payload))
+        self.stats.received += 1
+        # blocks while the batcher is behind: back-pressure instead of unbounded memory
+        while not self._stopping.is_set():
+            if self.backlog.put(raw, timeout=0.5):
                 return
+        # stopping: not acknowledged, so the broker delivers it again to the next session
+        self.stats.add("left_for_next_session")
+
+    # ---- batcher thread ----------------------------------------------------------------------
+
+    def _batch_loop(self) -> None:
+        s = self.settings
+        next_tick = next_stats = time.monotonic()
+        while True:
+            stopping = self._stopping.is_set()
+            raws = self.backlog.take(s.ingest_batch_size, s.ingest_flush_seconds, idle=0.2)
+            with self._ack_lock:
+                self._in_process += len(raws)
+            items = [self._parse(r) for r in raws]
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + s.ingest_tick_seconds
+                items.extend(self._tick())
+            if now >= next_stats:
+                next_stats = now + s.ingest_stats_seconds
+                items.append(self._stats_item())
+            if items and not self._hand_over(items):
+                return
+            if stopping and not raws and not len(self.backlog):
+                self._hand_over(_DONE)
+                return
+
+    def _hand_over(self, items: list[Item] | None) -> bool:
+        while not self._abandon.is_set():
+            try:
+                self._batches.put(items, timeout=0.5)
+                return True
             except queue.Full:
                 continue
+        return False
+
+    def _parse(self, raw: Raw) -> Item:
+        try:
+            msg = decode(raw.topic, raw.payload)
+        except PayloadError as exc:
+            return self._rejected(raw, exc.reason, str(exc))
+        processor = self.processors.get(parse_topic(raw.topic) or "")
+        if processor is None:
+            return Item(raw, [])
+        try:
+            out = processor.process(msg)
+        except ValueError as exc:
+            return self._rejected(raw, "processor_error", f"processor_error: {exc}")
+        return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts))
+
+    def _tick(self) -> list[Item]:
+        now = self.clock()
+        items = []
+        for processor in {id(p): p for p in self.processors.values()}.values():
+            out = processor.tick(now)
+            if out.lines or out.publish:
+                items.append(Item(None, out.lines, list(out.publish)))
+        return items
+
+    def _stats_item(self) -> Item:
+        with self._ack_lock:
+            backlog = len(self.backlog) + self._in_process
+        stats_line = self.stats.snapshot_line(epoch_ms(self.clock()), backlog)
+        return Item(None, [stats_line] if stats_line else [])
+
+    def _rejected(self, raw: Raw | None, code: str, reason: str) -> Item:
+        self.stats.add(f"rejected:{code}")
+        if raw is None:
+            log.warning("dropped points of our own (tick or stats): %s", reason)
+            return Item(None, [])
+        site = raw.topic.split("/")[2] if raw.topic.count("/") >= 2 else ""
+        try:
+            topics = self._topics_for(site)
+        except ValueError:
+            topics = self.topics
+        text = raw.payload[:65536].decode("utf-8", "replace")
+        letter = DeadLetter(
+            id=stable_id(raw.topic, text, reason),  # a redelivery dead-letters identically
+            ts=self.clock(),
+            site=topics.site,
+            reason=reason,
+            topic=raw.topic,
+            payload=text,
+            consumer=self.node,
+        )
+        log.warning("dead-lettered a message on %s: %s", raw.topic, reason[:300])
+        return Item(raw, [], [letter])
+
+    def _topics_for(self, site: str) -> Topics:
+        topics = self._topics_by_site.get(site)
+        if topics is None:
+            topics = self._topics_by_site[site] = Topics(site)
+        return topics
 
     # ---- writer thread -----------------------------------------------------------------------
 
-    def _parse(self, msg: mqtt.MQTTMessage) -> Item | None:
-        try:
-            payload = bytes(msg.payload)
-            message = decode(msg.topic, payload)
-            points = to_points(message)
-        except PayloadError as exc:
-            self._dead_letter(msg.topic, bytes(msg.payload), str(exc))
-            self._ack(msg.mid, msg.qos)
-            return None
-        derived: list[Message] = []
-        for processor in self.processors:
-            try:
-                more, messages = processor.handle(message)
-            except Exception:  # a processor bug must not stop the stream; the message is kept
-                self.counters["processor_error"] += 1
-                log.exception("processor %s failed on %s", type(processor).__name__, msg.topic)
-                continue
-            points += more
-            derived += messages
-        return Item(msg.mid, msg.qos, msg.topic, payload, [to_line(p) for p in points], derived)
-
-    def _ack(self, mid: int, qos: int) -> None:
-        if qos > 0:
-            self.client.ack(mid, qos)
-
-    def _dead_letter(self, topic: str, payload: bytes, reason: str) -> None:
-        self.counters[f"rejected:{reason.split(':')[0]}"] += 1
-        dl = DeadLetter(
-            ts=utcnow(),
-            site=self.settings.site,
-            reason=reason,
-            topic=topic,
-            payload=payload[:65536].decode("utf-8", "replace"),
-            consumer=self.node,
-        )
-        self.client.publish(self.topics.dead_letter(), dl.to_json(), qos=1)
-        log.warning("dead-lettered a message on %s: %s", topic, reason)
-
-    def _collect(self) -> list[Item]:
-        batch: list[Item] = []
-        deadline = time.monotonic() + self.settings.ingest_flush_seconds
-        while len(batch) < self.settings.ingest_batch_size:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
-                break
-            try:
-                msg = self.inbox.get(timeout=timeout)
-            except queue.Empty:
-                break
-            item = self._parse(msg)
-            if item is not None:
-                batch.append(item)
-        return batch
-
-    def _write(self, items: list[Item]) -> None:
-        """Write items until InfluxDB took them; dead-letter the ones it rejects."""
-        delays = backoff_delays(0.5, 30.0)
-        warned = False
+    def _write_loop(self) -> None:
         while True:
             try:
-                self.store.write_lines([line for it in items for line in it.lines])
-                if warned:
-                    log.info("InfluxDB is back; backlog written")
-                break
-            except RetryableWriteError as exc:
-                self.counters["retries"] += 1
-                if not warned:
-                    log.warning("InfluxDB write failed (%s); retrying, nothing is lost", exc.reason)
-                    warned = True
-                if self.stop_event.wait(exc.retry_after or next(delays)) and self._abandon:
-                    return  # shutting down with InfluxDB still down: the broker keeps these
-            except RejectedWriteError as exc:
-                if len(items) == 1:
-                    it = items[0]
-                    self._dead_letter(it.topic, it.payload, f"influx_rejected: {exc.reason}")
-                    self._ack(it.mid, it.qos)
+                items = self._batches.get(timeout=0.5)
+            except queue.Empty:
+                if self._abandon.is_set():
                     return
-                half = len(items) // 2
-                self._write(items[:half])
-                self._write(items[half:])
-                return
-        self.counters["written"] += sum(len(it.lines) for it in items)
-        self._publish_derived([m for it in items for m in it.derived])
-        for it in items:
-            self._ack(it.mid, it.qos)
-
-    def _publish_derived(self, messages: list[Message]) -> None:
-        """Publish derived messages (QoS 1, waiting for the broker), then commit processors."""
-        infos = []
-        for m in messages:
-            kind = m.kind  # type: ignore[attr-defined]
-            topic = Topics(m.site).for_message(m)
-            infos.append(self.client.publish(topic, m.to_json(), QOS[kind], kind in RETAINED))
-            self.counters[f"derived:{kind}"] += 1
-        for info in infos:
-            try:
-                info.wait_for_publish(5.0)
-            except (RuntimeError, ValueError):
-                pass  # not connected: paho keeps QoS 1 messages and sends them on reconnect
-        for processor in self.processors:
-            processor.commit()
-
-    def _tick_loop(self) -> None:
-        while not self.stop_event.wait(self.settings.fill_tick_seconds):
-            if self.inbox.qsize() > 100:
-                continue  # catching up on a backlog: its readings are not late, ingest is
-            now = self.clock()
-            if self.settings.fill_data_clock and self.fill.latest_ts and self.fill.latest_ts > now:
-                now = self.fill.latest_ts  # a simulator running faster than the wall clock
-            self._publish_derived([m for p in self.processors for m in p.tick(now)])
-
-    def _write_loop(self) -> None:
-        while not (self.stop_event.is_set() and self.inbox.empty()):
-            batch = self._collect()
-            if not batch:
                 continue
+            if items is _DONE:
+                return
             try:
-                self._write(batch)
+                done = self._write(items) and self._publish(items)
             except FatalWriteError as exc:
                 log.critical("InfluxDB refuses our credentials: %s; stopping", exc.reason)
                 self.fatal = exc.reason
-                self._abandon = True
+                self._abandon.set()
                 self.stop_event.set()
                 return
+            if not done:
+                return  # abandoned while InfluxDB or the broker was away
+            self._ack(items)
+
+    def _write(self, items: list[Item]) -> bool:
+        """Write the items' lines; dead-letter what InfluxDB rejects. False when abandoned."""
+        carrying = [it for it in items if it.lines]
+        if not carrying:
+            return True
+        lines = [ln for it in carrying for ln in it.lines]
+        delays = backoff_delays(0.2, self.settings.ingest_retry_max_seconds)
+        outage = False
+        while True:
+            try:
+                self.store.write_lines(lines)
+            except RetryableWriteError as exc:
+                self.stats.add("retries")
+                if not outage:
+                    log.warning("InfluxDB write failed (%s); retrying, nothing is lost", exc.reason)
+                    outage = True
+                if self._abandon.wait(exc.retry_after or next(delays)):
+                    return False
+                continue
+            except RejectedWriteError as exc:
+                if len(carrying) == 1:
+                    it = carrying[0]
+                    rejected = self._rejected(it.raw, "influx_rejected", f"influx: {exc.reason}")
+                    it.lines, it.ts_ms = [], None
+                    it.publish.extend(rejected.publish)
+                    return True
+                half = len(carrying) // 2
+                return self._write(carrying[:half]) and self._write(carrying[half:])
+            if outage:
+                log.info("InfluxDB is back; writing the backlog")
+            self.stats.add("written", len(lines))
+            now = epoch_ms(self.clock())
+            self.stats.lag([now - it.ts_ms for it in carrying if it.ts_ms is not None])
+            return True
+
+    def _publish(self, items: list[Item]) -> bool:
+        """Publish derived messages and dead letters (QoS 1); True once the broker has them."""
+        infos = []
+        for it in items:
+            for m in it.publish:
+                topic = self._topics_for(m.site).for_message(m)
+                retain = parse_topic(topic) in RETAINED
+                infos.append(self.client.publish(topic, m.to_json(), qos=1, retain=retain))
+                self.stats.add("dead_letters" if isinstance(m, DeadLetter) else "published")
+        for info in infos:
+            # paho keeps QoS 1 messages of a persistent session and resends after a reconnect
+            while info.rc == mqtt.MQTT_ERR_SUCCESS and not info.is_published():
+                if self._abandon.is_set():
+                    return False
+                info.wait_for_publish(0.5)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                # not connected at publish time: the sources come again on the next connection
+                log.warning("could not publish a derived message now (%s)", info.rc)
+        return True
+
+    def _ack(self, items: list[Item]) -> None:
+        mids: list[int] = []
+        stale = 0
+        with self._ack_lock:
+            for it in items:
+                raw = it.raw
+                if raw is None:
+                    continue
+                self._in_process -= 1
+                if raw.qos == 0:
+                    continue
+                if raw.gen == self._gen:
+                    mids.append(raw.mid)
+                else:
+                    stale += 1
+            ack_many(self.client, mids)
+        self.stats.add("acked", len(mids))
+        if stale:
+            self.stats.add("not_acked_stale_connection", stale)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Wait for InfluxDB (retrying), then connect to the broker and start writing."""
-        wait_for_influx(self.store, log, self.stop_event)
-        if self.stop_event.is_set():
+        wait_for_influx(self.store, log, self._abandon)
+        if self._abandon.is_set():
             return
+        self._batcher.start()
         self._writer.start()
-        self.notifier.start()
-        self._ticker.start()
         connect_async(self.client, self.settings.mqtt_url)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking messages, flush what was taken, acknowledge it, disconnect."""
-        self.client.unsubscribe(self.filters())
-        self.stop_event.set()
+        """Take no more, write and acknowledge what was taken, disconnect."""
+        self._stopping.set()
+        self.backlog.hurry()
         if self._writer.is_alive():
             self._writer.join(timeout)
-            self._abandon = True
-            self._writer.join(2.0)
-        if self._ticker.is_alive():
-            self._ticker.join(2.0)
+        self._abandon.set()  # InfluxDB still down: leave the rest unacknowledged
+        for thread in (self._writer, self._batcher):
+            if thread.is_alive():
+                thread.join(2.0)
         self.client.disconnect()
         self.client.loop_stop()
-        self.notifier.stop()
         self.store.close()
 
 
 def main(settings: IngestSettings) -> int:
-    """Run ingest until interrupted."""
-    ingest = Ingest(settings)
+    """Run ingest until interrupted; SIGUSR1 dumps every thread's stack to stderr."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    fill = start_fill(settings)  # container fill levels and alerts (ingest/fill/processor.py)
+    ingest = Ingest(settings, processors={"reading": fill.processor})
     starter = threading.Thread(target=ingest.start, name="start")
     starter.start()
     wait_for_signal(done=ingest.stop_event.is_set)
     ingest.stop()
+    fill.close()
     starter.join(5)
     return 1 if ingest.fatal else 0

@@ -16,6 +16,9 @@ from typing import Any, NoReturn
 from landfill import __version__
 
 STATE = Path(".state")
+# kept in step with edge.scale.simulator.SCENARIOS (a test checks); not imported, so that
+# `landfill --help` does not load the edge
+SCENARIO_NAMES = ("trucks", "truck", "moving", "person", "not-zero", "overload", "mixed")
 
 DESCRIPTION = """\
 Landfill telemetry: truck scale, container fill sensors and billing for a municipal waste
@@ -97,7 +100,16 @@ def cmd_edge_scale(args: argparse.Namespace) -> int:
             "protocol": "scale_protocol",
             "scale": "scale",
             "division": "division_kg",
+            "options": "scale_options",
             "baudrate": "scale_baudrate",
+            "bytesize": "scale_bytesize",
+            "parity": "scale_parity",
+            "stopbits": "scale_stopbits",
+            "poll_seconds": "scale_poll_seconds",
+            "stable_seconds": "stable_seconds",
+            "min_weight": "min_weight_kg",
+            "zero_band": "zero_band_kg",
+            "no_data_seconds": "no_data_seconds",
             "outbox": "outbox_path",
         },
     )
@@ -124,7 +136,7 @@ def cmd_edge_sensors(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """`landfill ingest`."""
+    """`landfill ingest` (or `--status`: the workers' latest `ingest_stats`)."""
     from ingest import service
     from landfill.settings import IngestSettings
 
@@ -136,10 +148,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "shared_group": "ingest_shared_group",
             "batch_size": "ingest_batch_size",
             "flush_seconds": "ingest_flush_seconds",
+            "max_pending": "ingest_max_pending",
         },
     )
+    if args.status:
+        return _ingest_status(settings)
     _setup(settings.log_level)
     return service.main(settings)
+
+
+def _ingest_status(settings: Any) -> int:
+    """Print each worker's newest stats; exit 0 when one reported within 3 intervals."""
+    from ingest.stats import format_status, read_status
+    from landfill.contract import utcnow
+    from landfill.influx import InfluxStore, QueryError, epoch_ms
+
+    store = InfluxStore(
+        settings.influx_url, settings.influx_db, settings.influx_username, settings.influx_password
+    )
+    try:
+        rows = read_status(store, settings.site)
+    except QueryError as exc:
+        raise SystemExit(f"ingest status: {exc}") from None
+    finally:
+        store.close()
+    now = epoch_ms(utcnow())
+    print(format_status(rows, now))  # noqa: T201 - the status is this command's output
+    fresh = any(now - int(r["time"]) <= 3000 * settings.ingest_stats_seconds for r in rows)
+    return 0 if fresh else 1
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -147,7 +183,9 @@ def cmd_api(args: argparse.Namespace) -> int:
     from api import main as api_main
     from landfill.settings import ApiSettings
 
-    settings = _settings(ApiSettings, args, {"host": "api_host", "port": "api_port"})
+    settings = _settings(
+        ApiSettings, args, {"host": "api_host", "port": "api_port", "seed_demo": "seed_demo"}
+    )
     logging.basicConfig(level=getattr(logging, settings.log_level))
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return api_main.main(settings)
@@ -157,30 +195,39 @@ def cmd_simulate_scale(args: argparse.Namespace) -> int:
     """`landfill simulate scale`."""
     import random
 
-    from edge.scale.protocols import get_protocol
-    from edge.scale.simulator import PtyLink, Simulator, TcpLink, random_trucks, truck_weights
+    from edge.scale.protocols import make_protocol
+    from edge.scale.simulator import PtyLink, Simulator, TcpLink, idle, scenario
 
     try:
-        protocol = get_protocol(args.protocol)()
+        protocol = make_protocol(args.protocol, args.options or "")
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     signal.signal(signal.SIGTERM, _raise_interrupt)
     rng = random.Random(args.seed)
+    readings = scenario(
+        args.scenario, args.rate, rng, gross_kg=args.weight, trucks=args.trucks, hold_s=args.hold
+    )
     link: PtyLink | TcpLink = TcpLink(args.tcp) if args.tcp is not None else PtyLink(args.link)
     print(link.path, flush=True)  # noqa: T201 - the device path is this command's output
+    finite = args.scenario != "trucks" or args.trucks > 0
 
-    def readings() -> Any:
-        for n, truck in enumerate(random_trucks(rng)):
-            if args.trucks and n >= args.trucks:
-                return
-            yield from truck_weights(truck, args.rate, rng)
+    def script() -> Any:
+        yield from readings
+        # after a finite script the indicator stays on, showing an empty platform
+        while finite:
+            yield from idle(1.0, args.rate)
 
-    sim = Simulator(protocol, link, readings(), rate_hz=args.rate)
+    sim = Simulator(
+        protocol,
+        link,
+        script(),
+        rate_hz=args.rate,
+        noise=args.noise,
+        bad=args.bad_checksums,
+        rng=random.Random(None if args.seed is None else args.seed + 1),
+    )
     try:
         sim.run()
-        # keep the port open after a finite script so the reader sees the last frames
-        while args.trucks:
-            time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
@@ -371,7 +418,20 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--protocol", help="indicator protocol (default yaohua-a9)")
     es.add_argument("--scale", help="scale code in topics (default scale1)")
     es.add_argument("--division", type=int, help="scale division in kg (default 20)")
+    es.add_argument(
+        "--options",
+        help="protocol options key=value,...: address=B (a9-poll), reverse=true (keli-eq), "
+        "checksum=true (toledo), command=S (mt-sics), continuous=true (sma), address=2 (tenso-m)",
+    )
     es.add_argument("--baudrate", type=int, help="override the protocol's baud rate")
+    es.add_argument("--bytesize", type=int, choices=[7, 8], help="override data bits")
+    es.add_argument("--parity", choices=["N", "E", "O"], help="override parity")
+    es.add_argument("--stopbits", type=int, choices=[1, 2], help="override stop bits")
+    es.add_argument("--poll-seconds", type=float, help="poll period of polled protocols (0.1)")
+    es.add_argument("--stable-seconds", type=float, help="stable window in seconds (2.0)")
+    es.add_argument("--min-weight", type=int, help="kg above which a load is present (200)")
+    es.add_argument("--zero-band", type=int, help="kg that still count as zero (40)")
+    es.add_argument("--no-data-seconds", type=float, help="silence before no_data (3.0)")
     es.add_argument("--outbox", type=Path, help="outbox SQLite file")
     es.set_defaults(func=cmd_edge_scale)
     ens = edge.add_parser(
@@ -396,11 +456,25 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--shared-group", help="join $share/GROUP/... to split work with others")
     ing.add_argument("--batch-size", type=int, help="points per write (default 5000)")
     ing.add_argument("--flush-seconds", type=float, help="max wait before a write (default 0.5)")
+    ing.add_argument(
+        "--max-pending", type=int, help="messages held before the broker must wait (default 20000)"
+    )
+    ing.add_argument(
+        "--status",
+        action="store_true",
+        help="print every worker's latest ingest_stats and exit (1 when none is recent)",
+    )
     ing.set_defaults(func=cmd_ingest)
 
     api = sub.add_parser("api", help="serve the HTTP API and pages")
     api.add_argument("--host", help="bind address (default 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default 8000)")
+    api.add_argument(
+        "--seed-demo",
+        action="store_true",
+        default=None,
+        help="load the first customer's 33 demo containers (api/data/containers_demo.csv)",
+    )
     api.set_defaults(func=cmd_api)
 
     sim = sub.add_parser("simulate", help="simulated devices").add_subparsers(
@@ -416,7 +490,20 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--link", type=Path, help="also make a symlink to the pty here")
     ss.add_argument("--tcp", type=int, help="serve on this TCP port instead of a pty (0 = any)")
     ss.add_argument("--rate", type=float, default=10.0, help="frames per second (default 10)")
+    ss.add_argument(
+        "--scenario",
+        default="trucks",
+        choices=SCENARIO_NAMES,
+        help="trucks (endless random, default), truck, moving, person, not-zero, overload, mixed",
+    )
+    ss.add_argument("--weight", type=int, default=14_560, help="gross kg of scripted trucks")
+    ss.add_argument("--hold", type=float, default=5.0, help="seconds a scripted truck stands")
     ss.add_argument("--trucks", type=int, default=0, help="stop after N trucks (0 = forever)")
+    ss.add_argument("--noise", type=float, default=0.0, help="share of frames after garbage")
+    ss.add_argument(
+        "--bad-checksums", type=float, default=0.0, help="share of frames sent corrupted"
+    )
+    ss.add_argument("--options", help="protocol options key=value,... (as for edge scale)")
     ss.add_argument("--seed", type=int, default=None, help="random seed for repeatable runs")
     ss.set_defaults(func=cmd_simulate_scale)
     sse = sim.add_parser(

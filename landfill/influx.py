@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -242,9 +242,13 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def epoch_ms(ts: datetime) -> int:
-    """Return an aware datetime as integer epoch milliseconds."""
-    return int(ts.timestamp() * 1000)
+    """Return an aware datetime as integer epoch milliseconds (exact: no float rounding)."""
+    return (ts - _EPOCH) // _MS
 
 
 def wait_for_influx(store: InfluxStore, log_: logging.Logger, stop: Any = None) -> None:

@@ -7,6 +7,8 @@ are renewed after every reconnect.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -66,3 +68,24 @@ def announce(client: mqtt.Client, topics: Topics, node: str) -> None:
     """Publish this node as online (retained); the last will says offline."""
     status = NodeStatus(ts=utcnow(), site=topics.site, node=node, online=True, version=__version__)
     client.publish(topics.status(node), status.to_json(), qos=1, retain=True)
+
+
+_PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id (3.1.1 and 5 short form)
+
+
+def ack_many(client: mqtt.Client, mids: Sequence[int]) -> None:
+    """Acknowledge QoS 1 messages (manual ack) with one socket write instead of one per message.
+
+    paho's `ack` queues one packet and wakes its network thread per message, which costs more
+    than parsing the message at 15,000 msg/s; the PUBACKs here are joined into one buffer on
+    paho's outgoing packet queue (paho 2.x `_packet_queue`, pinned <3 in pyproject.toml).
+    """
+    if not mids:
+        return
+    queue = getattr(client, "_packet_queue", None)
+    if queue is None:  # a paho without it: acknowledge one by one
+        for mid in mids:
+            client.ack(mid, 1)
+        return
+    blob = b"".join(_PUBACK.pack(0x40, 2, mid) for mid in mids)
+    queue(mqtt.PUBACK, blob, 0, 0)

@@ -23,7 +23,11 @@ class CommonSettings(BaseSettings):
     """Broker, InfluxDB and site settings every process needs."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LANDFILL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="LANDFILL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     env: Literal["development", "production"] = "development"
@@ -75,12 +79,26 @@ class EdgeScaleSettings(CommonSettings):
     scale: str = "scale1"
     scale_port: str = Field("", description="pyserial URL: /dev/ttyUSB0, loop://, socket://h:p")
     scale_protocol: str = "yaohua-a9"
-    scale_baudrate: int | None = None
+    scale_options: str = Field(
+        "", description="protocol options, key=value,...: address=B, reverse=true, checksum=true"
+    )
+    scale_baudrate: int | None = Field(None, gt=0, description="override the protocol's baud")
+    scale_bytesize: Literal[7, 8] | None = None
+    scale_parity: Literal["N", "E", "O"] | None = None
+    scale_stopbits: Literal[1, 2] | None = None
+    scale_poll_seconds: float = Field(0.1, gt=0, le=10, description="poll period (polled)")
+    scale_live_seconds: float = Field(0.25, ge=0, le=10, description="min gap of live weights")
+    scale_bad_frames_seconds: float = Field(
+        60.0, gt=0, description="period of the bad_frames event (sent only when counts grew)"
+    )
+    scale_max_gap_seconds: float = Field(
+        1.5, gt=0, description="a gap between readings this long restarts the stable window"
+    )
     division_kg: int = Field(20, gt=0, description="scale division (e) in kg")
     min_weight_kg: int = Field(200, ge=0, description="below this the platform counts as empty")
     stable_seconds: float = Field(2.0, gt=0, description="window of readings within one division")
     zero_band_kg: int = Field(40, ge=0, description="weight that still counts as back to zero")
-    no_data_seconds: float = Field(3.0, gt=0)
+    no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
     outbox_path: Path = STATE_DIR / "edge-scale-outbox.sqlite"
 
     @field_validator("scale")
@@ -88,20 +106,54 @@ class EdgeScaleSettings(CommonSettings):
     def _scale(cls, value: str) -> str:
         return _name(value)
 
+    @model_validator(mode="after")
+    def _protocol_exists(self) -> EdgeScaleSettings:
+        # imported here: settings must not pull the edge into every process at import time
+        from edge.scale.protocols import make_protocol
+
+        make_protocol(self.scale_protocol, self.scale_options)
+        return self
+
 
 class IngestSettings(CommonSettings):
     """`landfill ingest`: broker to InfluxDB."""
 
-    ingest_client_id: str = "landfill-ingest"
+    ingest_client_id: str = Field(
+        "landfill-ingest", description="MQTT client id of the persistent session; unique per worker"
+    )
     ingest_shared_group: str = Field("", description="join $share/<group>/... when set")
-    ingest_batch_size: int = Field(5000, gt=0, le=50_000)
-    ingest_flush_seconds: float = Field(0.5, gt=0, le=60)
-    ingest_max_pending: int = Field(20_000, gt=0)
+    ingest_batch_size: int = Field(5000, gt=0, le=50_000, description="points per write")
+    ingest_flush_seconds: float = Field(
+        0.5, gt=0, le=60, description="longest wait for a batch to fill before writing it"
+    )
+    ingest_max_pending: int = Field(
+        20_000, gt=0, description="messages held in memory before the broker is made to wait"
+    )
+    ingest_retry_max_seconds: float = Field(
+        5.0, gt=0, le=300, description="cap of the jittered backoff while InfluxDB is down"
+    )
+    ingest_stats_seconds: float = Field(
+        10.0, gt=0, le=3600, description="how often ingest_stats is written"
+    )
+    ingest_tick_seconds: float = Field(
+        1.0, gt=0, le=3600, description="how often processors see the time (offline checks)"
+    )
+
+    @field_validator("ingest_client_id", "ingest_shared_group")
+    @classmethod
+    def _mqtt_name(cls, value: str) -> str:
+        if any(c in value for c in "/+#$") or len(value) > 64:
+            raise ValueError("at most 64 characters, none of / + # $")
+        return value
+
     # container fill levels and alerts (ingest.fill.processor)
     fill_state_path: Path = Field(
-        STATE_DIR / "ingest-fill-state.json", description="tracker state: restarts re-raise nothing"
+        STATE_DIR / "ingest-fill-state.sqlite",
+        description="tracker state: restarts re-raise nothing",
     )
-    fill_tick_seconds: float = Field(30.0, gt=0, description="how often offline timers run")
+    fill_registry_wait_seconds: float = Field(
+        5.0, ge=0, description="at start, wait this long for the retained container registry"
+    )
     fill_data_clock: bool = Field(
         False, description="timers run at the newest reading's time when it is ahead (simulator)"
     )
@@ -131,6 +183,17 @@ class ApiSettings(CommonSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, gt=0, lt=65536)
     timezone: str = "Asia/Bishkek"
+    seed_demo: bool = Field(False, description="load the 33 demo containers at start-up")
+    # the landfill in the Dostuk area, where collection rounds start and end (approximate)
+    depot_lat: float = Field(41.112, ge=-90, le=90, description="route start, degrees north")
+    depot_lon: float = Field(72.651, ge=-180, le=180, description="route start, degrees east")
+    default_language: Literal["ky", "ru", "en"] = "ky"
+    route_min_fill_pct: float = Field(
+        50.0, ge=0, le=100, description="collect a scheduled container from this fill"
+    )
+    dispatch_history_days: int = Field(
+        14, gt=0, le=90, description="fill history the forecast looks at"
+    )
 
 
 class EdgeSensorsSettings(CommonSettings):

@@ -1,8 +1,13 @@
 """`landfill edge scale`: read one indicator, detect stable weights, publish through the outbox.
 
 Faults it survives: a port that is missing at start or disappears (reopened with backoff,
-"no data" event), garbage and bad checksums (counted, never captured), a broker that is down
-(captures wait in the SQLite outbox and go out in order when it is back).
+"no data" event, logged once per outage), garbage and bad checksums (counted by reason,
+logged once per reason until a clean period, published as a periodic `bad_frames` event,
+never captured), a broker that is down (captures wait in the SQLite outbox and go out in
+order when it is back), a crash or power cut (the outbox is on disk; same ids on resend).
+
+Polled protocols (A9 command mode, SMA, MT-SICS, Tenso-M) get their poll every
+`scale_poll_seconds`; streaming ones are only read.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +24,9 @@ import paho.mqtt.client as mqtt
 from edge.outbox import Outbox, OutboxPublisher
 from edge.scale.buffer import FrameStream
 from edge.scale.frames import Reading, SerialSettings
-from edge.scale.protocols import get_protocol
+from edge.scale.protocols import make_protocol
 from edge.scale.reader import PortError, SerialPort
-from edge.scale.weighing import Captured, Event, WeighingTracker, round_to_division
+from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
 from landfill.contract import Capture, LiveWeight, ScaleEvent, Topics, stable_id, utcnow
 from landfill.lifecycle import wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
@@ -28,7 +34,17 @@ from landfill.settings import EdgeScaleSettings
 
 log = logging.getLogger("landfill.edge.scale")
 
-LIVE_INTERVAL_S = 0.25  # at most four live weights a second
+REOPEN_MIN_S, REOPEN_MAX_S = 0.2, 2.0
+
+
+def serial_settings(settings: EdgeScaleSettings, default: SerialSettings) -> SerialSettings:
+    """The protocol's line settings with any override from settings/CLI applied."""
+    return SerialSettings(
+        baudrate=settings.scale_baudrate or default.baudrate,
+        bytesize=settings.scale_bytesize or default.bytesize,
+        parity=settings.scale_parity or default.parity,
+        stopbits=settings.scale_stopbits or default.stopbits,
+    )
 
 
 class ScaleService:
@@ -42,13 +58,15 @@ class ScaleService:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.protocol = get_protocol(settings.scale_protocol)()
+        self.protocol = make_protocol(settings.scale_protocol, settings.scale_options)
+        self.serial = serial_settings(settings, self.protocol.serial)
         self.stream = FrameStream(self.protocol)
         self.tracker = WeighingTracker(
             division_kg=settings.division_kg,
             min_weight_kg=settings.min_weight_kg,
             stable_seconds=settings.stable_seconds,
             zero_band_kg=settings.zero_band_kg,
+            max_gap_s=settings.scale_max_gap_seconds,
         )
         self.topics = Topics(settings.site)
         self.node = f"edge-scale-{settings.scale}"
@@ -58,24 +76,32 @@ class ScaleService:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.stop_event = threading.Event()
-        self._last_live = 0.0
-        self._last_live_value: tuple[int, bool] | None = None
+        self._last_live = -1e9
+        self._sent_live: tuple[int, bool, bool] | None = None
+        self._pending_live: tuple[tuple[int, bool, bool], LiveWeight] | None = None
         self._last_data = clock()
         self._no_data = False
+        self._reported_bad: Counter[str] = Counter()
+        self._logged_bad: set[str] = set()
+        self._last_bad_report = clock()
         self.captures = 0
+
+    # ---- broker ----------------------------------------------------------------------------
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
         log.info("connected to broker; %d message(s) waiting in the outbox", len(self.outbox))
+        self.publisher.on_connect()  # first: drops paho's stale queue before we publish more
         announce(client, self.topics, self.node)
-        self.publisher.on_connect()
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         self.publisher.on_disconnect()
         if not self.stop_event.is_set():
             log.warning("broker connection lost (%s); captures wait in the outbox", rc)
+
+    # ---- readings --------------------------------------------------------------------------
 
     def handle(self, reading: Reading) -> None:
         """Process one reading: live weight, state machine, captures and events."""
@@ -83,29 +109,41 @@ class ScaleService:
         self._last_data = now
         if self._no_data:
             self._no_data = False
+            log.info("indicator is sending again")
             self._event(Event("data_resumed", None, "indicator is sending again"))
         kg = round_to_division(reading.weight_kg, self.settings.division_kg)
-        self._live(kg, reading, now)
         for out in self.tracker.observe(reading, now):
             if isinstance(out, Captured):
                 self._capture(out)
             else:
                 self._event(out)
+        self._live(kg, reading, now)
 
     def _live(self, kg: int, reading: Reading, now: float) -> None:
-        stable = self.tracker.state.value == "captured" or bool(reading.stable)
-        value = (kg, stable)
-        if value == self._last_live_value or now - self._last_live < LIVE_INTERVAL_S:
+        """Queue a live weight when it changed; send at most one per `scale_live_seconds`."""
+        stable = self.tracker.state in (State.STABLE, State.CAPTURED) or bool(reading.stable)
+        value = (kg, stable, reading.overload)
+        if value == self._sent_live:
+            self._pending_live = None
             return
-        self._last_live, self._last_live_value = now, value
         msg = LiveWeight(
             ts=utcnow(),
             site=self.settings.site,
             scale=self.settings.scale,
             weight_kg=kg,
             stable=stable,
-            overload=reading.overload,
+            overload=reading.overload or reading.underload,
         )
+        self._pending_live = (value, msg)
+        self.flush_live(now)
+
+    def flush_live(self, now: float) -> None:
+        """Send the latest changed live weight if the rate limit allows (QoS 0, retained)."""
+        if self._pending_live is None or now - self._last_live < self.settings.scale_live_seconds:
+            return
+        (self._sent_live, msg), self._pending_live = self._pending_live, None
+        self._last_live = now
+        # live weight is not worth the outbox: a stale weight after an outage is wrong
         self.client.publish(self.topics.weight(self.settings.scale), msg.to_json(), 0, True)
 
     def _capture(self, c: Captured) -> None:
@@ -124,7 +162,7 @@ class ScaleService:
         )
         self.publisher.submit(msg)
         self.captures += 1
-        log.info("capture %s: %d kg (stable %d ms)", msg.id[:8], c.weight_kg, c.stable_ms)
+        log.info("capture %s: %d kg (stable %d ms)", msg.id, c.weight_kg, c.stable_ms)
 
     def _event(self, e: Event) -> None:
         ts = utcnow()
@@ -140,56 +178,107 @@ class ScaleService:
         self.publisher.submit(msg)
         log.info("scale event %s %s", e.event, e.detail)
 
+    # ---- periodic checks -------------------------------------------------------------------
+
     def check_no_data(self) -> None:
         """Raise a "no data" event once when the indicator has been silent too long."""
         if not self._no_data and self.clock() - self._last_data > self.settings.no_data_seconds:
             self._no_data = True
-            self._event(
-                Event("no_data", None, f"no frame for {self.settings.no_data_seconds:.0f} s")
-            )
+            log.warning("no frame from the indicator for %.1f s", self.settings.no_data_seconds)
+            self._event(Event("no_data", None, f"no frame for {self.settings.no_data_seconds:g} s"))
+            for out in self.tracker.data_lost():
+                if isinstance(out, Event):
+                    self._event(out)
 
-    def _open(self) -> SerialPort | None:
-        s = self.protocol.serial
-        if self.settings.scale_baudrate:
-            s = SerialSettings(self.settings.scale_baudrate, s.bytesize, s.parity, s.stopbits)
+    def check_bad_frames(self, force: bool = False) -> None:
+        """Log a new bad-frame reason once; publish counts every `scale_bad_frames_seconds`."""
+        bad = self.stream.bad
+        for reason in bad.keys() - self._logged_bad:
+            self._logged_bad.add(reason)
+            log.warning(
+                "bad frames from the indicator: %s (counted, reported periodically)", reason
+            )
+        now = self.clock()
+        if not force and now - self._last_bad_report < self.settings.scale_bad_frames_seconds:
+            return
+        self._last_bad_report = now
+        grown = Counter({k: v - self._reported_bad[k] for k, v in bad.items()})
+        grown = +grown
+        if not grown:
+            self._logged_bad.clear()  # a clean period: log the next occurrence again
+            return
+        self._reported_bad = Counter(bad)
+        detail = " ".join(f"{k}={v}" for k, v in sorted(grown.items()))
+        self._event(Event("bad_frames", None, f"{detail} (good frames {self.stream.frames})"))
+
+    # ---- main loop -------------------------------------------------------------------------
+
+    def _open(self, quiet: bool) -> SerialPort | None:
         try:
-            return SerialPort(self.settings.scale_port, s)
+            port = SerialPort(self.settings.scale_port, self.serial)
         except PortError as exc:
-            log.warning("%s; retrying", exc)
+            if not quiet:
+                log.warning("%s; retrying until it is back", exc)
             return None
+        log.info(
+            "reading %s (%s, %d %d%s%d)",
+            self.settings.scale_port,
+            self.protocol.name,
+            self.serial.baudrate,
+            self.serial.bytesize,
+            self.serial.parity,
+            self.serial.stopbits,
+        )
+        return port
+
+    def _tick(self) -> None:
+        self.check_no_data()
+        self.check_bad_frames()
+        self.flush_live(self.clock())
 
     def run(self) -> None:
-        """Read until stopped; reopen the port when it goes away."""
+        """Read until stopped; reopen the port with backoff when it goes away."""
         connect_async(self.client, self.settings.mqtt_url)
         self.publisher.start()
         port: SerialPort | None = None
         poll = self.protocol.poll
-        last_poll = 0.0
+        last_poll = -1e9
+        backoff = REOPEN_MIN_S
+        outage = False
         try:
             while not self.stop_event.is_set():
                 if port is None:
-                    port = self._open()
+                    port = self._open(quiet=outage)
                     if port is None:
-                        self.check_no_data()
-                        self.stop_event.wait(1.0)
+                        outage = True
+                        self._tick()
+                        self.stop_event.wait(backoff)
+                        backoff = min(backoff * 2, REOPEN_MAX_S)
                         continue
-                    log.info("reading %s (%s)", self.settings.scale_port, self.protocol.name)
+                    outage, backoff = False, REOPEN_MIN_S
+                    self.stream.buffer = b""  # half a frame from the old link is garbage
                 try:
-                    if poll is not None and self.clock() - last_poll >= 0.1:
-                        port.write(poll)
+                    if (
+                        poll is not None
+                        and self.clock() - last_poll >= self.settings.scale_poll_seconds
+                    ):
                         last_poll = self.clock()
+                        port.write(poll)
                     data = port.read()
                 except PortError as exc:
                     log.warning("%s; reopening", exc)
+                    outage = True
                     port.close()
                     port = None
                     continue
-                for reading in self.stream.feed(data):
-                    self.handle(reading)
-                self.check_no_data()
+                if data:
+                    for reading in self.stream.feed(data):
+                        self.handle(reading)
+                self._tick()
         finally:
             if port is not None:
                 port.close()
+            self.check_bad_frames(force=True)
             self.publisher.drain(2.0)
             self.publisher.stop()
             self.client.disconnect()

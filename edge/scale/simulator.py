@@ -1,8 +1,20 @@
 """Scale simulator: scripted trucks on a virtual indicator, over a pty or a TCP socket.
 
-Speaks any registered protocol byte for byte through the protocol's own `encode`, so the
-edge reads exactly what a real indicator would send. Scenario per truck: empty platform,
-drive on (ramp), settle with noise of one division, hold, drive off, empty.
+Speaks any registered protocol byte for byte through the protocol's own `encode` (streaming
+protocols) or `answer` (polled ones: A9 command mode, SMA, MT-SICS, Tenso-M), so the edge
+reads exactly what a real indicator would send. Scenarios (`SCENARIOS`, `--scenario`):
+
+    trucks    endless random trucks: empty, drive on, settle with one-division flicker, drive off
+    truck     one truck of ``gross_kg``
+    moving    a load rolls across without stopping (never stable: no capture)
+    person    a truck is captured, a person steps on and off, the truck leaves (one capture)
+    not-zero  a truck leaves and mud keeps the platform off zero (event not_back_to_zero)
+    overload  a load beyond capacity (the indicator's overload flag; event overload)
+    mixed     moving, truck, person, not-zero, truck: the acceptance script
+
+Line faults: ``noise`` is the share of frames preceded by random garbage bytes, ``bad`` the
+share of frames replaced by a copy with one byte changed so the protocol's own checks reject
+it (a bad checksum; protocols without a checksum get a broken format where one exists).
 """
 
 from __future__ import annotations
@@ -13,11 +25,12 @@ import socket
 import threading
 import time
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from edge.scale.buffer import FrameStream
 from edge.scale.frames import Reading, ScaleProtocol
 
 
@@ -59,6 +72,120 @@ def random_trucks(rng: random.Random) -> Iterator[Truck]:
     while True:
         base = rng.choice([4_200, 6_800, 8_900, 14_560, 18_240])
         yield Truck(gross_kg=base + rng.randrange(0, 600, 20))
+
+
+def _steps(seconds: float, rate_hz: float) -> range:
+    return range(max(1, int(seconds * rate_hz)))
+
+
+def idle(seconds: float, rate_hz: float, kg: int = 0) -> Iterator[Reading]:
+    """An unloaded (or ``kg``-loaded) platform at rest."""
+    for _ in _steps(seconds, rate_hz):
+        yield Reading(Decimal(kg), stable=True)
+
+
+def moving_load(gross_kg: int, seconds: float, rate_hz: float) -> Iterator[Reading]:
+    """A load that rolls on and off without stopping: never two readings alike."""
+    n = len(_steps(seconds, rate_hz))
+    for i in range(n):
+        # a triangle: up to gross_kg and back, every step several divisions apart
+        frac = 1 - abs(2 * (i + 1) / (n + 1) - 1)
+        yield Reading(Decimal(int(gross_kg * frac)), stable=False)
+
+
+def person_steps_on(truck: Truck, rate_hz: float, rng: random.Random) -> Iterator[Reading]:
+    """A truck settles and is captured, a person (80 kg) steps on and off, the truck leaves."""
+    settle = Truck(truck.gross_kg, truck.empty_s, truck.ramp_s, truck.hold_s, 0, truck.division_kg)
+    for r in truck_weights(settle, rate_hz, rng):
+        if r.weight or r.stable is not True:  # drop the empty tail: the truck stays on
+            yield r
+    for _ in _steps(0.5, rate_hz):
+        yield Reading(Decimal(truck.gross_kg + 80), stable=False)
+    yield from idle(1.0, rate_hz, truck.gross_kg)
+    n = len(_steps(truck.leave_s, rate_hz))
+    for i in range(n):
+        yield Reading(Decimal(truck.gross_kg * (n - i - 1) // n), stable=False)
+
+
+def not_back_to_zero(truck: Truck, rate_hz: float, rng: random.Random) -> Iterator[Reading]:
+    """A truck is weighed and leaves, but 100 kg of mud stay on the platform for a while."""
+    for r in truck_weights(truck, rate_hz, rng):
+        yield r if r.weight else Reading(Decimal(100), stable=r.stable)
+    yield from idle(truck.hold_s, rate_hz, 100)
+
+
+def overload(capacity_kg: int, rate_hz: float) -> Iterator[Reading]:
+    """A load beyond the scale's capacity: the indicator raises its overload flag."""
+    yield from moving_load(capacity_kg, 1.0, rate_hz)
+    for _ in _steps(1.5, rate_hz):
+        yield Reading(Decimal(0), overload=True)
+    yield from idle(1.0, rate_hz)
+
+
+SCENARIOS = ("trucks", "truck", "moving", "person", "not-zero", "overload", "mixed")
+
+
+def scenario(
+    name: str,
+    rate_hz: float,
+    rng: random.Random,
+    *,
+    gross_kg: int = 14_560,
+    trucks: int = 0,
+    hold_s: float = 5.0,
+) -> Iterator[Reading]:
+    """Readings of a named scenario (see the module docstring); ``trucks`` limits ``trucks``."""
+    truck = Truck(gross_kg, empty_s=1.0, ramp_s=1.0, hold_s=hold_s, leave_s=1.0)
+    if name == "trucks":
+        for n, t in enumerate(random_trucks(rng)):
+            if trucks and n >= trucks:
+                return
+            yield from truck_weights(t, rate_hz, rng)
+    elif name == "truck":
+        yield from truck_weights(truck, rate_hz, rng)
+    elif name == "moving":
+        yield from idle(0.5, rate_hz)
+        yield from moving_load(gross_kg, 3.0, rate_hz)
+        yield from idle(0.5, rate_hz)
+    elif name == "person":
+        yield from person_steps_on(truck, rate_hz, rng)
+    elif name == "not-zero":
+        yield from not_back_to_zero(truck, rate_hz, rng)
+    elif name == "overload":
+        yield from overload(gross_kg, rate_hz)
+    elif name == "mixed":
+        yield from scenario("moving", rate_hz, rng, gross_kg=gross_kg + 2_000)
+        yield from truck_weights(truck, rate_hz, rng)
+        yield from person_steps_on(Truck(gross_kg + 1_000, 1.0, 1.0, hold_s, 1.0), rate_hz, rng)
+        yield from not_back_to_zero(Truck(gross_kg + 3_000, 1.0, 1.0, hold_s, 1.0), rate_hz, rng)
+        yield from truck_weights(Truck(gross_kg + 4_000, 1.0, 1.0, hold_s, 1.0), rate_hz, rng)
+    else:
+        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+
+
+def corrupt(protocol: ScaleProtocol, frame: bytes, rng: random.Random) -> bytes | None:
+    """``frame`` with one byte changed so the protocol rejects it, or None if none is found.
+
+    The check is the protocol's own decoder: the broken frame followed by a good one must
+    decode to exactly the good one, so a corrupted frame can never become a wrong weight.
+    """
+    expected = FrameStream(protocol).feed(frame)
+    if len(expected) != 1:
+        return None
+    positions = list(range(len(frame)))
+    rng.shuffle(positions)
+    for pos in positions[:24]:
+        broken = frame[:pos] + bytes([frame[pos] ^ rng.randint(1, 0x3F)]) + frame[pos + 1 :]
+        stream = FrameStream(protocol)
+        readings = stream.feed(broken + frame)
+        if readings == expected and stream.bad:
+            return broken
+    return None
+
+
+def garbage(rng: random.Random) -> bytes:
+    """A few random bytes, as a noisy line or a scoreboard on the same wire would add."""
+    return bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
 
 
 class PtyLink:
@@ -157,17 +284,39 @@ class Simulator:
         self,
         protocol: ScaleProtocol,
         link: PtyLink | TcpLink,
-        readings: Iterator[Reading],
+        readings: Iterable[Reading],
         rate_hz: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        noise: float = 0.0,
+        bad: float = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
         self.protocol = protocol
         self.link = link
-        self.readings = readings
+        self.readings = iter(readings)
         self.rate_hz = rate_hz
         self.sleep = sleep
+        self.noise = noise
+        self.bad = bad
+        self.rng = rng or random.Random()
         self.stop_event = threading.Event()
         self.sent = 0
+        self.current: Reading | None = None
+        self.corrupted = 0
+
+    def line(self, frame: bytes) -> bytes:
+        """What goes on the wire for ``frame`` after the configured line faults."""
+        if not frame:
+            return frame
+        if self.bad and self.rng.random() < self.bad:
+            broken = corrupt(self.protocol, frame, self.rng)
+            if broken is not None:
+                self.corrupted += 1
+                frame = broken
+        if self.noise and self.rng.random() < self.noise:
+            frame = garbage(self.rng) + frame
+        return frame
 
     def run(self, limit: int | None = None) -> None:
         """Send one reading per period (or answer polls) until stopped or ``limit`` readings."""
@@ -175,8 +324,9 @@ class Simulator:
         for reading in self.readings:
             if self.stop_event.is_set() or (limit is not None and self.sent >= limit):
                 return
+            self.current = reading
             if self.protocol.poll is None:
-                self.link.write(self.protocol.encode(reading))
+                self.link.write(self.line(self.protocol.encode(reading)))
             else:
                 pending += self.link.read()
                 while pending:
@@ -184,6 +334,8 @@ class Simulator:
                     if used <= 0:
                         break
                     pending = pending[used:]
-                    self.link.write(reply)
+                    self.link.write(self.line(reply))
+                if len(pending) > 256:
+                    pending = pending[-64:]  # a host sending nonsense must not grow this
             self.sent += 1
             self.sleep(1.0 / self.rate_hz)

@@ -1,10 +1,13 @@
-"""Load episodes on a truck scale: empty -> loading -> captured -> leaving -> empty.
+"""Load episodes on a truck scale: empty -> loading -> stable -> captured -> leaving -> empty.
 
 Exactly one capture per stable plateau. Stable means the indicator's own flag where the
-protocol has one, otherwise the window rule: every reading within one division of the first
-for `stable_seconds`, above the presence threshold. Weights are rounded to the division
-(half up), so what is billed is an integer number of kilograms at the division.
-Time comes in with each reading (monotonic seconds), never from a clock inside.
+protocol has one, otherwise the window rule: every reading within one division for
+`stable_seconds`, above the presence threshold. "stable" is the plateau while it is being
+held (readings within one division, indicator not in motion); "captured" follows once it
+was held long enough. Weights are rounded to the division (half up), so what is billed is an
+integer number of kilograms at the division. A gap between readings longer than `max_gap_s`
+(cable pulled, indicator silent) restarts the window, so a plateau is never pieced together
+across a gap. Time comes in with each reading (monotonic seconds), never from a clock inside.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class State(Enum):
 
     EMPTY = "empty"
     LOADING = "loading"
+    STABLE = "stable"
     CAPTURED = "captured"
     LEAVING = "leaving"
 
@@ -60,16 +64,22 @@ class WeighingTracker:
     min_weight_kg: int = 200
     stable_seconds: float = 2.0
     zero_band_kg: int = 40
+    max_gap_s: float = 1.5
     state: State = State.EMPTY
     _window: list[tuple[float, int, bytes]] = field(default_factory=list)
     _captured_kg: int | None = None
     _overloaded: bool = False
     _peak_kg: int = 0
+    _last_at: float | None = None
 
     def observe(self, reading: Reading, now: float) -> list[Captured | Event]:
         """Advance the state machine by one reading."""
         out: list[Captured | Event] = []
         kg = round_to_division(reading.weight_kg, self.division_kg)
+        if self._last_at is not None and now - self._last_at > self.max_gap_s and self._window:
+            # readings before a gap say nothing about the plateau after it
+            self._window.clear()
+        self._last_at = now
         if reading.overload or reading.underload:
             if not self._overloaded:
                 self._overloaded = True
@@ -84,7 +94,7 @@ class WeighingTracker:
                 self.state = State.LOADING
                 self._window = [(now, kg, reading.raw)]
                 self._peak_kg = kg
-        elif self.state is State.LOADING:
+        elif self.state in (State.LOADING, State.STABLE):
             self._peak_kg = max(self._peak_kg, kg)
             if kg < self.min_weight_kg:
                 out.append(
@@ -115,11 +125,13 @@ class WeighingTracker:
     def _stable_window(self, reading: Reading, kg: int, now: float) -> Captured | None:
         if reading.stable is False:
             self._window = [(now, kg, reading.raw)]
+            self.state = State.LOADING
             return None
         self._window.append((now, kg, reading.raw))
         # sliding window: forget the oldest readings until the rest lie within one division
         while len(self._window) > 1 and self._spread() > self.division_kg:
             self._window.pop(0)
+        self.state = State.STABLE if len(self._window) > 1 or reading.stable else State.LOADING
         held = now - self._window[0][0]
         if held + 1e-9 < self.stable_seconds:
             return None
@@ -143,7 +155,15 @@ class WeighingTracker:
         self._window.append((now, kg, reading.raw))
         if now - self._window[0][0] < self.stable_seconds:
             return
-        if kg >= self.min_weight_kg and abs(kg - (self._captured_kg or 0)) > self.division_kg:
+        if kg < self.min_weight_kg:
+            out.append(Event("not_back_to_zero", kg, "scale settled off zero after unloading"))
+            self._reset_empty()
+        elif abs(kg - (self._captured_kg or 0)) < self.min_weight_kg:
+            # settled again near the captured weight: a person stepped on and stayed, a door
+            # swung; the same load, not a new vehicle, so no second capture
+            self.state = State.CAPTURED
+            self._window = []
+        else:
             # a new plateau without the scale having come back to zero: next vehicle drove on
             out.append(Event("not_back_to_zero", kg, "next load arrived before the scale emptied"))
             self.state = State.LOADING
@@ -153,9 +173,22 @@ class WeighingTracker:
                 out.append(captured)
                 self.state = State.CAPTURED
                 self._captured_kg = captured.weight_kg
-        elif kg < self.min_weight_kg:
-            out.append(Event("not_back_to_zero", kg, "scale settled off zero after unloading"))
+
+    def data_lost(self) -> list[Captured | Event]:
+        """The indicator went silent: an uncaptured load is reported and forgotten.
+
+        A captured load keeps its state, so the same truck is not captured again when the
+        data comes back with it still on the platform.
+        """
+        out: list[Captured | Event] = []
+        if self.state in (State.LOADING, State.STABLE):
+            out.append(
+                Event("left_before_capture", self._peak_kg, "no data before the load was stable")
+            )
             self._reset_empty()
+        self._window.clear()
+        self._last_at = None
+        return out
 
     def _reset_empty(self) -> None:
         self.state = State.EMPTY

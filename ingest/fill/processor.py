@@ -1,57 +1,88 @@
-"""Readings to fill points, alerts and emptyings: one ContainerTracker per (site, container).
+"""The `reading` processor: one ContainerTracker per (site, container), state kept in SQLite.
 
-    registry (retained) ─► specs per site; trackers keep their state when a spec changes
-    reading ─► unknown container ──────────────────► DeadLetter "unknown_container"
-            ─► tracker.observe ─► `fill` point (ingest.points) + ContainerAlert / ContainerEvent
-    tick(now) ─► tracker.tick: offline, lid open too long, fire repeats, escalations
-    commit() ─► state file (JSON, atomic) ─► raise/clear/escalate handed to the notifier
+    registry (retained, RegistryWatcher) ─► specs per site; trackers keep their state on change
+    reading ─► unknown container ────────► DeadLetter "unknown_container"
+            ─► tracker.observe ─► state row saved ─► `fill` line + ContainerAlert / ContainerEvent
+    tick(now) ─► first tick after start: the last alert and event messages again (same ids)
+              ─► tracker.tick: offline, lid open too long, fire repeats, escalations
+    raise / clear / escalate ─► notifier (its own thread)
 
-The caller publishes the derived messages, then calls ``commit()``, then acknowledges the
-source message. A crash before the commit replays the reading against the old state and
-derives the same messages with the same ids; after it, the reading is stale and ignored. So a
-restart never raises an open alert again. Alert and event points are written when the
-published messages come back through ingest's own subscription (ingest.points.to_points).
+Ingest (ingest/service.py) writes the lines, publishes the messages with QoS 1, waits for the
+PUBACK and only then acknowledges the reading. The tracker's state is saved before `process`
+returns, so nothing acknowledged is missing from it and a redelivered reading is stale: a
+restart never raises an open alert again. If ingest dies after the save and before the PUBACK,
+the derived messages would be lost; so the first tick after a start publishes the last message
+of every (container, alert kind) and the last event again. Same ids and times: the retained
+topic and InfluxDB are unchanged by the replay. Alert and event points are written when these
+messages come back through ingest's own subscription (ingest.points.to_lines).
 
-Faults survived: readings before the registry, specs the tracker refuses (logged, treated as
-unknown), a missing or corrupt state file (logged, start fresh), out-of-order readings.
+Faults survived: readings before the registry (dead-lettered; the factory waits a little for
+the retained registry at start), specs the tracker refuses (logged, treated as unknown), a
+missing or corrupt state file (logged, start fresh), out-of-order and replayed readings.
+Per-container state lives in one process: with several workers on a shared subscription, run
+the fill processor on one of them (see docs/sensors.md).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import sqlite3
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import paho.mqtt.client as mqtt
+
 from ingest.fill.geometry import ContainerSpec
 from ingest.fill.tracker import ContainerTracker
-from ingest.points import fill_point
+from ingest.notify import Notifier
+from ingest.points import fill_line
+from ingest.processors import NOTHING, Output
 from landfill.contract import (
     ROOT,
     ContainerAlert,
+    ContainerEvent,
     ContainerReading,
     ContainerRegistry,
     ContainerSpecPublic,
     DeadLetter,
     Message,
+    PayloadError,
     Topics,
+    decode,
+    stable_id,
 )
-from landfill.influx import Point
+from landfill.mqtt import connect_async, make_client
+from landfill.settings import IngestSettings
 
-__all__ = ["AlertSink", "FillProcessor", "spec_from_public"]
+__all__ = [
+    "AlertSink",
+    "FillProcessor",
+    "FillRuntime",
+    "RegistryWatcher",
+    "spec_from_public",
+    "start_fill",
+]
 
 log = logging.getLogger("landfill.ingest.fill")
 
-_STATE_VERSION = 1
 NOTIFY_TRANSITIONS = frozenset({"raised", "cleared", "escalated"})
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS registry (site TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tracker (site TEXT, container TEXT, state TEXT NOT NULL,"
+    " PRIMARY KEY (site, container))",
+    "CREATE TABLE IF NOT EXISTS last_message (topic TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
 
 
 class AlertSink(Protocol):
-    """Where committed alert transitions go (ingest.notify.Notifier)."""
+    """Where alert transitions go (ingest.notify.Notifier)."""
 
     def submit(self, alert: ContainerAlert, spec: ContainerSpecPublic | None) -> None:
         """Queue one alert for sending; never blocks."""
@@ -75,99 +106,85 @@ def spec_from_public(public: ContainerSpecPublic) -> ContainerSpec:
 
 
 class FillProcessor:
-    """Holds the trackers of every container ingest sees; thread-safe."""
+    """Fill levels, alerts and emptyings of every container ingest sees (ingest.processors)."""
 
     consumer = "ingest-fill"
 
     def __init__(
         self,
-        state_path: Path | None = None,
+        state_path: Path | str = ":memory:",
         *,
         notifier: AlertSink | None = None,
+        data_clock: bool = False,
     ) -> None:
-        self.state_path = state_path
         self.notifier = notifier
-        self._lock = threading.RLock()
-        self._registries: dict[str, ContainerRegistry] = {}
+        self.data_clock = data_clock
+        self._lock = threading.RLock()  # the registry arrives on another thread
         self._public: dict[tuple[str, str], ContainerSpecPublic] = {}
         self._trackers: dict[tuple[str, str], ContainerTracker] = {}
-        self._to_notify: list[ContainerAlert] = []
-        self._dirty = False
+        self._replay_pending = True
         self.latest_ts: datetime | None = None  # newest reading seen: the data's own clock
-        self._load()
+        if str(state_path) != ":memory:":
+            Path(state_path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open(state_path)
 
-    # ---- the processor interface of ingest.service -------------------------------------------
+    # ---- ingest.processors.Processor ---------------------------------------------------------
 
-    def filters(self) -> list[str]:
-        """Extra topic filters: the retained registry of every site (never shared: retained)."""
-        return [f"{ROOT}/+/registry/containers"]
-
-    def handle(self, message: Message) -> tuple[list[Point], list[Message]]:
-        """Consult the processor about one contract message."""
-        if isinstance(message, ContainerRegistry):
-            self.use_registry(message)
-            return [], []
-        if isinstance(message, ContainerReading):
-            return self.process(message)
-        return [], []
-
-    def process(self, reading: ContainerReading) -> tuple[list[Point], list[Message]]:
-        """Derive the fill point and the alert and emptying messages of one reading."""
-        key = (reading.site, reading.container)
+    def process(self, msg: Message) -> Output:
+        """A reading becomes its `fill` line and the alerts and events it causes."""
+        if isinstance(msg, ContainerRegistry):
+            self.use_registry(msg)
+            return NOTHING
+        if not isinstance(msg, ContainerReading):
+            return NOTHING
+        key = (msg.site, msg.container)
         with self._lock:
             tracker = self._trackers.get(key)
             if tracker is None:
-                return [], [self._unknown(reading)]
-            derived = tracker.observe(reading)
+                return Output(publish=[self._unknown(msg)])
+            derived = tracker.observe(msg)
             if derived.point is None:
-                return [], []  # a replay or an older reading: already stored
-            self._dirty = True
-            if self.latest_ts is None or reading.ts > self.latest_ts:
-                self.latest_ts = reading.ts
-            self._remember(derived.alerts)
+                return NOTHING  # a replay or an older reading: already stored
+            if self.latest_ts is None or msg.ts > self.latest_ts:
+                self.latest_ts = msg.ts
             messages: list[Message] = [*derived.alerts, *derived.events]
-            return [fill_point(reading, derived.point)], messages
+            self._save(key, tracker, messages)
+        self._notify(derived.alerts)
+        line = fill_line(msg, derived.point)
+        return Output(lines=[line] if line else [], publish=messages)
 
-    def tick(self, now: datetime) -> list[Message]:
-        """Run every tracker's timers (offline and the rest) at ``now``."""
+    def tick(self, now: datetime) -> Output:
+        """Replay the last messages once after a start, then run every tracker's timers."""
         out: list[Message] = []
+        alerts: list[ContainerAlert] = []
         with self._lock:
-            for tracker in self._trackers.values():
-                alerts = tracker.tick(now)
-                if alerts:
-                    self._dirty = True
-                    self._remember(alerts)
-                    out += alerts
-        return out
-
-    def commit(self) -> None:
-        """Persist the state and notify: call after the derived messages were published."""
-        with self._lock:
-            if self._dirty:
-                self._save()
-                self._dirty = False
-            pending, self._to_notify = self._to_notify, []
-            specs = {k: self._public.get((a.site, a.container)) for k, a in enumerate(pending)}
-        if self.notifier is not None:
-            for k, alert in enumerate(pending):
-                self.notifier.submit(alert, specs[k])
-
-    def close(self) -> None:
-        """Save what is not saved yet."""
-        self.commit()
+            if self._replay_pending:
+                self._replay_pending = False
+                out += self._last_messages()
+            if self.data_clock and self.latest_ts is not None and self.latest_ts > now:
+                now = self.latest_ts  # a simulator running faster than the wall clock
+            for key, tracker in self._trackers.items():
+                fired = tracker.tick(now)
+                if fired:
+                    self._save(key, tracker, fired)
+                    alerts += fired
+        self._notify(alerts)
+        out += alerts
+        return Output(publish=out) if out else NOTHING
 
     # ---- registry -------------------------------------------------------------------------------
 
     def use_registry(self, registry: ContainerRegistry) -> None:
         """Take a site's registry; trackers of known containers keep their state."""
         with self._lock:
-            self._apply(registry)
-            # not dirty: the registry is retained on the broker; it is saved with the next
-            # tracker change, so an ingest that only sees registries writes no state file
+            self._apply(registry, saved={})
+            self._db.execute(
+                "INSERT OR REPLACE INTO registry (site, doc) VALUES (?, ?)",
+                (registry.site, registry.to_json().decode()),
+            )
 
-    def _apply(self, registry: ContainerRegistry, saved: dict[str, Any] | None = None) -> None:
+    def _apply(self, registry: ContainerRegistry, saved: dict[tuple[str, str], Any]) -> None:
         site = registry.site
-        self._registries[site] = registry
         wanted: set[tuple[str, str]] = set()
         for public in registry.containers:
             key = (site, public.container)
@@ -179,7 +196,7 @@ class FillProcessor:
             wanted.add(key)
             self._public[key] = public
             old = self._trackers.get(key)
-            state = old.snapshot() if old is not None else (saved or {}).get(_state_key(key))
+            state = old.snapshot() if old is not None else saved.get(key)
             try:
                 self._trackers[key] = (
                     ContainerTracker.restore(spec, state) if state else ContainerTracker(spec)
@@ -190,6 +207,11 @@ class FillProcessor:
         for key in [k for k in self._trackers if k[0] == site and k not in wanted]:
             del self._trackers[key]  # removed from the registry: its readings are dead-lettered
             self._public.pop(key, None)
+
+    def has_registry(self) -> bool:
+        """True once any site's registry is known (from the broker or the state file)."""
+        with self._lock:
+            return bool(self._public)
 
     def containers(self, site: str) -> list[str]:
         """Containers tracked for a site."""
@@ -202,59 +224,173 @@ class FillProcessor:
             tracker = self._trackers.get((site, container))
             return tracker.open_alerts if tracker is not None else frozenset()
 
+    def close(self) -> None:
+        """Close the state database."""
+        with self._lock:
+            self._db.close()
+
+    # ---- state ----------------------------------------------------------------------------------
+
+    def _open(self, path: Path | str) -> sqlite3.Connection:
+        """Open the state and load it; a file that is not our database is moved aside."""
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        try:
+            self._load(db)
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
+            db.close()
+            aside = Path(f"{path}.unusable")
+            log.warning("fill state %s unusable (%s); kept as %s, starting fresh", path, exc, aside)
+            Path(path).replace(aside)
+            db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._public.clear()
+            self._trackers.clear()
+            self._load(db)
+        return db
+
+    def _load(self, db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")  # a saved state survives a power cut
+        for statement in _SCHEMA:
+            db.execute(statement)
+        registries = db.execute("SELECT doc FROM registry").fetchall()
+        rows = db.execute("SELECT site, container, state FROM tracker").fetchall()
+        latest = db.execute("SELECT value FROM meta WHERE key = 'latest_ts'").fetchone()
+        saved = {(site, c): json.loads(state) for site, c, state in rows}
+        for (doc,) in registries:
+            self._apply(ContainerRegistry.model_validate_json(doc), saved)
+        self.latest_ts = datetime.fromisoformat(latest[0]) if latest else None
+        if self._trackers:
+            log.info("fill state restored: %d containers", len(self._trackers))
+
+    def _save(
+        self, key: tuple[str, str], tracker: ContainerTracker, messages: Sequence[Message]
+    ) -> None:
+        """Save one tracker and its newest messages in one transaction."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.execute(
+                "INSERT OR REPLACE INTO tracker (site, container, state) VALUES (?, ?, ?)",
+                (key[0], key[1], json.dumps(tracker.snapshot())),
+            )
+            for m in messages:
+                db.execute(
+                    "INSERT OR REPLACE INTO last_message (topic, doc) VALUES (?, ?)",
+                    (Topics(m.site).for_message(m), m.to_json().decode()),
+                )
+            if self.latest_ts is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('latest_ts', ?)",
+                    (self.latest_ts.isoformat(),),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _last_messages(self) -> list[Message]:
+        out: list[Message] = []
+        for (doc,) in self._db.execute("SELECT doc FROM last_message ORDER BY topic"):
+            kind = json.loads(doc).get("kind")
+            model = ContainerAlert if kind == "alert" else ContainerEvent
+            out.append(model.model_validate_json(doc))
+        return out
+
     # ---- helpers --------------------------------------------------------------------------------
 
-    def _remember(self, alerts: Iterable[ContainerAlert]) -> None:
-        self._to_notify += [a for a in alerts if a.transition in NOTIFY_TRANSITIONS]
+    def _notify(self, alerts: Iterable[ContainerAlert]) -> None:
+        if self.notifier is None:
+            return
+        for alert in alerts:
+            if alert.transition in NOTIFY_TRANSITIONS:
+                self.notifier.submit(alert, self._public.get((alert.site, alert.container)))
 
     def _unknown(self, reading: ContainerReading) -> DeadLetter:
+        topic = Topics(reading.site).reading(reading.container)
         return DeadLetter(
+            id=stable_id(topic, reading.id, "unknown_container"),  # a replay letters identically
             ts=reading.ts,
             site=reading.site,
             reason="unknown_container",
-            topic=Topics(reading.site).reading(reading.container),
+            topic=topic,
             payload=reading.to_json().decode(),
             consumer=self.consumer,
         )
 
-    def _load(self) -> None:
-        if self.state_path is None:
-            return
+
+class RegistryWatcher:
+    """Follows the retained registry of every site on the broker and hands it to the processor.
+
+    Ingest's own subscriptions carry contract data only (and a shared subscription would never
+    receive a retained message), so the registry comes on a small client of its own.
+    """
+
+    def __init__(self, settings: IngestSettings, processor: FillProcessor) -> None:
+        self.processor = processor
+        self.received = threading.Event()
+        self.subscribed = threading.Event()
+        self.settings = settings
+        self.client = make_client(settings.mqtt_url, f"{settings.ingest_client_id}-registry")
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        if not rc.is_failure:
+            client.subscribe(f"{ROOT}/+/registry/containers", qos=1)
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            doc = json.loads(self.state_path.read_bytes())
-            if doc.get("v") != _STATE_VERSION:
-                raise ValueError(f"state version {doc.get('v')!r}")
-            registries = [ContainerRegistry.model_validate(r) for r in doc["registries"]]
-            trackers = doc["trackers"]
-        except FileNotFoundError:
+            message = decode(msg.topic, bytes(msg.payload))
+        except PayloadError as exc:
+            log.warning("registry on %s rejected: %s", msg.topic, exc)
             return
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("fill state %s unusable (%s); starting fresh", self.state_path, exc)
-            return
-        for registry in registries:
-            self._apply(registry, trackers)
-        latest = doc.get("latest_ts")
-        self.latest_ts = datetime.fromisoformat(latest) if latest else None
-        log.info("fill state restored: %d containers", len(self._trackers))
+        if isinstance(message, ContainerRegistry):
+            self.processor.use_registry(message)
+            self.received.set()
+            log.info("registry of %s: %d containers", message.site, len(message.containers))
 
-    def _save(self) -> None:
-        if self.state_path is None:
-            return
-        doc = {
-            "v": _STATE_VERSION,
-            "latest_ts": self.latest_ts.isoformat() if self.latest_ts else None,
-            "registries": [r.model_dump(mode="json") for r in self._registries.values()],
-            "trackers": {_state_key(k): t.snapshot() for k, t in self._trackers.items()},
-        }
-        path = self.state_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(doc, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+    def start(self) -> None:
+        """Connect in the background."""
+        connect_async(self.client, self.settings.mqtt_url)
+
+    def stop(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
-def _state_key(key: tuple[str, str]) -> str:
-    return f"{key[0]}/{key[1]}"
+@dataclass
+class FillRuntime:
+    """The fill processor as ingest runs it, with its registry watcher and notifier."""
+
+    processor: FillProcessor
+    watcher: RegistryWatcher
+    notifier: Notifier
+
+    def close(self) -> None:
+        """Stop following the registry, stop notifying, close the state."""
+        self.watcher.stop()
+        self.notifier.stop()
+        self.processor.close()
+
+
+def start_fill(settings: IngestSettings) -> FillRuntime:
+    """Open the state, start the notifier and the registry watcher; wait a little for it."""
+    notifier = Notifier.from_settings(settings)
+    processor = FillProcessor(
+        settings.fill_state_path, notifier=notifier, data_clock=settings.fill_data_clock
+    )
+    watcher = RegistryWatcher(settings, processor)
+    notifier.start()
+    watcher.start()
+    if not processor.has_registry():
+        # the broker sends retained messages right after the SUBACK: wait for that, bounded
+        deadline = time.monotonic() + settings.fill_registry_wait_seconds
+        while not watcher.received.is_set() and time.monotonic() < deadline:
+            if watcher.subscribed.wait(0.05):
+                watcher.received.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                break
+        if not watcher.received.is_set():
+            log.warning("no container registry yet; readings are dead-lettered until it comes")
+    return FillRuntime(processor, watcher, notifier)

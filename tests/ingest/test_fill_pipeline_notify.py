@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from deploy.stack import free_port
+from ingest.fill.processor import start_fill
 from ingest.fill.texts import KINDS, LANGUAGES, SEVERITIES, TEMPLATES, alert_text
 from ingest.notify import Notifier
 from ingest.service import Ingest
@@ -169,7 +170,9 @@ def test_failures_are_retried_then_given_up_without_blocking(stand_in, notifier,
 
 
 @pytest.mark.integration
-def test_ingest_notifies_raised_alerts_once(broker, influx, site, tmp_path, stand_in) -> None:
+def test_ingest_notifies_raised_alerts_once(
+    broker, influx, site, tmp_path, stand_in, collect
+) -> None:
     hook = stand_in()
     publish(broker.url, Topics(site).registry(), registry(site=site).to_json(), retain=True)
     settings = IngestSettings(
@@ -179,15 +182,21 @@ def test_ingest_notifies_raised_alerts_once(broker, influx, site, tmp_path, stan
         influx_db=influx.database,
         ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
         ingest_flush_seconds=0.05,
-        fill_state_path=tmp_path / "state.json",
+        fill_state_path=tmp_path / "state.sqlite",
         notify_webhook_url=hook.url,
         notify_language="en",
         notify_retry_seconds=0.01,
     )
-    ingest = Ingest(settings)
+    fill = start_fill(settings)
+    # readings from 08:00 to 08:30 local; the clock must not let the sensor look offline
+    ingest = Ingest(
+        settings, processors={"reading": fill.processor}, clock=lambda: T0 + timedelta(minutes=30)
+    )
+    status = collect(Topics(site).status(settings.ingest_client_id))
     ingest.start()
     try:
-        wait_for(lambda: ingest.fill.containers(site), what="registry")
+        wait_for(lambda: fill.processor.containers(site), what="registry")
+        wait_for(status.payloads, what="ingest subscribed (it announces itself after that)")
         for minute, temp in ((0, 72.0), (10, 75.0), (20, 30.0), (30, 29.0)):
             r = reading(minute, 40, site=site, temp_c=temp)
             publish(broker.url, Topics(site).reading("bin-01"), r.to_json())
@@ -198,3 +207,4 @@ def test_ingest_notifies_raised_alerts_once(broker, influx, site, tmp_path, stan
         assert len(hook.posts) == 2
     finally:
         ingest.stop()
+        fill.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from edge.scale.frames import ScaleProtocol
 from edge.scale.protocols.keli_eq import KeliEq
 from edge.scale.protocols.mt_sics import MtSics
@@ -40,3 +42,37 @@ def get_protocol(name: str) -> type[ScaleProtocol]:
     except KeyError:
         known = ", ".join(sorted(PROTOCOLS))
         raise ValueError(f"unknown scale protocol {name!r}; known: {known}") from None
+
+
+def parse_options(text: str) -> dict[str, bool | int | str]:
+    """Parse ``key=value,key=value`` (true/false become bools, whole numbers ints)."""
+    options: dict[str, bool | int | str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"protocol option {item!r} is not key=value")
+        value = value.strip()
+        parsed: bool | int | str = value
+        if value.lower() in ("true", "yes", "on"):
+            parsed = True
+        elif value.lower() in ("false", "no", "off"):
+            parsed = False
+        elif value.lstrip("-").isdigit():
+            parsed = int(value)
+        options[key.strip()] = parsed
+    return options
+
+
+def make_protocol(name: str, options: str = "") -> ScaleProtocol:
+    """Build protocol ``name`` with per-instance options (address, reverse, checksum...)."""
+    cls = get_protocol(name)
+    kwargs = parse_options(options)
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        known = ", ".join(accepted) or "none"
+        raise ValueError(f"{name} has no option {', '.join(unknown)}; options: {known}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} options {options!r}: {exc}") from None

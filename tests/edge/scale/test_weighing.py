@@ -110,3 +110,64 @@ def test_overload_is_reported_once_per_episode():
     for i in range(5):
         outs += t.observe(Reading(Decimal(0), overload=True), i * 0.1)
     assert [o.event for o in outs if isinstance(o, Event)] == ["overload"]
+
+
+def test_states_walk_empty_loading_stable_captured_leaving_empty():
+    t = tracker()
+    seen = []
+    now = 0.0
+    for w in [0] * 3 + [3000, 6000, 9000] + [9000] * 25 + [4000, 100, 0]:
+        t.observe(Reading(Decimal(w)), now)
+        now += 0.1
+        if not seen or seen[-1] is not t.state:
+            seen.append(t.state)
+    assert seen == [
+        State.EMPTY,
+        State.LOADING,
+        State.STABLE,
+        State.CAPTURED,
+        State.LEAVING,
+        State.EMPTY,
+    ]
+
+
+def test_a_gap_in_the_data_restarts_the_stable_window():
+    t = tracker(max_gap_s=1.0)
+    out, now = feed(t, [9000] * 10)  # one second held
+    out2, _ = feed(t, [9000] * 10, start=now + 5.0)  # after a 5 s gap: one more second
+    assert not [o for o in out + out2 if isinstance(o, Captured)]
+    out3, _ = feed(t, [9000] * 15, start=now + 6.0)
+    assert [o.weight_kg for o in out3 if isinstance(o, Captured)] == [9000]
+
+
+def test_data_lost_while_loading_reports_the_load_and_resets():
+    t = tracker()
+    feed(t, [5000, 7000, 9000])
+    assert [e.event for e in t.data_lost() if isinstance(e, Event)] == ["left_before_capture"]
+    assert t.state is State.EMPTY
+
+
+def test_data_lost_after_capture_does_not_capture_the_same_truck_again():
+    t = tracker()
+    out, now = feed(t, [9000] * 25)
+    assert t.data_lost() == []
+    out2, _ = feed(t, [9000] * 25, start=now + 10)
+    assert [o.weight_kg for o in out + out2 if isinstance(o, Captured)] == [9000]
+
+
+def test_overload_then_normal_load_still_captures_once():
+    t = tracker()
+    out = []
+    for i in range(5):
+        out += t.observe(Reading(Decimal(0), overload=True), i * 0.1)
+    more, _ = feed(t, [9000] * 25, start=1.0)
+    assert [o.event for o in out + more if isinstance(o, Event)] == ["overload"]
+    assert [o.weight_kg for o in more if isinstance(o, Captured)] == [9000]
+
+
+def test_person_standing_on_the_truck_is_not_a_new_vehicle():
+    t = tracker()
+    out, _ = feed(t, [9000] * 25 + [9080] * 40 + [9000] * 10 + [0] * 5)
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == [9000]
+    assert [o for o in out if isinstance(o, Event)] == []
+    assert t.state is State.EMPTY

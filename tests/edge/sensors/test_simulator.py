@@ -98,3 +98,25 @@ def test_seed_makes_runs_repeatable() -> None:
     a = [u.body for u in two_weeks(3)[:200]]
     assert a == [u.body for u in two_weeks(3)[:200]]
     assert a != [u.body for u in two_weeks(4)[:200]]
+
+
+def test_the_apis_demo_containers_are_the_simulated_fleet() -> None:
+    """`landfill api` with seed_demo publishes a registry the simulator's devices match."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "api" / "data" / "containers_demo.csv"
+    rows = {r["code"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
+    assert sorted(rows) == [c.spec.container for c in fleet()]
+    for c in fleet():
+        r, s = rows[c.spec.container], c.spec
+        days = [int(d) for d in r["collection_weekdays"].replace(";", " ").split()]
+        assert (r["settlement"], r["zone"], r["device"], r["model"]) == (
+            s.settlement,
+            s.zone,
+            s.device,
+            s.model,
+        )
+        assert (float(r["lat"]), float(r["lon"]), days) == (s.lat, s.lon, s.collection_weekdays)
+        assert (int(r["empty_mm"]), int(r["full_mm"])) == (s.empty_mm, s.full_mm)
+        assert int(r["expected_interval_s"]) == s.expected_interval_s

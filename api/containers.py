@@ -1,0 +1,392 @@
+"""Container registry logic: field rules, CSV import/export, the retained registry message.
+
+CSV layout (UTF-8, comma separated, header on line 1, columns in any order)::
+
+    code,settlement,zone,lat,lon,volume_m3,empty_mm,full_mm,full_pct,clear_pct,
+    expected_interval_s,collection_weekdays,device,model,active
+
+Only ``code``, ``empty_mm`` and ``full_mm`` are required; an empty cell takes the default.
+``collection_weekdays`` holds digits 0 (Monday) to 6 (Sunday) separated by spaces or ``;``.
+``active`` is true/false (also 1/0, yes/no). A row whose code exists updates that container.
+An import is all or nothing: every row is checked first and any error rejects the whole file,
+with the line number of each bad row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from importlib import resources
+from typing import Annotated, Any
+
+import paho.mqtt.client as mqtt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import Container, Site
+from ingest.fill.geometry import ContainerSpec
+from landfill.contract import (
+    _NAME,
+    ContainerRegistry,
+    ContainerSpecPublic,
+    Topics,
+    stable_id,
+    utcnow,
+)
+
+__all__ = [
+    "CSV_COLUMNS",
+    "ContainerFields",
+    "CsvRowError",
+    "apply_fields",
+    "device_owner",
+    "export_csv",
+    "first_error",
+    "parse_csv",
+    "publish_registry",
+    "registry_message",
+    "seed_demo",
+    "spec_of",
+    "weekdays_of",
+]
+
+CSV_COLUMNS = (
+    "code",
+    "settlement",
+    "zone",
+    "lat",
+    "lon",
+    "volume_m3",
+    "empty_mm",
+    "full_mm",
+    "full_pct",
+    "clear_pct",
+    "expected_interval_s",
+    "collection_weekdays",
+    "device",
+    "model",
+    "active",
+)
+BLIND_ZONE_MM = ContainerSpec("defaults", "", 1.0, 2000, 1000).blind_zone_mm
+DEMO_CSV = "containers_demo.csv"
+Weekday = Annotated[int, Field(ge=0, le=6)]
+
+
+class ContainerFields(BaseModel):
+    """Every field of a container, with the rules the fill tracker needs to hold."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(pattern=_NAME.pattern)
+    settlement: str = Field("", max_length=200)
+    zone: str = Field("", max_length=64)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    volume_m3: float = Field(1.1, gt=0, le=100)
+    empty_mm: int = Field(gt=0, le=20_000, description="sensor face to the empty floor")
+    full_mm: int = Field(gt=0, le=20_000, description="sensor face to the full line")
+    full_pct: float = Field(80.0, gt=0, le=100)
+    clear_pct: float = Field(70.0, ge=0, le=100)
+    expected_interval_s: int = Field(3600, ge=60, le=7 * 86400)
+    collection_weekdays: list[Weekday] = Field(default_factory=list, description="0 = Monday")
+    device: str | None = Field(None, pattern=r"^[0-9a-f]{16}$", description="DevEUI, lower hex")
+    model: str | None = Field(None, max_length=64)
+    active: bool = True
+
+    @field_validator("device", mode="before")
+    @classmethod
+    def _device(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return value or None
+        return value
+
+    @field_validator("collection_weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _rules(self) -> ContainerFields:
+        if self.full_mm >= self.empty_mm:
+            raise ValueError("full_mm must be less than empty_mm")
+        if self.full_mm < BLIND_ZONE_MM:
+            raise ValueError(f"full_mm must be at least the {BLIND_ZONE_MM} mm sensor blind zone")
+        if self.clear_pct >= self.full_pct:
+            raise ValueError("clear_pct must be below full_pct")
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+
+def first_error(exc: ValidationError) -> str:
+    """One readable line for the first problem: ``field: message``."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
+def weekdays_of(row: Container) -> list[int]:
+    """The stored weekdays as a list."""
+    return [int(d) for d in row.collection_weekdays.split()]
+
+
+def fields_of(row: Container) -> ContainerFields:
+    """A stored container as fields."""
+    return ContainerFields.model_construct(
+        code=row.code,
+        settlement=row.settlement,
+        zone=row.zone,
+        lat=row.lat,
+        lon=row.lon,
+        volume_m3=row.volume_m3,
+        empty_mm=row.empty_mm,
+        full_mm=row.full_mm,
+        full_pct=row.full_pct,
+        clear_pct=row.clear_pct,
+        expected_interval_s=row.expected_interval_s,
+        collection_weekdays=weekdays_of(row),
+        device=row.device,
+        model=row.model,
+        active=row.active,
+    )
+
+
+def apply_fields(row: Container, fields: ContainerFields) -> None:
+    """Copy checked fields onto a row."""
+    for name in ContainerFields.model_fields:
+        if name == "collection_weekdays":
+            row.collection_weekdays = " ".join(str(d) for d in fields.collection_weekdays)
+        else:
+            setattr(row, name, getattr(fields, name))
+
+
+def device_owner(
+    session: Session, device: str | None, except_code: str | None = None
+) -> str | None:
+    """The code of the active container bound to ``device`` (any site: a device is one radio)."""
+    if device is None:
+        return None
+    stmt = select(Container.code).where(Container.device == device, Container.active)
+    if except_code is not None:
+        stmt = stmt.where(Container.code != except_code)
+    return session.scalar(stmt)
+
+
+def spec_of(row: Container) -> ContainerSpec:
+    """The fill tracker's spec of a stored container (for forecasts)."""
+    return ContainerSpec(
+        container=row.code,
+        zone=row.zone,
+        volume_m3=row.volume_m3,
+        empty_mm=row.empty_mm,
+        full_mm=row.full_mm,
+        full_pct=row.full_pct,
+        clear_pct=row.clear_pct,
+        expected_interval_s=row.expected_interval_s,
+        collection_weekdays=tuple(weekdays_of(row)),
+        lat=row.lat,
+        lon=row.lon,
+    )
+
+
+def public_spec(row: Container) -> ContainerSpecPublic:
+    """A stored container as the wire contract describes it."""
+    return ContainerSpecPublic(
+        container=row.code,
+        settlement=row.settlement,
+        zone=row.zone,
+        lat=row.lat,
+        lon=row.lon,
+        volume_m3=row.volume_m3,
+        empty_mm=row.empty_mm,
+        full_mm=row.full_mm,
+        full_pct=row.full_pct,
+        clear_pct=row.clear_pct,
+        expected_interval_s=row.expected_interval_s,
+        collection_weekdays=weekdays_of(row),
+        device=row.device,
+        model=row.model,
+    )
+
+
+def registry_message(session: Session, site: str) -> ContainerRegistry:
+    """The retained registry: every active container of the site, by code.
+
+    The id is derived from the content, so publishing an unchanged registry is a replay.
+    """
+    rows = session.scalars(
+        select(Container)
+        .join(Site)
+        .where(Site.code == site, Container.active)
+        .order_by(Container.code)
+    )
+    specs = [public_spec(r) for r in rows]
+    content = "|".join(s.model_dump_json() for s in specs)
+    return ContainerRegistry(
+        id=stable_id(site, "registry", content), ts=utcnow(), site=site, containers=specs
+    )
+
+
+def publish_registry(client: mqtt.Client, session: Session, site: str) -> ContainerRegistry:
+    """Publish the registry retained at QoS 1 (paho queues it while the broker is away)."""
+    msg = registry_message(session, site)
+    client.publish(Topics(site).registry(), msg.to_json(), qos=1, retain=True)
+    return msg
+
+
+@dataclass(frozen=True)
+class CsvRowError:
+    """One problem in an imported file; line 1 is the header."""
+
+    line: int
+    error: str
+
+
+_TRUE = {"1", "true", "yes", "y", "да", "ооба"}
+_FALSE = {"0", "false", "no", "n", "нет", "жок"}
+
+
+def _cell(name: str, raw: str) -> Any:
+    value = raw.strip()
+    if name == "collection_weekdays":
+        parts = value.replace(";", " ").replace(",", " ").split()
+        return [int(p) if p.lstrip("-").isdigit() else p for p in parts]
+    if name == "active":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        return value
+    return value
+
+
+def parse_csv(text: str) -> tuple[list[tuple[int, ContainerFields]], list[CsvRowError]]:
+    """Check every row of a CSV; return the good rows with their line, and the errors."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return [], [CsvRowError(1, "empty file")]
+    except csv.Error as exc:
+        return [], [CsvRowError(1, f"unreadable CSV: {exc}")]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    missing = [c for c in ("code", "empty_mm", "full_mm") if c not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        what = []
+        if unknown:
+            what.append(f"unknown columns: {', '.join(unknown)}")
+        if missing:
+            what.append(f"missing columns: {', '.join(missing)}")
+        if len(set(header)) != len(header):
+            what.append("a column appears twice")
+        return [], [CsvRowError(1, "; ".join(what))]
+
+    good: list[tuple[int, ContainerFields]] = []
+    errors: list[CsvRowError] = []
+    codes: dict[str, int] = {}
+    devices: dict[str, int] = {}
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(CsvRowError(reader.line_num, f"unreadable CSV: {exc}"))
+            break
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            errors.append(CsvRowError(line, f"expected {len(header)} cells, found {len(cells)}"))
+            continue
+        data = {h: _cell(h, c) for h, c in zip(header, cells, strict=True) if c.strip() != ""}
+        try:
+            fields = ContainerFields.model_validate(data)
+        except ValidationError as exc:
+            errors.append(CsvRowError(line, first_error(exc)))
+            continue
+        if fields.code in codes:
+            errors.append(
+                CsvRowError(line, f"code {fields.code} repeats line {codes[fields.code]}")
+            )
+            continue
+        codes[fields.code] = line
+        if fields.device and fields.active:
+            if fields.device in devices:
+                errors.append(
+                    CsvRowError(
+                        line, f"device {fields.device} repeats line {devices[fields.device]}"
+                    )
+                )
+                continue
+            devices[fields.device] = line
+        good.append((line, fields))
+    return good, errors
+
+
+def _csv_value(name: str, fields: ContainerFields) -> str:
+    value = getattr(fields, name)
+    if name == "collection_weekdays":
+        return " ".join(str(d) for d in value)
+    if name == "active":
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def export_csv(rows: list[Container]) -> str:
+    """The containers as CSV in the import layout (re-importing it changes nothing)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        fields = fields_of(row)
+        writer.writerow([_csv_value(c, fields) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def import_rows(
+    session: Session, site: Site, rows: list[tuple[int, ContainerFields]]
+) -> tuple[int, int, list[CsvRowError]]:
+    """Create or update the rows in the session (not committed); (created, updated, errors)."""
+    existing = {
+        c.code: c for c in session.scalars(select(Container).where(Container.site_id == site.id))
+    }
+    in_file = {f.code for _, f in rows}
+    errors: list[CsvRowError] = []
+    created = updated = 0
+    with session.no_autoflush:
+        for line, fields in rows:
+            owner = device_owner(session, fields.device if fields.active else None)
+            if owner is not None and owner != fields.code and owner not in in_file:
+                errors.append(CsvRowError(line, f"device {fields.device} is bound to {owner}"))
+                continue
+            row = existing.get(fields.code)
+            if row is None:
+                row = Container(site_id=site.id)
+                session.add(row)
+                created += 1
+            else:
+                updated += 1
+            apply_fields(row, fields)
+    return created, updated, errors
+
+
+def demo_csv() -> str:
+    """The shipped CSV of the first customer's 33 containers."""
+    return resources.files("api").joinpath("data", DEMO_CSV).read_text(encoding="utf-8")
+
+
+def seed_demo(session: Session, site: Site) -> int:
+    """Load the demo containers (create or update by code); return how many rows."""
+    rows, errors = parse_csv(demo_csv())
+    if errors:
+        raise ValueError(f"demo CSV line {errors[0].line}: {errors[0].error}")
+    _, _, errors = import_rows(session, site, rows)
+    if errors:
+        raise ValueError(f"demo CSV line {errors[0].line}: {errors[0].error}")
+    session.commit()
+    return len(rows)

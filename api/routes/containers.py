@@ -1,0 +1,276 @@
+"""Container registry: `/api/v1/containers` (CRUD, CSV import/export).
+
+Every change publishes the retained registry message, so edge and ingest follow it without
+asking the API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.containers import (
+    ContainerFields,
+    apply_fields,
+    device_owner,
+    export_csv,
+    fields_of,
+    first_error,
+    import_rows,
+    parse_csv,
+    publish_registry,
+)
+from api.db import Container, Site
+from api.deps import MqttDep, SessionDep, SettingsDep
+
+router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
+MAX_CSV_BYTES = 1_000_000
+
+
+class ContainerPublic(ContainerFields):
+    """A registered container."""
+
+    site: str
+    updated_at: datetime
+
+
+class ContainerPatch(BaseModel):
+    """Fields to change; anything left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+    settlement: str | None = None
+    zone: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    volume_m3: float | None = None
+    empty_mm: int | None = None
+    full_mm: int | None = None
+    full_pct: float | None = None
+    clear_pct: float | None = None
+    expected_interval_s: int | None = None
+    collection_weekdays: list[int] | None = None
+    device: str | None = None
+    model: str | None = None
+    active: bool | None = None
+
+
+class ImportErrorPublic(BaseModel):
+    """One bad row of an import; line 1 is the header."""
+
+    line: int
+    error: str
+
+
+class ImportPublic(BaseModel):
+    """What an import did."""
+
+    created: int
+    updated: int
+
+
+class ContainersPublic(BaseModel):
+    """A list of containers."""
+
+    data: list[ContainerPublic]
+    count: int
+
+
+def _site(session: Session, code: str) -> Site:
+    site = session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        raise HTTPException(404, "site not found")
+    return site
+
+
+def _get(session: Session, site: Site, code: str) -> Container:
+    row = session.scalar(
+        select(Container).where(Container.site_id == site.id, Container.code == code)
+    )
+    if row is None:
+        raise HTTPException(404, "container not found")
+    return row
+
+
+def _public(row: Container, site: str) -> ContainerPublic:
+    return ContainerPublic(**fields_of(row).model_dump(), site=site, updated_at=row.updated_at)
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        text = str(exc.orig).lower()
+        if "device" in text:
+            raise HTTPException(409, "device is bound to another container") from None
+        raise HTTPException(409, "a container with this code exists") from None
+
+
+@router.get("", response_model=ContainersPublic)
+def list_containers(
+    session: SessionDep,
+    settings: SettingsDep,
+    settlement: Annotated[str | None, Query(max_length=200)] = None,
+    zone: Annotated[str | None, Query(max_length=64)] = None,
+    active: Annotated[bool | None, Query(description="omit for all")] = None,
+    weekday: Annotated[int | None, Query(ge=0, le=6, description="collected that day")] = None,
+) -> ContainersPublic:
+    """Containers of the site by code, filtered by settlement, zone, active, weekday."""
+    site = _site(session, settings.site)
+    stmt = select(Container).where(Container.site_id == site.id).order_by(Container.code)
+    if settlement is not None:
+        stmt = stmt.where(Container.settlement == settlement)
+    if zone is not None:
+        stmt = stmt.where(Container.zone == zone)
+    if active is not None:
+        stmt = stmt.where(Container.active == active)
+    rows = list(session.scalars(stmt))
+    if weekday is not None:
+        rows = [r for r in rows if str(weekday) in r.collection_weekdays.split()]
+    data = [_public(r, site.code) for r in rows]
+    return ContainersPublic(data=data, count=len(data))
+
+
+@router.get("/export", response_class=Response)
+def export_containers(session: SessionDep, settings: SettingsDep) -> Response:
+    """Every container of the site as CSV (the import layout)."""
+    site = _site(session, settings.site)
+    rows = list(
+        session.scalars(
+            select(Container).where(Container.site_id == site.id).order_by(Container.code)
+        )
+    )
+    return Response(
+        export_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="containers-{site.code}.csv"'},
+    )
+
+
+@router.get("/{code}", response_model=ContainerPublic)
+def get_container(code: str, session: SessionDep, settings: SettingsDep) -> ContainerPublic:
+    """One container."""
+    site = _site(session, settings.site)
+    return _public(_get(session, site, code), site.code)
+
+
+@router.post("", response_model=ContainerPublic, status_code=201)
+def create_container(
+    body: ContainerFields, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
+) -> ContainerPublic:
+    """Register a container; its device may not be bound to another active container."""
+    site = _site(session, settings.site)
+    if session.scalar(
+        select(Container.id).where(Container.site_id == site.id, Container.code == body.code)
+    ):
+        raise HTTPException(409, "a container with this code exists")
+    if body.active and device_owner(session, body.device) is not None:
+        raise HTTPException(409, "device is bound to another container")
+    row = Container(site_id=site.id)
+    apply_fields(row, body)
+    session.add(row)
+    _commit(session)
+    publish_registry(mqtt, session, site.code)
+    return _public(row, site.code)
+
+
+@router.patch("/{code}", response_model=ContainerPublic)
+def update_container(
+    code: str, body: ContainerPatch, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
+) -> ContainerPublic:
+    """Change some fields; the whole container is checked again."""
+    site = _site(session, settings.site)
+    row = _get(session, site, code)
+    merged: dict[str, Any] = fields_of(row).model_dump()
+    merged.update(body.model_dump(exclude_unset=True))
+    try:
+        fields = ContainerFields.model_validate(merged)
+    except ValidationError as exc:
+        raise HTTPException(422, first_error(exc)) from None
+    if fields.active and device_owner(session, fields.device, except_code=code) is not None:
+        raise HTTPException(409, "device is bound to another container")
+    apply_fields(row, fields)
+    _commit(session)
+    publish_registry(mqtt, session, site.code)
+    return _public(row, site.code)
+
+
+@router.delete(
+    "/{code}", response_model=ContainerPublic, responses={204: {"description": "purged"}}
+)
+def delete_container(
+    code: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    mqtt: MqttDep,
+    purge: Annotated[bool, Query(description="remove the row instead of deactivating")] = False,
+) -> Any:
+    """Deactivate a container (its history stays); with purge=true remove it entirely."""
+    site = _site(session, settings.site)
+    row = _get(session, site, code)
+    if purge:
+        session.delete(row)
+        _commit(session)
+        publish_registry(mqtt, session, site.code)
+        return Response(status_code=204)
+    row.active = False
+    _commit(session)
+    publish_registry(mqtt, session, site.code)
+    return _public(row, site.code)
+
+
+@router.post(
+    "/import",
+    response_model=ImportPublic,
+    responses={422: {"description": "rows with errors, by line; nothing was imported"}},
+)
+async def import_containers(
+    request: Request, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
+) -> Any:
+    """Create or update containers from CSV (text/csv body or multipart field `file`)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(422, "multipart upload needs a file field named file")
+        raw = await upload.read(MAX_CSV_BYTES + 1)
+    elif content_type.startswith(("text/csv", "text/plain", "application/csv")):
+        raw = await request.body()
+    else:
+        raise HTTPException(415, "send text/csv or multipart/form-data")
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(413, "file too large")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(422, "file is not UTF-8") from None
+    site = _site(session, settings.site)
+    rows, errors = parse_csv(text)
+    if not errors:
+        created, updated, errors = import_rows(session, site, rows)
+    if errors:
+        session.rollback()
+        return _import_errors(errors)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, "device is bound to another container") from None
+    publish_registry(mqtt, session, site.code)
+    return ImportPublic(created=created, updated=updated)
+
+
+def _import_errors(errors: list[Any]) -> JSONResponse:
+    body = {
+        "detail": "rows with errors; nothing was imported",
+        "errors": [ImportErrorPublic(line=e.line, error=e.error).model_dump() for e in errors],
+    }
+    return JSONResponse(body, status_code=422)

@@ -1,0 +1,539 @@
+"""Dispatcher API: `/api/v1/dispatch/{board,alerts,emptyings,route}`.
+
+Levels, alerts and emptying candidates come from InfluxDB (written by the ingest); what the
+dispatcher decides (acknowledgements, confirmed or rejected emptyings) is kept in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db import AlertAck, Container, EmptyingDecision, Site
+from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep
+from api.dispatch import (
+    AlertRow,
+    ContainerState,
+    alert_by_id,
+    collection_list,
+    container_states,
+    emptying_by_id,
+    emptying_rows,
+    open_alerts,
+)
+from api.routing import Stop
+from ingest.fill.schedule import BISHKEK
+from landfill.influx import QueryError
+from landfill.settings import ApiSettings
+
+router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
+SEVERITY_ORDER = {"critical": 0, "major": 1, "warning": 2, "minor": 3, "info": 4}
+Filter = Literal["full", "overflow_risk", "offline", "battery"]
+
+
+class AckPublic(BaseModel):
+    """Who acknowledged an alert, when, and why."""
+
+    by: str
+    at: datetime
+    note: str
+
+
+class AlertPublic(BaseModel):
+    """An open alert."""
+
+    id: str
+    container: str
+    kind: str
+    severity: str
+    transition: str
+    since: datetime
+    ts: datetime
+    value: float | None
+    detail: str
+    acknowledged: AckPublic | None
+
+
+class FillPublic(BaseModel):
+    """The last known level and the last reading of any quality."""
+
+    filtered_pct: float | None
+    level_ts: datetime | None
+    quality: str | None
+    ts: datetime | None
+    age_s: float | None
+    overfull: bool
+    battery_pct: float | None
+    battery_v: float | None
+    temp_c: float | None
+
+
+class ForecastPublic(BaseModel):
+    """Fill rate, when the container reaches full, and whether it overflows first."""
+
+    rate_pct_per_day: float | None
+    full_at: datetime | None
+    never: bool
+    reliability: str
+    next_collection: date | None
+    projected_pct: float | None
+    overflow_risk: bool
+
+
+class BoardItemPublic(BaseModel):
+    """One container on the board."""
+
+    container: str
+    settlement: str
+    zone: str
+    lat: float | None
+    lon: float | None
+    full_pct: float
+    collection_weekdays: list[int]
+    status: str
+    reasons: list[str]
+    fill: FillPublic
+    forecast: ForecastPublic | None
+    alerts: list[AlertPublic]
+
+
+class PointPublic(BaseModel):
+    """A place on the map."""
+
+    lat: float
+    lon: float
+
+
+class BoardPublic(BaseModel):
+    """Every active container with its status; counts are before filtering."""
+
+    generated_at: datetime
+    depot: PointPublic
+    counts: dict[str, int]
+    data: list[BoardItemPublic]
+    count: int
+
+
+class AlertsPublic(BaseModel):
+    """Open alerts, most severe first."""
+
+    data: list[AlertPublic]
+    count: int
+
+
+class AckCreate(BaseModel):
+    """An acknowledgement."""
+
+    by: str = Field(min_length=1, max_length=100)
+    note: str = Field("", max_length=500)
+
+
+class DecisionCreate(BaseModel):
+    """A confirmation or rejection of an emptying."""
+
+    by: str = Field(min_length=1, max_length=100)
+    note: str = Field("", max_length=500)
+
+
+class DecisionPublic(BaseModel):
+    """What the dispatcher decided about an emptying."""
+
+    decision: str
+    by: str
+    at: datetime
+    note: str
+
+
+class EmptyingPublic(BaseModel):
+    """An emptying candidate and the dispatcher's decision, if any."""
+
+    id: str
+    container: str
+    ts: datetime
+    before_pct: float | None
+    after_pct: float | None
+    detail: str
+    decision: DecisionPublic | None
+
+
+class EmptyingsPublic(BaseModel):
+    """Emptying candidates, newest first."""
+
+    data: list[EmptyingPublic]
+    count: int
+
+
+class RouteStopPublic(BaseModel):
+    """A container on the collection list, in visiting order."""
+
+    container: str
+    settlement: str
+    lat: float
+    lon: float
+    fill_pct: float | None
+    status: str
+    why: list[str]
+    leg_km: float
+
+
+class RoutePublic(BaseModel):
+    """The collection list for one day, from the depot and back."""
+
+    date: date
+    depot: PointPublic
+    stops: list[RouteStopPublic]
+    km: float
+    count: int
+    unplaced: list[str]
+
+
+def _site(session: Session, code: str) -> Site:
+    site = session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        raise HTTPException(404, "site not found")
+    return site
+
+
+def _acks(session: Session, site: Site) -> dict[tuple[str, str, datetime], AlertAck]:
+    acks = session.scalars(select(AlertAck).where(AlertAck.site_id == site.id))
+    return {(a.container, a.kind, _utc(a.since)): a for a in acks}
+
+
+def _utc(ts: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _alert_public(a: AlertRow, acks: dict[tuple[str, str, datetime], AlertAck]) -> AlertPublic:
+    ack = acks.get((a.container, a.kind, a.since))
+    return AlertPublic(
+        id=a.id,
+        container=a.container,
+        kind=a.kind,
+        severity=a.severity,
+        transition=a.transition,
+        since=a.since,
+        ts=a.ts,
+        value=a.value,
+        detail=a.detail,
+        acknowledged=AckPublic(by=ack.by, at=_utc(ack.at), note=ack.note) if ack else None,
+    )
+
+
+def _states(
+    session: Session, site: Site, influx: InfluxDep, settings: ApiSettings, now: datetime
+) -> tuple[list[ContainerState], dict[tuple[str, str, datetime], AlertAck]]:
+    rows = list(
+        session.scalars(
+            select(Container)
+            .where(Container.site_id == site.id, Container.active)
+            .order_by(Container.code)
+        )
+    )
+    rejected = frozenset(
+        session.scalars(
+            select(EmptyingDecision.event_id).where(
+                EmptyingDecision.site_id == site.id, EmptyingDecision.decision == "rejected"
+            )
+        )
+    )
+    try:
+        states = container_states(
+            influx,
+            site.code,
+            rows,
+            now,
+            history_days=settings.dispatch_history_days,
+            rejected_emptyings=rejected,
+        )
+    except QueryError as exc:
+        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    return states, _acks(session, site)
+
+
+def _board_item(
+    s: ContainerState, now: datetime, acks: dict[tuple[str, str, datetime], AlertAck]
+) -> BoardItemPublic:
+    f = s.forecast
+    return BoardItemPublic(
+        container=s.row.code,
+        settlement=s.row.settlement,
+        zone=s.row.zone,
+        lat=s.row.lat,
+        lon=s.row.lon,
+        full_pct=s.spec.full_pct,
+        collection_weekdays=list(s.spec.collection_weekdays),
+        status=s.status,
+        reasons=list(s.reasons),
+        fill=FillPublic(
+            filtered_pct=s.level_pct,
+            level_ts=s.level_ts,
+            quality=s.quality,
+            ts=s.last_ts,
+            age_s=s.age_s(now),
+            overfull=s.overfull,
+            battery_pct=s.battery_pct,
+            battery_v=s.battery_v,
+            temp_c=s.temp_c,
+        ),
+        forecast=None
+        if f is None
+        else ForecastPublic(
+            rate_pct_per_day=f.rate_pct_per_day,
+            full_at=f.full_at,
+            never=f.never,
+            reliability=f.reliability,
+            next_collection=f.next_collection,
+            projected_pct=f.projected_pct,
+            overflow_risk=f.overflow_risk,
+        ),
+        alerts=[_alert_public(a, acks) for a in _sorted_alerts(s.alerts)],
+    )
+
+
+_FILTER_REASONS: dict[str, frozenset[str]] = {
+    "full": frozenset({"full", "overfull", "fire"}),
+    "overflow_risk": frozenset({"overflow_risk"}),
+    "offline": frozenset({"offline", "no_data"}),
+    "battery": frozenset({"low_battery"}),
+}
+
+
+@router.get("/board", response_model=BoardPublic)
+def board(
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+    filter: Annotated[Filter | None, Query(description="show only these")] = None,  # noqa: A002
+) -> BoardPublic:
+    """Every active container: level, status colour, open alerts, forecast, reading age."""
+    site = _site(session, settings.site)
+    states, acks = _states(session, site, influx, settings, now)
+    counts = dict.fromkeys(("red", "orange", "grey", "yellow", "green"), 0)
+    for s in states:
+        counts[s.status] += 1
+    for name, reasons in _FILTER_REASONS.items():
+        counts[name] = sum(1 for s in states if reasons & set(s.reasons))
+    if filter is not None:
+        states = [s for s in states if _FILTER_REASONS[filter] & set(s.reasons)]
+    data = [_board_item(s, now, acks) for s in states]
+    return BoardPublic(
+        generated_at=now,
+        depot=PointPublic(lat=settings.depot_lat, lon=settings.depot_lon),
+        counts=counts,
+        data=data,
+        count=len(data),
+    )
+
+
+def _sorted_alerts(alerts: list[AlertRow]) -> list[AlertRow]:
+    return sorted(alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.since, a.container))
+
+
+@router.get("/alerts", response_model=AlertsPublic)
+def list_alerts(
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+    acknowledged: Annotated[bool | None, Query(description="omit for all")] = None,
+) -> AlertsPublic:
+    """Open alerts (the newest point per container and kind is active), most severe first."""
+    site = _site(session, settings.site)
+    try:
+        alerts = open_alerts(influx, site.code, now)
+    except QueryError as exc:
+        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    acks = _acks(session, site)
+    data = [_alert_public(a, acks) for a in _sorted_alerts(alerts)]
+    if acknowledged is not None:
+        data = [a for a in data if (a.acknowledged is not None) == acknowledged]
+    return AlertsPublic(data=data, count=len(data))
+
+
+@router.post("/alerts/{alert_id}/ack", response_model=AlertPublic, status_code=201)
+def acknowledge(
+    alert_id: Annotated[str, Path(max_length=64)],
+    body: AckCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+) -> AlertPublic:
+    """Acknowledge an open alert; the acknowledgement holds until the alert clears."""
+    site = _site(session, settings.site)
+    try:
+        alert = alert_by_id(influx, site.code, alert_id)
+        current = {(a.container, a.kind): a for a in open_alerts(influx, site.code, now)}
+    except QueryError as exc:
+        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    if alert is None:
+        raise HTTPException(404, "alert not found")
+    live = current.get((alert.container, alert.kind))
+    if live is None or live.since != alert.since:
+        raise HTTPException(409, "alert is no longer open")
+    ack = AlertAck(
+        site_id=site.id,
+        alert_id=alert_id,
+        container=alert.container,
+        kind=alert.kind,
+        since=alert.since,
+        by=body.by.strip(),
+        at=now,
+        note=body.note.strip(),
+    )
+    session.add(ack)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, "alert already acknowledged") from None
+    return _alert_public(live, _acks(session, site))
+
+
+@router.get("/emptyings", response_model=EmptyingsPublic)
+def list_emptyings(
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+    pending: Annotated[bool, Query(description="only those nobody decided yet")] = False,
+) -> EmptyingsPublic:
+    """Emptying candidates of the last ``days`` days with the dispatcher's decisions."""
+    site = _site(session, settings.site)
+    try:
+        events = emptying_rows(influx, site.code, now - timedelta(days=days), now)
+    except QueryError as exc:
+        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    decisions = {
+        d.event_id: d
+        for d in session.scalars(
+            select(EmptyingDecision).where(EmptyingDecision.site_id == site.id)
+        )
+    }
+    data = []
+    for e in events:
+        d = decisions.get(e.id)
+        if pending and d is not None:
+            continue
+        data.append(
+            EmptyingPublic(
+                id=e.id,
+                container=e.container,
+                ts=e.ts,
+                before_pct=e.before_pct,
+                after_pct=e.after_pct,
+                detail=e.detail,
+                decision=None
+                if d is None
+                else DecisionPublic(decision=d.decision, by=d.by, at=_utc(d.at), note=d.note),
+            )
+        )
+    return EmptyingsPublic(data=data, count=len(data))
+
+
+def _decide(
+    event_id: str,
+    decision: Literal["confirmed", "rejected"],
+    body: DecisionCreate,
+    session: Session,
+    settings: ApiSettings,
+    influx: InfluxDep,
+    now: datetime,
+) -> DecisionPublic:
+    site = _site(session, settings.site)
+    try:
+        event = emptying_by_id(influx, site.code, event_id)
+    except QueryError as exc:
+        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    if event is None:
+        raise HTTPException(404, "emptying not found")
+    row = EmptyingDecision(
+        site_id=site.id,
+        event_id=event_id,
+        container=event.container,
+        decision=decision,
+        by=body.by.strip(),
+        at=now,
+        note=body.note.strip(),
+    )
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, "emptying already decided") from None
+    return DecisionPublic(decision=decision, by=row.by, at=now, note=row.note)
+
+
+@router.post("/emptyings/{event_id}/confirm", response_model=DecisionPublic, status_code=201)
+def confirm_emptying(
+    event_id: Annotated[str, Path(max_length=64)],
+    body: DecisionCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+) -> DecisionPublic:
+    """Confirm that a detected emptying was a collection."""
+    return _decide(event_id, "confirmed", body, session, settings, influx, now)
+
+
+@router.post("/emptyings/{event_id}/reject", response_model=DecisionPublic, status_code=201)
+def reject_emptying(
+    event_id: Annotated[str, Path(max_length=64)],
+    body: DecisionCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+) -> DecisionPublic:
+    """Reject a detected emptying (not a collection); forecasts then ignore it."""
+    return _decide(event_id, "rejected", body, session, settings, influx, now)
+
+
+@router.get("/route", response_model=RoutePublic)
+def route(
+    session: SessionDep,
+    settings: SettingsDep,
+    influx: InfluxDep,
+    now: NowDep,
+    day: Annotated[
+        date | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
+    ] = None,
+) -> RoutePublic:
+    """Containers to collect on a day, in visiting order from the depot, with the km."""
+    site = _site(session, settings.site)
+    day = day or now.astimezone(BISHKEK).date() + timedelta(days=1)
+    states, _ = _states(session, site, influx, settings, now)
+    depot = Stop("depot", settings.depot_lat, settings.depot_lon)
+    plan = collection_list(states, day, depot, settings.route_min_fill_pct)
+    stops = [
+        RouteStopPublic(
+            container=p.state.row.code,
+            settlement=p.state.row.settlement,
+            lat=p.state.row.lat or 0.0,
+            lon=p.state.row.lon or 0.0,
+            fill_pct=p.state.level_pct,
+            status=p.state.status,
+            why=list(p.why),
+            leg_km=round(p.leg_km, 2),
+        )
+        for p in plan.stops
+    ]
+    return RoutePublic(
+        date=day,
+        depot=PointPublic(lat=depot.lat, lon=depot.lon),
+        stops=stops,
+        km=round(plan.km, 2),
+        count=len(stops),
+        unplaced=list(plan.unplaced),
+    )

@@ -1,0 +1,334 @@
+// Dispatcher board: map, container list, alerts, emptyings, tomorrow's collection list.
+// Plain JS, no libraries; every text comes from the catalogue in #texts; times in Asia/Bishkek.
+"use strict";
+
+const TEXTS = JSON.parse(document.getElementById("texts").textContent);
+const LANG = document.body.dataset.lang;
+const TZ = document.body.dataset.tz || "Asia/Bishkek";
+const LOCALE = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" }[LANG] || "ky-KG";
+const REFRESH_MS = 30000;
+const FILTERS = {
+  full: ["fire", "overfull", "full"],
+  overflow_risk: ["overflow_risk"],
+  offline: ["offline", "no_data"],
+  battery: ["low_battery"],
+};
+const STATUS_ORDER = ["red", "orange", "grey", "yellow", "green"];
+const SVG = "http://www.w3.org/2000/svg";
+const state = { filter: "all", board: null, route: null };
+
+function t(key, values) {
+  let text = TEXTS[key] ?? key;
+  for (const [name, value] of Object.entries(values || {})) {
+    text = text.replaceAll(`{${name}}`, String(value));
+  }
+  return text;
+}
+
+function el(tag, attrs, ...children) {
+  const node = tag.startsWith("svg:")
+    ? document.createElementNS(SVG, tag.slice(4))
+    : document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "onclick") node.addEventListener("click", value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// ICU data for Kyrgyz is missing in some browsers: build "24.11 10:00" from parts instead
+const timeParts = new Intl.DateTimeFormat("en-GB", {
+  timeZone: TZ, day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+function fmtTime(iso) {
+  if (!iso) return "";
+  const p = Object.fromEntries(timeParts.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.day}.${p.month} ${p.hour}:${p.minute}`;
+}
+function fmtDate(ymd) {
+  const [y, m, d] = ymd.split("-");
+  const weekday = (new Date(Date.UTC(+y, +m - 1, +d)).getUTCDay() + 6) % 7; // Monday = 0
+  return `${t(`weekday.${weekday}`)} ${d}.${m}.${y}`;
+}
+const fmtPct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)} %`);
+const fmtKm = (v) => v.toLocaleString(LOCALE, { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+
+function fmtAge(seconds) {
+  if (seconds === null || seconds === undefined) return t("age.none");
+  if (seconds < 3600) return t("age.min", { n: Math.floor(seconds / 60) });
+  if (seconds < 86400 * 2) return t("age.hour", { n: Math.floor(seconds / 3600) });
+  return t("age.day", { n: Math.floor(seconds / 86400) });
+}
+
+function showError(text) {
+  const box = document.getElementById("error");
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+async function getJson(path) {
+  const resp = await fetch(path, { headers: { Accept: "application/json" } });
+  if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
+  return resp.json();
+}
+
+function userName() {
+  const input = document.getElementById("user");
+  const name = input.value.trim();
+  if (!name) {
+    showError(t("error.need_name"));
+    input.focus();
+    return null;
+  }
+  localStorage.setItem("dispatch.user", name);
+  return name;
+}
+
+async function post(path, body) {
+  const resp = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (resp.status === 409) showError(t("error.conflict"));
+  else if (!resp.ok) showError(t("error.failed"));
+  else showError("");
+  await refresh();
+}
+
+// ---- map ----------------------------------------------------------------------------------
+
+function projection(points, width) {
+  const lats = points.map((p) => p.lat);
+  const lons = points.map((p) => p.lon);
+  const minLat = Math.min(...lats), maxLat = Math.max(...lats);
+  const minLon = Math.min(...lons), maxLon = Math.max(...lons);
+  const kx = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180); // equirectangular
+  const pad = 40;
+  const spanX = Math.max((maxLon - minLon) * kx, 1e-4);
+  const spanY = Math.max(maxLat - minLat, 1e-4);
+  const scale = (width - 2 * pad) / spanX;
+  const height = Math.min(Math.max(spanY * scale + 2 * pad, 240), 560);
+  const scaleY = Math.min(scale, (height - 2 * pad) / spanY);
+  const s = Math.min(scale, scaleY);
+  const offX = (width - spanX * s) / 2, offY = (height - spanY * s) / 2;
+  return {
+    height,
+    xy: (lat, lon) => [offX + (lon - minLon) * kx * s, offY + (maxLat - lat) * s],
+  };
+}
+
+function drawMap() {
+  const svg = document.getElementById("map");
+  svg.replaceChildren();
+  const board = state.board;
+  if (!board) return;
+  const placed = board.data.filter((c) => c.lat !== null && c.lon !== null);
+  const width = 600;
+  const proj = projection([...placed, board.depot], width);
+  svg.setAttribute("viewBox", `0 0 ${width} ${Math.round(proj.height)}`);
+  svg.append(el("svg:rect", { x: 0, y: 0, width, height: proj.height, class: "land" }));
+
+  const route = state.route;
+  if (route && route.stops.length) {
+    const pts = [route.depot, ...route.stops, route.depot].map((p) => proj.xy(p.lat, p.lon).join(","));
+    svg.append(el("svg:polyline", { points: pts.join(" "), class: "route-line", id: "route-line" }));
+  }
+
+  const settlements = new Map();
+  for (const c of placed) {
+    const s = settlements.get(c.settlement) || { lat: 0, lon: 0, n: 0 };
+    s.lat += c.lat; s.lon += c.lon; s.n += 1;
+    settlements.set(c.settlement, s);
+  }
+  for (const [name, s] of settlements) {
+    if (!name) continue;
+    const [x, y] = proj.xy(s.lat / s.n, s.lon / s.n);
+    svg.append(el("svg:text", { x, y: y - 12, class: "settlement", "text-anchor": "middle" }, name));
+  }
+
+  const [dx, dy] = proj.xy(board.depot.lat, board.depot.lon);
+  svg.append(
+    el("svg:rect", { x: dx - 8, y: dy - 8, width: 16, height: 16, class: "depot", id: "depot" },
+      el("svg:title", {}, t("map.depot"))),
+    el("svg:text", { x: dx + 12, y: dy + 5, class: "depot-label" }, t("map.depot")),
+  );
+
+  for (const c of placed) {
+    const [x, y] = proj.xy(c.lat, c.lon);
+    svg.append(
+      el("svg:circle", {
+        cx: x, cy: y, r: 7, class: `pin s-${c.status}`,
+        "data-container": c.container, "data-status": c.status,
+      }, el("svg:title", {}, `${c.container} · ${c.settlement} · ${fmtPct(c.fill.filtered_pct)} · ${t(`status.${c.status}`)}`)),
+    );
+  }
+  if (route) {
+    route.stops.forEach((stop, i) => {
+      const [x, y] = proj.xy(stop.lat, stop.lon);
+      svg.append(el("svg:text", { x: x + 9, y: y + 4, class: "stop-no" }, String(i + 1)));
+    });
+  }
+}
+
+// ---- list ---------------------------------------------------------------------------------
+
+function forecastText(c) {
+  const f = c.forecast;
+  if (!f) return t("forecast.none");
+  const parts = [];
+  if (c.reasons.includes("full") || c.reasons.includes("overfull")) parts.push(t("forecast.is_full"));
+  else if (f.never) parts.push(t("forecast.never"));
+  else if (f.full_at) parts.push(t("forecast.full_at", { time: fmtTime(f.full_at) }));
+  if (f.rate_pct_per_day !== null) {
+    parts.push(t("forecast.rate", { rate: f.rate_pct_per_day.toLocaleString(LOCALE, { maximumFractionDigits: 1 }) }));
+  }
+  parts.push(t(`forecast.reliability.${f.reliability}`));
+  return parts.join(" · ");
+}
+
+function battery(c) {
+  if (c.fill.battery_pct !== null) return `${Math.round(c.fill.battery_pct)} %`;
+  if (c.fill.battery_v !== null) return `${c.fill.battery_v.toFixed(2)} V`;
+  return "–";
+}
+
+function drawList() {
+  const body = document.querySelector("#containers tbody");
+  body.replaceChildren();
+  const board = state.board;
+  if (!board) return;
+  for (const button of document.querySelectorAll("#filters button")) {
+    const f = button.dataset.filter;
+    button.setAttribute("aria-pressed", String(f === state.filter));
+    button.querySelector(".count").textContent = f === "all" ? board.data.length : board.counts[f];
+  }
+  const wanted = FILTERS[state.filter];
+  const rows = board.data
+    .filter((c) => !wanted || c.reasons.some((r) => wanted.includes(r)))
+    .sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status)
+      || a.container.localeCompare(b.container));
+  for (const c of rows) {
+    const reasons = c.reasons.map((r) => t(`reason.${r}`)).join(", ") || t(`status.${c.status}`);
+    body.append(el("tr", { "data-container": c.container, "data-status": c.status },
+      el("td", {}, el("span", { class: `dot s-${c.status}` }), c.container),
+      el("td", {}, c.settlement),
+      el("td", { class: "num" }, el("span", { class: "bar" }, el("span", { class: `s-${c.status}`, style: `width: ${Math.min(100, c.fill.filtered_pct ?? 0)}%` })), " ", fmtPct(c.fill.filtered_pct)),
+      el("td", { class: "status" }, reasons),
+      el("td", {}, forecastText(c)),
+      el("td", {}, fmtAge(c.fill.age_s)),
+      el("td", { class: "num" }, battery(c)),
+      el("td", {}, c.collection_weekdays.map((d) => t(`weekday.${d}`)).join(" ")),
+    ));
+  }
+  if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("list.empty"))));
+}
+
+// ---- alerts, emptyings, route -------------------------------------------------------------
+
+function drawAlerts(alerts) {
+  const list = document.getElementById("alerts");
+  list.replaceChildren();
+  if (!alerts.data.length) list.append(el("li", { class: "muted" }, t("alerts.none")));
+  for (const a of alerts.data) {
+    const ack = a.acknowledged
+      ? el("p", { class: "acked" }, t("alerts.acked", { by: a.acknowledged.by, time: fmtTime(a.acknowledged.at) }))
+      : el("div", { class: "actions" },
+        el("input", { class: "note", placeholder: t("alerts.note"), maxlength: 500, "aria-label": t("alerts.note") }),
+        el("button", {
+          type: "button", "data-ack": a.id,
+          onclick: (ev) => {
+            const by = userName();
+            if (!by) return;
+            const note = ev.target.parentElement.querySelector(".note").value;
+            post(`/api/v1/dispatch/alerts/${encodeURIComponent(a.id)}/ack`, { by, note });
+          },
+        }, t("alerts.ack")));
+    list.append(el("li", { class: `card sev-${a.severity}`, "data-alert": a.id, "data-container": a.container },
+      el("strong", {}, `${t(`kind.${a.kind}`)} · ${a.container}`),
+      el("span", { class: "muted" }, ` ${t(`severity.${a.severity}`)} · ${t("alerts.since", { time: fmtTime(a.since) })}`),
+      ack));
+  }
+}
+
+function drawEmptyings(emptyings) {
+  const list = document.getElementById("emptyings");
+  list.replaceChildren();
+  const shown = emptyings.data.slice(0, 12);
+  if (!shown.length) list.append(el("li", { class: "muted" }, t("emptyings.none")));
+  for (const e of shown) {
+    const change = t("emptyings.change", { before: Math.round(e.before_pct ?? 0), after: Math.round(e.after_pct ?? 0) });
+    const decide = (what) => () => {
+      const by = userName();
+      if (by) post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, { by });
+    };
+    const decided = e.decision
+      ? el("p", { class: `decided ${e.decision.decision}` }, t(`emptyings.${e.decision.decision}`, { by: e.decision.by }))
+      : el("div", { class: "actions" },
+        el("button", { type: "button", "data-confirm": e.id, onclick: decide("confirm") }, t("emptyings.confirm")),
+        el("button", { type: "button", "data-reject": e.id, class: "secondary", onclick: decide("reject") }, t("emptyings.reject")));
+    list.append(el("li", { class: "card", "data-emptying": e.id },
+      el("strong", {}, `${e.container} · ${change}`),
+      el("span", { class: "muted" }, ` ${fmtTime(e.ts)}`),
+      decided));
+  }
+}
+
+function drawRoute() {
+  const route = state.route;
+  const list = document.getElementById("route");
+  list.replaceChildren();
+  if (!route) return;
+  document.getElementById("route-date").textContent = fmtDate(route.date);
+  if (!route.stops.length) list.append(el("li", { class: "muted none" }, t("route.none")));
+  for (const s of route.stops) {
+    list.append(el("li", { "data-container": s.container, "data-status": s.status },
+      el("span", { class: `dot s-${s.status}` }),
+      el("strong", {}, s.container), ` ${s.settlement} · ${fmtPct(s.fill_pct)} · `,
+      s.why.map((w) => t(`reason.${w}`)).join(", "),
+      el("span", { class: "muted" }, ` ${t("route.leg", { km: fmtKm(s.leg_km) })}`)));
+  }
+  const total = document.getElementById("route-total");
+  total.textContent = t("route.total", { km: fmtKm(route.km), n: route.count });
+  if (route.unplaced.length) total.append(el("br"), t("route.unplaced", { codes: route.unplaced.join(", ") }));
+}
+
+async function refresh() {
+  try {
+    const [board, alerts, emptyings, route] = await Promise.all([
+      getJson("/api/v1/dispatch/board"),
+      getJson("/api/v1/dispatch/alerts"),
+      getJson("/api/v1/dispatch/emptyings"),
+      getJson("/api/v1/dispatch/route"),
+    ]);
+    state.board = board;
+    state.route = route;
+    drawMap();
+    drawList();
+    drawAlerts(alerts);
+    drawEmptyings(emptyings);
+    drawRoute();
+    document.getElementById("updated").textContent = t("app.updated", { time: fmtTime(board.generated_at) });
+    document.body.dataset.loaded = "true";
+    if (document.getElementById("error").textContent === t("error.load")) showError("");
+  } catch (err) {
+    console.error(err);
+    showError(t("error.load"));
+  }
+}
+
+document.getElementById("user").value = localStorage.getItem("dispatch.user") || "";
+document.getElementById("refresh").addEventListener("click", refresh);
+for (const button of document.querySelectorAll("#filters button")) {
+  button.addEventListener("click", () => {
+    state.filter = button.dataset.filter;
+    drawList();
+  });
+}
+refresh();
+setInterval(refresh, REFRESH_MS);

@@ -1,0 +1,245 @@
+"""Container registry: CRUD, validation messages, CSV import/export, retained registry message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api.containers import CSV_COLUMNS, demo_csv, parse_csv
+from landfill.contract import ContainerRegistry, Topics
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+BIN = {
+    "code": "bin-a",
+    "settlement": "Dostuk",
+    "zone": "dostuk",
+    "lat": 41.118,
+    "lon": 72.64,
+    "empty_mm": 1450,
+    "full_mm": 450,
+    "collection_weekdays": [3, 0],
+    "device": "A840410000000001",
+    "model": "LDDS75",
+}
+
+
+def test_crud_round_trip(make_api):
+    api = make_api()
+    resp = api.post("/api/v1/containers", json=BIN)
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["device"] == "a840410000000001"  # EUIs are kept in lower case
+    assert body["collection_weekdays"] == [0, 3]
+    assert body["full_pct"] == 80
+    assert body["clear_pct"] == 70
+    assert body["active"] is True
+
+    api.post("/api/v1/containers", json=BIN | {"code": "bin-b", "zone": "road", "device": None})
+    assert [c["code"] for c in api.get("/api/v1/containers").json()["data"]] == ["bin-a", "bin-b"]
+    assert [c["code"] for c in api.get("/api/v1/containers?zone=road").json()["data"]] == ["bin-b"]
+    monday = api.get("/api/v1/containers?weekday=0").json()["data"]
+    assert [c["code"] for c in monday] == ["bin-a", "bin-b"]
+    assert api.get("/api/v1/containers?weekday=1").json()["count"] == 0
+
+    resp = api.patch("/api/v1/containers/bin-a", json={"full_pct": 90, "settlement": "Noshken"})
+    assert resp.status_code == 200, resp.text
+    got = api.get("/api/v1/containers/bin-a").json()
+    assert (got["full_pct"], got["settlement"], got["empty_mm"]) == (90, "Noshken", 1450)
+
+    resp = api.delete("/api/v1/containers/bin-a")
+    assert resp.status_code == 200
+    assert resp.json()["active"] is False
+    assert [c["code"] for c in api.get("/api/v1/containers?active=true").json()["data"]] == [
+        "bin-b"
+    ]
+    assert api.delete("/api/v1/containers/bin-b?purge=true").status_code == 204
+    assert api.get("/api/v1/containers/bin-b").status_code == 404
+    assert api.get("/api/v1/containers/nope").json() == {"detail": "container not found"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"full_mm": 1500}, "full_mm must be less than empty_mm"),
+        ({"full_mm": 100}, "full_mm must be at least the 280 mm sensor blind zone"),
+        ({"clear_pct": 85}, "clear_pct must be below full_pct"),
+        ({"full_pct": 120}, "less than or equal to 100"),
+        ({"collection_weekdays": [7]}, "less than or equal to 6"),
+        ({"collection_weekdays": [-1]}, "greater than or equal to 0"),
+        ({"lat": None}, "give both lat and lon, or neither"),
+        ({"device": "not-an-eui"}, "should match pattern"),
+        ({"code": "bin a/1"}, "should match pattern"),
+    ],
+)
+def test_validation_errors_say_what_is_wrong(make_api, change, message):
+    api = make_api()
+    resp = api.post("/api/v1/containers", json=BIN | change)
+    assert resp.status_code == 422
+    assert message in json.dumps(resp.json())
+    # the same rule holds when a PATCH would break it
+    assert api.post("/api/v1/containers", json=BIN).status_code == 201
+    if "code" not in change:
+        resp = api.patch("/api/v1/containers/bin-a", json=change)
+        assert resp.status_code == 422
+        assert message in resp.json()["detail"]
+
+
+def test_duplicates_are_409(make_api):
+    api = make_api()
+    assert api.post("/api/v1/containers", json=BIN).status_code == 201
+    resp = api.post("/api/v1/containers", json=BIN)
+    assert resp.status_code == 409
+    assert resp.json()["detail"] == "a container with this code exists"
+    resp = api.post("/api/v1/containers", json=BIN | {"code": "bin-b"})
+    assert resp.json() == {"detail": "device is bound to another container"}
+    assert api.post("/api/v1/containers", json=BIN | {"code": "bin-b", "device": None}).is_success
+    resp = api.patch("/api/v1/containers/bin-b", json={"device": "a840410000000001"})
+    assert resp.status_code == 409
+    # a retired container releases its device for the one that replaces it
+    api.delete("/api/v1/containers/bin-a")
+    assert api.patch("/api/v1/containers/bin-b", json={"device": "a840410000000001"}).is_success
+    assert api.patch("/api/v1/containers/bin-a", json={"active": True}).status_code == 409
+
+
+CSV_OK = """code,settlement,zone,lat,lon,empty_mm,full_mm,collection_weekdays,device,model
+bin-01,Dostuk,dostuk,41.1,72.6,1450,450,0 3,a840410000000001,LDDS75
+bin-02,Noshken,dostuk,41.2,72.7,1450,450,1,,EM310-UDL
+"""
+
+
+def test_csv_import_text_and_multipart_then_export_round_trip(make_api):
+    api = make_api()
+    resp = api.post(
+        "/api/v1/containers/import", content=CSV_OK, headers={"content-type": "text/csv"}
+    )
+    assert resp.json() == {"created": 2, "updated": 0}
+    changed = CSV_OK.replace("Noshken", "Kyzyl-Tuu")
+    resp = api.post(
+        "/api/v1/containers/import", files={"file": ("c.csv", changed.encode(), "text/csv")}
+    )
+    assert resp.json() == {"created": 0, "updated": 2}
+    assert api.get("/api/v1/containers/bin-02").json()["settlement"] == "Kyzyl-Tuu"
+
+    exported = api.get("/api/v1/containers/export")
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.splitlines()
+    assert lines[0] == ",".join(CSV_COLUMNS)
+    assert lines[1].startswith("bin-01,Dostuk,dostuk,41.1,72.6,1.1,1450,450,80.0,70.0,3600,0 3,")
+    before = api.get("/api/v1/containers").json()["data"]
+    resp = api.post(
+        "/api/v1/containers/import", content=exported.text, headers={"content-type": "text/csv"}
+    )
+    assert resp.json() == {"created": 0, "updated": 2}
+    after = api.get("/api/v1/containers").json()["data"]
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "updated_at"} for r in rows]  # noqa: E731
+    assert strip(after) == strip(before)
+
+
+def test_csv_errors_by_line_and_nothing_half_imported(make_api):
+    api = make_api()
+    bad = (
+        "code,empty_mm,full_mm,collection_weekdays,device,active\n"
+        "ok-1,1450,450,0,a840410000000001,true\n"
+        "bad-1,450,1450,0,,true\n"  # line 3: full below empty
+        '"ok-2",1450,450,"1;4",,yes\n'
+        "bad-2,1450,450,9,,true\n"  # line 5: weekday out of range
+        "ok-1,1450,450,2,,true\n"  # line 6: code repeats line 2
+        "bad-3,1450,450,2,a840410000000001,true\n"  # line 7: device repeats line 2
+        "bad-4,1450,450\n"  # line 8: short row
+        "bad-5,1450,450,2,,maybe\n"  # line 9: not a boolean
+    )
+    resp = api.post("/api/v1/containers/import", content=bad, headers={"content-type": "text/csv"})
+    assert resp.status_code == 422
+    body = resp.json()
+    assert body["detail"] == "rows with errors; nothing was imported"
+    errors = {e["line"]: e["error"] for e in body["errors"]}
+    assert sorted(errors) == [3, 5, 6, 7, 8, 9]
+    assert "full_mm must be less than empty_mm" in errors[3]
+    assert errors[5].startswith("collection_weekdays.0:")
+    assert errors[6] == "code ok-1 repeats line 2"
+    assert errors[7] == "device a840410000000001 repeats line 2"
+    assert errors[8] == "expected 6 cells, found 3"
+    assert errors[9].startswith("active:")
+    assert api.get("/api/v1/containers").json()["count"] == 0
+
+
+def test_csv_header_and_device_bound_elsewhere(make_api):
+    api = make_api()
+    resp = api.post(
+        "/api/v1/containers/import",
+        content="code,empty,full_mm\nx,1,2\n",
+        headers={"content-type": "text/csv"},
+    )
+    assert resp.json()["errors"] == [
+        {"line": 1, "error": "unknown columns: empty; missing columns: empty_mm"}
+    ]
+    assert api.post("/api/v1/containers", json=BIN).status_code == 201
+    other = "code,empty_mm,full_mm,device\nnew-1,1450,450,a840410000000001\n"
+    resp = api.post(
+        "/api/v1/containers/import", content=other, headers={"content-type": "text/csv"}
+    )
+    assert resp.json()["errors"] == [
+        {"line": 2, "error": "device a840410000000001 is bound to bin-a"}
+    ]
+    resp = api.post(
+        "/api/v1/containers/import", content=b"\xff\xfe", headers={"content-type": "text/csv"}
+    )
+    assert resp.json() == {"detail": "file is not UTF-8"}
+    resp = api.post("/api/v1/containers/import", json={"a": 1})
+    assert resp.status_code == 415
+
+
+def test_registry_is_published_retained_at_start_and_on_every_change(make_api, collect, site):
+    topic = Topics(site).registry()
+    api = make_api()
+    first = collect(topic)
+    # retained: a subscriber arriving after start-up gets the (empty) registry at once
+    wait_for(lambda: first.payloads(), what="retained registry at start-up")
+    assert first.payloads()[-1]["containers"] == []
+    assert first.messages[-1][0] == topic
+
+    api.post("/api/v1/containers", json=BIN)
+    msg = wait_for(
+        lambda: [p for p in first.payloads() if len(p["containers"]) == 1], what="registry"
+    )[-1]
+    registry = ContainerRegistry.model_validate(msg)
+    spec = registry.containers[0]
+    assert (spec.container, spec.device, spec.collection_weekdays) == (
+        "bin-a",
+        "a840410000000001",
+        [0, 3],
+    )
+    api.patch("/api/v1/containers/bin-a", json={"full_pct": 85})
+    wait_for(
+        lambda: any(
+            p["containers"] and p["containers"][0]["full_pct"] == 85 for p in first.payloads()
+        ),
+        what="registry after PATCH",
+    )
+    api.delete("/api/v1/containers/bin-a")
+    late = collect(topic)  # a late subscriber sees only the newest retained state
+    wait_for(lambda: late.payloads() and late.payloads()[-1]["containers"] == [], what="retained")
+
+
+def test_demo_seed_loads_33_containers(make_api):
+    rows, errors = parse_csv(demo_csv())
+    assert errors == []
+    assert len(rows) == 33
+    settlements = {f.settlement for _, f in rows}
+    assert len(settlements) == 19
+    assert {
+        "Bürgöndü",
+        "Dostuk",
+        "Jany-Aryk",
+        "Noshken",
+        "Shamaldy-Sai",
+        "Kyzyl-Tuu",
+    } <= settlements
+    assert {d for _, f in rows for d in f.collection_weekdays} == {0, 1, 2, 3, 4, 5}
+    assert {f.model for _, f in rows} == {"EM310-UDL", "LDDS75"}
+    assert len({f.device for _, f in rows}) == 33
+    api = make_api(seed_demo=True)
+    assert api.get("/api/v1/containers").json()["count"] == 33

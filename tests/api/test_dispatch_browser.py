@@ -1,0 +1,194 @@
+"""The dispatcher page in real headless Chromium against a real API (uvicorn on a free port).
+
+The page reads seeded InfluxDB data: a full container is red on the map and in the list, an
+alert is acknowledged through the page (and stored), the collection list follows plan_route,
+and the language switch changes the text.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.main import create_app
+from api.routing import Stop, plan_route
+from deploy import stack
+from landfill.settings import ApiSettings
+from tests.api.conftest import Clock
+from tests.api.seed import SCENARIO, seed_scenario
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def server(broker, influx, site, tmp_path, clock) -> Iterator[str]:
+    """The API with the scenario seeded, served by uvicorn in a thread; yields its base URL."""
+    port = stack.free_port()
+    settings = ApiSettings(
+        site=site,
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=f"sqlite:///{tmp_path}/api.sqlite",
+        api_port=port,
+    )
+    app = create_app(settings)
+    app.state.clock = clock
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, what="uvicorn serving the API")
+    with httpx.Client(base_url=base) as client:
+        seed_scenario(client, influx, site, clock.now)
+    yield base
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser, **context):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, **context)
+    page = ctx.new_page()
+    external: list[str] = []
+    page.on(
+        "request",
+        lambda r: external.append(r.url) if not r.url.startswith("http://127.0.0.1") else None,
+    )
+    return page, external
+
+
+def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock):
+    page, external = _page(browser)
+    page.goto(f"{server}/dispatch?lang=en")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    page.screenshot(path=str(tmp_path / "dispatch-en.png"), full_page=True)
+
+    # the full containers are red on the map and in the list; the others are not
+    assert page.get_attribute("#map circle[data-container=full-1]", "data-status") == "red"
+    assert page.get_attribute("#map circle[data-container=full-2]", "data-status") == "red"
+    assert page.get_attribute("#map circle[data-container=risk-1]", "data-status") == "orange"
+    row = page.locator("#containers tbody tr[data-container=full-1]")
+    assert row.get_attribute("data-status") == "red"
+    assert "Full" in row.inner_text()
+    fill = page.evaluate(
+        "getComputedStyle(document.querySelector('#map circle[data-container=full-1]')).fill"
+    )
+    assert fill == "rgb(198, 40, 40)"  # --red
+
+    # filters narrow the list
+    page.click("#filters button[data-filter=offline]")
+    codes = page.eval_on_selector_all(
+        "#containers tbody tr[data-container]", "rows => rows.map(r => r.dataset.container)"
+    )
+    assert codes == ["nodata-1", "off-1"]
+    page.click("#filters button[data-filter=all]")
+
+    # tomorrow's list is in plan_route order from the depot, and drawn on the map
+    settings = ApiSettings()
+    coords = {code: (lat, lon) for code, _, lat, lon, _ in SCENARIO}
+    listed = page.eval_on_selector_all(
+        "#route li[data-container]", "items => items.map(i => i.dataset.container)"
+    )
+    expected = plan_route(
+        Stop("depot", settings.depot_lat, settings.depot_lon),
+        [Stop(c, *coords[c]) for c in listed],
+    )
+    assert set(listed) == {"full-1", "full-2", "risk-1", "sched-1"}
+    assert tuple(listed) == expected.order
+    assert f"{expected.km:.1f} km" in page.inner_text("#route-total")
+    points = page.get_attribute("#route-line", "points")
+    assert len(points.split()) == len(listed) + 2  # depot, stops, depot
+
+    # acknowledge through the page: a name is needed first
+    page.click("button[data-ack=al-full-1]")
+    assert page.inner_text("#error") == "Enter your name first"
+    page.fill("#user", "Aigul")
+    page.fill("li[data-alert=al-full-1] .note", "truck 2 is on its way")
+    page.click("button[data-ack=al-full-1]")
+    page.wait_for_selector("li[data-alert=al-full-1] .acked", timeout=10000)
+    assert "Acknowledged by Aigul" in page.inner_text("li[data-alert=al-full-1]")
+    stored = httpx.get(f"{server}/api/v1/dispatch/alerts?acknowledged=true").json()["data"]
+    assert [(a["id"], a["acknowledged"]["note"]) for a in stored] == [
+        ("al-full-1", "truck 2 is on its way")
+    ]
+
+    # confirm an emptying through the page
+    page.click("button[data-confirm=ev-1]")
+    page.wait_for_selector("li[data-emptying=ev-1] .decided", timeout=10000)
+    assert "Confirmed by Aigul" in page.inner_text("li[data-emptying=ev-1]")
+    # times are shown in Bishkek time (UTC+6): the ack happened at 10:00 local
+    assert "10:00" in page.inner_text("li[data-alert=al-full-1] .acked")
+    assert external == []  # nothing from outside: no CDN, fonts or tiles
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        ({"extra_http_headers": {"Accept-Language": "de-DE,de;q=0.9"}}, "ky"),  # the default
+        ({"extra_http_headers": {"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}}, "ru"),
+        ({"extra_http_headers": {"Accept-Language": "en-US,en;q=0.9"}}, "en"),
+    ],
+)
+def test_language_from_accept_language(server, browser, how, expected):
+    page, _ = _page(browser, **how)
+    page.goto(f"{server}/dispatch")
+    assert page.get_attribute("html", "lang") == expected
+
+
+def test_switching_language_changes_the_text(server, browser, tmp_path):
+    page, _ = _page(browser)
+    titles = {}
+    for lang, link in (("ky", None), ("ru", "ru"), ("en", "en"), ("ky", "ky")):
+        if link is None:
+            page.goto(f"{server}/dispatch?lang=ky")
+        else:
+            with page.expect_navigation():
+                page.click(f"a[data-lang-link={link}]")
+        page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+        assert page.get_attribute("html", "lang") == lang
+        titles[lang] = (
+            page.inner_text("h1"),
+            page.inner_text("#alerts-panel h2"),
+            page.inner_text("button[data-ack=al-over-2]"),
+            page.inner_text("#containers tbody tr[data-container=full-1] td.status"),
+        )
+        page.screenshot(path=str(tmp_path / f"dispatch-{lang}.png"), full_page=True)
+    assert titles["ky"][1] == "Ачык эскертүүлөр"
+    assert titles["ru"][1] == "Открытые тревоги"
+    assert titles["en"][1] == "Open alerts"
+    assert titles["ky"][2:] == ("Кабыл алдым", "Толгон")
+    assert titles["ru"][2:] == ("Принято", "Полный")
+    assert titles["en"][2:] == ("Acknowledge", "Full")
+    assert len({v[0] for v in titles.values()}) == 3
+    # the choice is remembered in a cookie (Chromium itself asks for en-US)
+    page.goto(f"{server}/dispatch")
+    assert page.get_attribute("html", "lang") == "ky"

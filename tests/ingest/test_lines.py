@@ -1,0 +1,72 @@
+"""Line protocol builder: data cases, and arbitrary text round-tripped through a real influxd."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.backlog import Backlog
+from ingest.lines import line
+from landfill.influx import InfluxStore
+
+CASES = [
+    # (tags, fields, expected) - where each escaping rule came from: line protocol reference
+    ({"site": "s"}, {"n": 1}, "m,site=s n=1i 5"),
+    ({"site": "a b,c=d"}, {"n": 1}, r"m,site=a\ b\,c\=d n=1i 5"),
+    ({"site": "ends\\"}, {"n": 1}, "m,site=ends\\\\ n=1i 5"),
+    ({"site": "two\nlines"}, {"n": 1}, r"m,site=two\ lines n=1i 5"),
+    ({"site": "", "zone": None}, {"n": 1}, "m n=1i 5"),
+    ({}, {"s": 'say "hi" \\ bye'}, r'm s="say \"hi\" \\ bye" 5'),
+    ({}, {"b": True, "f": 0.1, "x": float("nan"), "none": None}, "m b=true,f=0.1 5"),
+    ({}, {"none": None}, None),
+]
+
+
+@pytest.mark.parametrize(("tags", "fields", "expected"), CASES)
+def test_line_cases(tags, fields, expected):
+    assert line("m", tags, fields, 5) == expected
+
+
+@pytest.mark.integration
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(min_size=0, max_size=40),
+    tag=st.text(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\"), min_size=1
+    ),
+    number=st.integers(-(2**63), 2**63 - 1),
+)
+def test_arbitrary_values_round_trip_through_influxdb(influx: InfluxStore, text, tag, number):
+    written = line("rt", {"k": tag}, {"text": text, "n": number}, 1_700_000_000_000)
+    assert written is not None
+    influx.write_lines([written])
+    rows = influx.rows("SELECT text, n FROM rt WHERE k = $t", {"t": tag})
+    assert rows[-1]["text"] == text
+    assert rows[-1]["n"] == number
+
+
+def test_backlog_batches_by_size_and_blocks_when_full():
+    backlog: Backlog[int] = Backlog(limit=3)
+    for i in range(3):
+        assert backlog.put(i)
+    assert not backlog.put(99, timeout=0.01), "full: the network thread must wait"
+    assert backlog.take(size=2, wait=10, idle=10) == [0, 1], "size reached: no waiting"
+    assert backlog.put(3)
+    assert backlog.take(size=5, wait=0.01, idle=10) == [2, 3], "time reached: what is there"
+    assert backlog.take(size=5, wait=10, idle=0.01) == []
+
+
+def test_backlog_put_wakes_a_waiting_take():
+    backlog: Backlog[int] = Backlog(limit=10)
+    got: list[list[int]] = []
+    taker = threading.Thread(target=lambda: got.append(backlog.take(2, wait=30, idle=30)))
+    taker.start()
+    backlog.put(1)
+    backlog.put(2)
+    taker.join(5)
+    assert got == [[1, 2]]

@@ -1,0 +1,42 @@
+"""Deployment files: they parse, name only real settings, and start real subcommands."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from landfill.cli import build_parser
+from tests.test_docs import all_settings
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def test_compose_names_only_real_settings_and_commands():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    text = (DEPLOY / "compose.yaml").read_text()
+    unknown = set(re.findall(r"\b(LANDFILL_[A-Z0-9_]+)\b", text)) - set(all_settings())
+    assert not unknown
+    for name in ("ingest", "api", "edge-scale"):
+        build_parser().parse_args(compose["services"][name]["command"])
+    for name in ("mosquitto", "influxdb", "grafana"):
+        image = compose["services"][name]["image"]
+        assert image.split(":")[0] in {"eclipse-mosquitto", "influxdb", "grafana/grafana-oss"}
+
+
+@pytest.mark.parametrize("unit", sorted((DEPLOY / "systemd").glob("*.service")), ids=str)
+def test_systemd_units_start_real_subcommands(unit):
+    exec_start = re.search(r"^ExecStart=(.+)$", unit.read_text(), re.M)
+    assert exec_start is not None
+    argv = shlex.split(exec_start.group(1))
+    assert argv[0].endswith("/landfill")
+    build_parser().parse_args(argv[1:])
+
+
+def test_production_broker_keeps_queues_for_ack_after_write():
+    conf = (DEPLOY / "production" / "mosquitto.conf").read_text()
+    for line in ("max_queued_messages 0", "persistence true", "allow_anonymous false"):
+        assert line in conf
