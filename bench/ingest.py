@@ -215,6 +215,10 @@ def ingest_env(site: str, mqtt_url: str, influx_url: str, db: str, **extra: str)
         LANDFILL_MQTT_URL=mqtt_url,
         LANDFILL_INFLUX_URL=influx_url,
         LANDFILL_INFLUX_DB=db,
+        # fill tracker state of this run only, never the repository's .state/
+        LANDFILL_FILL_STATE_PATH=str(
+            Path(tempfile.mkdtemp(prefix="landfill-ingest-")) / "fill.sqlite"
+        ),
         PYTHONPATH=os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")])),
         PYTHONUNBUFFERED="1",
     )

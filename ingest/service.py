@@ -126,6 +126,8 @@ class Ingest:
             will=(self.topics, self.node),
         )
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.subscribed = threading.Event()
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
         self.stats = Stats(settings.site, self.node)
@@ -164,13 +166,18 @@ class Ingest:
         if self._gen > 1:
             self.stats.add("reconnects")
             log.info("reconnected (session present: %s)", flags.session_present)
+        self.subscribed.clear()
         client.subscribe([(f, 1) for f in self.filters()])
         if self.settings.ingest_shared_group:
             # a session that once subscribed without the group would still get every message
             client.unsubscribe(self.topics.subscriptions())
         announce(client, self.topics, self.node)
 
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, _rc: Any, _p: Any) -> None:
+        self.subscribed.set()  # the broker now delivers to this session (readiness for tests)
+
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        self.subscribed.clear()
         if not self._stopping.is_set():
             log.warning("broker connection lost (%s); reconnecting", rc)
 

@@ -193,6 +193,8 @@ def env_for(broker: stack.Server, influx: InfluxStore, site: str, tmp_path: Path
             LANDFILL_INFLUX_DB=influx.database,
             LANDFILL_DATABASE_URL=f"sqlite:///{tmp_path}/api.sqlite",
             LANDFILL_OUTBOX_PATH=str(tmp_path / "outbox.sqlite"),
+            LANDFILL_FILL_STATE_PATH=str(tmp_path / "fill-state.sqlite"),
+            LANDFILL_SENSORS_REGISTRY_CACHE=str(tmp_path / "registry.json"),
             PYTHONUNBUFFERED="1",
         )
         env.update(extra)

@@ -40,7 +40,7 @@ def start_ingest(broker_url: str, influx_url: str, db: str, site: str) -> Ingest
     )
     ingest = Ingest(settings)
     ingest.start()
-    wait_for(ingest.client.is_connected, what="ingest connected")
+    wait_for(ingest.subscribed.is_set, what="ingest subscribed")
     return ingest
 
 
@@ -101,7 +101,7 @@ def test_influx_down_at_start_is_retried_not_fatal(servers, broker, site):
         servers.influxd(port=port)
         starter.join(30)
         assert not starter.is_alive()
-        wait_for(ingest.client.is_connected, what="ingest connected")
+        wait_for(ingest.subscribed.is_set, what="ingest subscribed")
         msg = capture(site, 4200)
         publish(broker.url, Topics(site).for_message(msg), msg.to_json())
         store = InfluxStore(url, "late")
