@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -283,7 +284,8 @@ def cmd_simulate_sensors(args: argparse.Namespace) -> int:
 
     log.info("%d containers, %.0f simulated s per s, from %s", len(containers), args.speed, start)
     try:
-        sent = simulator.run(sim, send, speed=args.speed, until=until)
+        wall = (lambda: datetime.now(UTC)) if args.live else None
+        sent = simulator.run(sim, send, speed=args.speed, until=until, wall=wall)
         if last:
             last[0].wait_for_publish(10)
         log.info("sent %d uplinks", sent)
@@ -333,8 +335,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             time.sleep(0.05)
         spawn("edge-scale", "edge", "scale", "--port", str(tty))
         spawn("ingest", "ingest")
-        spawn("api", "api", "--port", str(args.port))
+        # the API loads the 33 demo containers and publishes the retained registry
+        spawn("api", "api", "--port", str(args.port), "--seed-demo")
+        if not args.no_sensors:
+            spawn("edge-sensors", "edge", "sensors")
+            # uplinks sent before edge sensors subscribes are lost (as with a real network
+            # server), so the simulator starts once edge sensors says it takes uplinks
+            if not _wait_for_line(logs / "edge-sensors.log", "taking uplinks", 30):
+                log.warning("edge sensors is not taking uplinks yet; see its log")
+            # the last two days replayed at once, so the board has levels and rates at once
+            start = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")
+            spawn("sensor-simulator", "simulate", "sensors", "--live", "--start", start)
         log.info("API on http://127.0.0.1:%d  (captures: /api/v1/captures, /health)", args.port)
+        log.info("dispatcher page: http://127.0.0.1:%d/dispatch", args.port)
         log.info("Ctrl-C stops everything")
         _watch_captures(args.port, children, log.info)
     except KeyboardInterrupt:
@@ -353,6 +366,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not was_up or args.stop_stack:
             stack.down(state, log=log.info)
     return 0
+
+
+def _wait_for_line(path: Path, text: str, timeout: float) -> bool:
+    """Wait until a child's log file contains ``text``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _watch_captures(
@@ -522,6 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
     sse.add_argument("--start", help="simulated start, ISO-8601 with zone (default now)")
     sse.add_argument("--url", help="broker to publish uplinks on (default: the source broker)")
     sse.add_argument(
+        "--live",
+        action="store_true",
+        help="replay from --start up to now at once, then report in real time (ignores --speed)",
+    )
+    sse.add_argument(
         "--publish-registry",
         action="store_true",
         help="publish a matching retained container registry first",
@@ -530,12 +558,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="everything at once with the simulated scale",
-        description="Start the stack, the scale simulator, edge, ingest and "
-        "the API; print captures as they arrive. Ctrl-C stops everything.",
+        help="everything at once with the simulated scale and sensors",
+        description="Start the stack, the scale and sensor simulators, both edges, ingest "
+        "and the API with the 33 demo containers; print captures as they arrive. "
+        "Ctrl-C stops everything.",
     )
     run.add_argument("--state", type=Path, default=STATE, help="state folder (default .state)")
     run.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    run.add_argument(
+        "--no-sensors", action="store_true", help="only the scale, no container sensors"
+    )
     run.add_argument(
         "--stop-stack",
         action="store_true",

@@ -356,12 +356,20 @@ def run(
     stop: Callable[[], bool] = lambda: False,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    wall: Callable[[], datetime] | None = None,
 ) -> int:
-    """Send uplinks as simulated time passes ``speed`` times faster than real time; return count."""
+    """Send uplinks as simulated time passes ``speed`` times faster than real time; return count.
+
+    With ``wall`` (live mode) simulated time is the wall clock: everything from the start up to
+    now is replayed at once, then the containers report in real time.
+    """
     t0 = clock()
     sent = 0
     while not stop():
-        now = sim.start + timedelta(seconds=(clock() - t0) * speed)
+        if wall is not None:
+            now = wall()
+        else:
+            now = sim.start + timedelta(seconds=(clock() - t0) * speed)
         if until is not None and now >= until:
             now = until
         for up in sim.advance(now):

@@ -500,6 +500,9 @@ class ContainerTracker:
     ) -> ContainerAlert:
         a = self._s.alerts.pop(kind)
         cleared = _Open(a.since, a.raised_at, a.severity, value, detail)
+        # a late reading (a backhaul outage, then a burst of queued uplinks) observed before
+        # the raise must still clear it *after* the raise, or "latest by time" stays raised
+        ts = max(ts, a.raised_at + timedelta(milliseconds=1))
         return self._emit(kind, "cleared", ts, cleared, active=False)
 
     def _emit(

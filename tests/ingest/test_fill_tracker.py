@@ -166,6 +166,17 @@ def test_a_silent_sensor_raises_offline_by_tick_and_the_next_reading_clears_it()
     assert [(a.alert, a.transition, a.active) for a in d.alerts] == [("offline", "cleared", False)]
 
 
+def test_queued_uplinks_arriving_late_clear_offline_after_the_raise():
+    """A backhaul outage: offline is raised, then uplinks observed before the raise arrive."""
+    feed = Feed()
+    feed(30)
+    (raised,) = feed.tick(timedelta(hours=6))
+    d = feed(31, step=timedelta(hours=1))  # observed 1 h after the last one, 1.5 h before due
+    (cleared,) = d.alerts
+    assert (cleared.alert, cleared.transition) == ("offline", "cleared")
+    assert cleared.ts > raised.ts  # so "latest point by time" is the cleared state
+
+
 def test_no_readings_no_offline():
     assert ContainerTracker(SPEC).tick(T0 + timedelta(days=10)) == []
 

@@ -120,3 +120,24 @@ def test_the_apis_demo_containers_are_the_simulated_fleet() -> None:
         assert (float(r["lat"]), float(r["lon"]), days) == (s.lat, s.lon, s.collection_weekdays)
         assert (int(r["empty_mm"]), int(r["full_mm"])) == (s.empty_mm, s.full_mm)
         assert int(r["expected_interval_s"]) == s.expected_interval_s
+
+
+def test_live_mode_replays_up_to_now_then_follows_the_wall_clock() -> None:
+    from edge.sensors.simulator import run
+
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    wall = [start + timedelta(days=2)]
+    sim = SensorSimulator(fleet()[:3], start, seed=1)
+    sent: list = []
+    ticks = iter(range(3))
+
+    def stop() -> bool:
+        return next(ticks, None) is None
+
+    def sleep(_s: float) -> None:
+        wall[0] += timedelta(hours=2)  # the wall clock moves on; speed plays no part
+
+    run(sim, sent.append, speed=1.0, stop=stop, sleep=sleep, wall=lambda: wall[0])
+    assert sent, "the two days before now are replayed at once"
+    assert max(u.ts for u in sent) <= wall[0]
+    assert max(u.ts for u in sent) > start + timedelta(days=2)  # and it went on in real time
