@@ -353,6 +353,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
+        # a second Ctrl-C (or `timeout`, which signals the child and then its whole group)
+        # must not abort the clean-up and orphan the stack
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: log.info("already stopping; please wait"))
         for _, proc in reversed(children):
             if proc.poll() is None:
                 proc.terminate()

@@ -158,6 +158,7 @@ def test_readme_run_command_shows_a_weighing_within_a_minute(procs, tmp_path):
     assert got[0]["weight_kg"] > 0
     assert got[0]["weight_kg"] % 20 == 0
     assert run.poll() is None
+    run.send_signal(signal.SIGINT)  # Ctrl-C twice: the second must not abort the clean-up
     assert procs.stop("run", signal.SIGINT, timeout=40) == 0, procs.log("run")
     assert "capture" in procs.log("run")
     wait_for(lambda: not _processes_in(tmp_path), timeout=10, what="no process left behind")
