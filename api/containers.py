@@ -134,25 +134,28 @@ def weekdays_of(row: Container) -> list[int]:
     return [int(d) for d in row.collection_weekdays.split()]
 
 
+def _shared_values(row: Container) -> dict[str, Any]:
+    """The fields the stored row, the API form and the wire contract have in common."""
+    return {
+        "settlement": row.settlement,
+        "zone": row.zone,
+        "lat": row.lat,
+        "lon": row.lon,
+        "volume_m3": row.volume_m3,
+        "empty_mm": row.empty_mm,
+        "full_mm": row.full_mm,
+        "full_pct": row.full_pct,
+        "clear_pct": row.clear_pct,
+        "expected_interval_s": row.expected_interval_s,
+        "collection_weekdays": weekdays_of(row),
+        "device": row.device,
+        "model": row.model,
+    }
+
+
 def fields_of(row: Container) -> ContainerFields:
     """A stored container as fields."""
-    return ContainerFields.model_construct(
-        code=row.code,
-        settlement=row.settlement,
-        zone=row.zone,
-        lat=row.lat,
-        lon=row.lon,
-        volume_m3=row.volume_m3,
-        empty_mm=row.empty_mm,
-        full_mm=row.full_mm,
-        full_pct=row.full_pct,
-        clear_pct=row.clear_pct,
-        expected_interval_s=row.expected_interval_s,
-        collection_weekdays=weekdays_of(row),
-        device=row.device,
-        model=row.model,
-        active=row.active,
-    )
+    return ContainerFields.model_construct(code=row.code, active=row.active, **_shared_values(row))
 
 
 def apply_fields(row: Container, fields: ContainerFields) -> None:
@@ -195,22 +198,7 @@ def spec_of(row: Container) -> ContainerSpec:
 
 def public_spec(row: Container) -> ContainerSpecPublic:
     """A stored container as the wire contract describes it."""
-    return ContainerSpecPublic(
-        container=row.code,
-        settlement=row.settlement,
-        zone=row.zone,
-        lat=row.lat,
-        lon=row.lon,
-        volume_m3=row.volume_m3,
-        empty_mm=row.empty_mm,
-        full_mm=row.full_mm,
-        full_pct=row.full_pct,
-        clear_pct=row.clear_pct,
-        expected_interval_s=row.expected_interval_s,
-        collection_weekdays=weekdays_of(row),
-        device=row.device,
-        model=row.model,
-    )
+    return ContainerSpecPublic(container=row.code, **_shared_values(row))
 
 
 def registry_message(session: Session, site: str) -> ContainerRegistry:

@@ -389,12 +389,7 @@ def acknowledge(
         at=now,
         note=body.note.strip(),
     )
-    session.add(ack)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(409, "alert already acknowledged") from None
+    _add_once(session, ack, "alert already acknowledged")
     return _alert_public(live, _acks(session, site))
 
 
@@ -465,12 +460,7 @@ def _decide(
         at=now,
         note=body.note.strip(),
     )
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(409, "emptying already decided") from None
+    _add_once(session, row, "emptying already decided")
     return DecisionPublic(decision=decision, by=row.by, at=now, note=row.note)
 
 
@@ -537,3 +527,13 @@ def route(
         count=len(stops),
         unplaced=list(plan.unplaced),
     )
+
+
+def _add_once(session: Session, row: AlertAck | EmptyingDecision, conflict: str) -> None:
+    """Store a dispatcher's decision; a second one for the same alert or event is a 409."""
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(409, conflict) from None
