@@ -182,22 +182,12 @@ def parse_csv(text: str) -> tuple[list[tuple[int, ContainerFields]], list[CsvRow
         return [], [CsvRowError(1, "empty file")]
     except csv.Error as exc:
         return [], [CsvRowError(1, f"unreadable CSV: {exc}")]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    missing = [c for c in ("code", "empty_mm", "full_mm") if c not in header]
-    if unknown or missing or len(set(header)) != len(header):
-        what = []
-        if unknown:
-            what.append(f"unknown columns: {', '.join(unknown)}")
-        if missing:
-            what.append(f"missing columns: {', '.join(missing)}")
-        if len(set(header)) != len(header):
-            what.append("a column appears twice")
-        return [], [CsvRowError(1, "; ".join(what))]
+    if problem := _header_problem(header):
+        return [], [CsvRowError(1, problem)]
 
     good: list[tuple[int, ContainerFields]] = []
     errors: list[CsvRowError] = []
-    codes: dict[str, int] = {}
-    devices: dict[str, int] = {}
+    seen: dict[str, int] = {}  # "code X" and "device Y" -> the line that has it
     while True:
         try:
             cells = next(reader)
@@ -218,23 +208,34 @@ def parse_csv(text: str) -> tuple[list[tuple[int, ContainerFields]], list[CsvRow
         except ValidationError as exc:
             errors.append(CsvRowError(line, first_error(exc)))
             continue
-        if fields.container in codes:
-            errors.append(
-                CsvRowError(line, f"code {fields.container} repeats line {codes[fields.container]}")
-            )
+        if repeat := _repeat(fields, line, seen):
+            errors.append(CsvRowError(line, repeat))
             continue
-        codes[fields.container] = line
-        if fields.device and fields.active:
-            if fields.device in devices:
-                errors.append(
-                    CsvRowError(
-                        line, f"device {fields.device} repeats line {devices[fields.device]}"
-                    )
-                )
-                continue
-            devices[fields.device] = line
         good.append((line, fields))
     return good, errors
+
+
+def _header_problem(header: list[str]) -> str:
+    what = []
+    if unknown := [h for h in header if h not in CSV_COLUMNS]:
+        what.append(f"unknown columns: {', '.join(unknown)}")
+    if missing := [c for c in ("code", "empty_mm", "full_mm") if c not in header]:
+        what.append(f"missing columns: {', '.join(missing)}")
+    if len(set(header)) != len(header):
+        what.append("a column appears twice")
+    return "; ".join(what)
+
+
+def _repeat(fields: ContainerFields, line: int, seen: dict[str, int]) -> str:
+    """A code, or the device of an active container, that an earlier line already has."""
+    keys = [f"code {fields.container}"]
+    if fields.device and fields.active:
+        keys.append(f"device {fields.device}")
+    for key in keys:
+        if key in seen:
+            return f"{key} repeats line {seen[key]}"
+        seen[key] = line
+    return ""
 
 
 def _csv_value(name: str, fields: ContainerFields) -> str:

@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -118,6 +119,23 @@ def test_times_in_texts_are_bishkek_local() -> None:
         "⚠ bin-03: өрт (өтө коркунучтуу), 24.11.2026 08:00 баштап. temperature, 71.5 °C"
     )
     assert "cleared at 24.11.2026 08:30" in alert_text(alert("cleared"), "en", tz=BISHKEK)
+
+
+def test_times_follow_the_time_zone_setting() -> None:
+    assert "cleared at 24.11.2026 05:30" in alert_text(
+        alert("cleared"), "en", tz=ZoneInfo("Europe/Moscow")
+    )
+    n = Notifier.from_settings(
+        IngestSettings(timezone="Europe/Moscow", notify_webhook_url="http://127.0.0.1:9/hook")
+    )
+    try:
+        [(_, _, body)] = n.targets(alert(), "Dostuk")
+    finally:
+        n.stop()
+    assert (body["since_local"], body["timezone"]) == ("24.11.2026 05:00", "Europe/Moscow")
+    assert "с 24.11.2026 05:00" in body["text"]
+    with pytest.raises(ValueError, match="IANA time zone"):
+        IngestSettings(timezone="Asia/Nowhere")
 
 
 def test_webhook_and_telegram_receive_the_alert(stand_in, notifier) -> None:

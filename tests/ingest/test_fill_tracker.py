@@ -275,6 +275,13 @@ def test_low_battery_by_voltage():
     assert feed.alerts() == [("low_battery", "raised"), ("low_battery", "cleared")]
 
 
+def test_a_voltage_counts_only_where_no_percentage_is_sent():
+    feed = Feed()  # the board's rule too (landfill/fill/status.py)
+    for _ in range(4):
+        feed(30, battery_pct=60, battery_v=3.2)
+    assert feed.alerts() == []
+
+
 def test_lid_open_for_more_than_30_minutes():
     feed = Feed()
     feed(30, lid_open=True)
@@ -314,6 +321,17 @@ def test_full_past_its_collection_day_escalates_once():
         thursday_17,
     )
     assert feed.tracker.tick(thursday_17 + HOUR) == []
+
+
+def test_the_collection_day_ends_at_17_00_in_the_configured_zone():
+    feed = Feed(ContainerTracker(SPEC, ZoneInfo("UTC")))  # LANDFILL_TIMEZONE=UTC
+    for pct in (82, 84, 86):
+        feed(pct)
+    thursday_17_bishkek = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    assert "full" not in {a.alert for a in feed.tracker.tick(thursday_17_bishkek)}
+    thursday_17_utc = datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
+    (esc,) = feed.tracker.tick(thursday_17_utc)
+    assert (esc.alert, esc.transition, esc.ts) == ("full", "escalated", thursday_17_utc)
 
 
 def test_duplicate_and_out_of_order_readings_change_nothing():
