@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes: settings, SQL session, InfluxDB store, broker client."""
+"""Dependencies shared by the routes: settings, SQL session, the site, InfluxDB, broker client."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 import paho.mqtt.client as mqtt
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.db import Site
 from landfill.contract import utcnow
 from landfill.influx import InfluxStore
 from landfill.settings import ApiSettings
@@ -50,3 +52,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 InfluxDep = Annotated[InfluxStore, Depends(get_influx)]
 MqttDep = Annotated[mqtt.Client, Depends(get_mqtt)]
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_site(session: SessionDep, settings: SettingsDep) -> Site:
+    """The configured site's row (the request's session); 404 when the registry lacks it."""
+    site = session.scalar(select(Site).where(Site.code == settings.site))
+    if site is None:
+        raise HTTPException(404, "site not found")
+    return site
+
+
+SiteDep = Annotated[Site, Depends(get_site)]

@@ -8,16 +8,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from api import db
-from api.containers import publish_registry, seed_demo
+from api.container_registry import publish_registry, seed_demo
 from api.routes import captures, containers, dispatch, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
-from landfill.influx import InfluxStore
+from landfill.influx import InfluxStore, QueryError
 from landfill.mqtt import announce, connect_async, make_client
 from landfill.settings import ApiSettings
 
@@ -68,6 +69,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Landfill telemetry", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.add_exception_handler(QueryError, _influx_unavailable)
     app.include_router(health.router)
     app.include_router(captures.router)
     app.include_router(registry.router)
@@ -76,6 +78,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _influx_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """Any route: an InfluxDB query that fails is 503, the data is out of reach for now."""
+    return JSONResponse({"detail": f"InfluxDB query failed: {exc}"}, status_code=503)
 
 
 def _seed_site(app: FastAPI, settings: ApiSettings) -> None:

@@ -16,12 +16,14 @@ import logging
 import queue
 import threading
 from collections import Counter, OrderedDict
+from datetime import tzinfo
 from typing import Any
 
 import httpx
 
 from ingest.fill.texts import Language, alert_text, local_time
-from landfill.contract import ContainerAlert, ContainerSpecPublic
+from landfill.contract import ContainerAlert
+from landfill.fill.spec import ContainerSpec
 from landfill.settings import IngestSettings
 
 __all__ = ["Notifier", "Target"]
@@ -37,6 +39,7 @@ class Notifier:
     def __init__(
         self,
         *,
+        tz: tzinfo,
         webhook_url: str = "",
         telegram_token: str = "",
         telegram_chat_id: str = "",
@@ -47,6 +50,7 @@ class Notifier:
         timeout_seconds: float = 5.0,
         max_pending: int = 1000,
     ) -> None:
+        self.tz = tz  # times in texts and the webhook's *_local fields
         self.webhook_url = webhook_url
         self.telegram_token = telegram_token
         self.telegram_chat_id = telegram_chat_id
@@ -80,7 +84,7 @@ class Notifier:
             log.warning("%d notification(s) not sent at shutdown", self._queue.qsize())
         self._http.close()
 
-    def submit(self, alert: ContainerAlert, spec: ContainerSpecPublic | None = None) -> None:
+    def submit(self, alert: ContainerAlert, spec: ContainerSpec | None = None) -> None:
         """Queue one alert transition; drops it (counted) rather than block when full."""
         if not self.enabled:
             return
@@ -92,7 +96,7 @@ class Notifier:
 
     def targets(self, alert: ContainerAlert, settlement: str) -> list[Target]:
         """The requests one alert becomes."""
-        text = alert_text(alert, self.language, settlement)
+        text = alert_text(alert, self.language, settlement, tz=self.tz)
         out: list[Target] = []
         if self.webhook_url:
             body = {
@@ -100,9 +104,9 @@ class Notifier:
                 "text": text,
                 "language": self.language,
                 "settlement": settlement,
-                "since_local": local_time(alert.since),
-                "at_local": local_time(alert.ts),
-                "timezone": "Asia/Bishkek",
+                "since_local": local_time(alert.since, self.tz),
+                "at_local": local_time(alert.ts, self.tz),
+                "timezone": str(self.tz),
             }
             out.append(("webhook", self.webhook_url, body))
         if self.telegram_token and self.telegram_chat_id:
@@ -114,6 +118,7 @@ class Notifier:
     def from_settings(cls, settings: IngestSettings) -> Notifier:
         """A notifier configured by the ingest settings."""
         return cls(
+            tz=settings.tz,
             webhook_url=settings.notify_webhook_url,
             telegram_token=settings.notify_telegram_token,
             telegram_chat_id=settings.notify_telegram_chat_id,

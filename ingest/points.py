@@ -18,7 +18,7 @@ field, so a store can be counted and reconciled by id.
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
 calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself. The
 `fill`, `container_alert` and `container_event` fields are shared with the dispatcher page
-(api/dispatch.py) and docs/sensors.md: change them together.
+(api/board.py) and docs/sensors.md: change them together.
 """
 
 from __future__ import annotations

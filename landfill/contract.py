@@ -16,6 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from landfill.fill.spec import RegistryEntry
+from landfill.names import Name
+from landfill.names import check_name as _name
+
 __all__ = [
     "ROOT",
     "AlertKind",
@@ -24,7 +28,6 @@ __all__ = [
     "ContainerEvent",
     "ContainerReading",
     "ContainerRegistry",
-    "ContainerSpecPublic",
     "DeadLetter",
     "LiveWeight",
     "Message",
@@ -46,7 +49,6 @@ __all__ = [
 ]
 
 ROOT = "landfill/v1"
-_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 def utcnow() -> datetime:
@@ -71,14 +73,7 @@ def _aware_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("names are 1-64 characters of letters, digits and _ . : -")
-    return value
-
-
 UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
-Name = Annotated[str, AfterValidator(_name)]
 
 
 class Message(BaseModel):
@@ -224,32 +219,11 @@ class DeadLetter(Message):
     consumer: str = ""
 
 
-class ContainerSpecPublic(BaseModel):
-    """One container as the registry describes it (geometry, thresholds, schedule, sensor)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    container: Name
-    settlement: str = ""
-    zone: str = ""
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    volume_m3: float = Field(1.1, gt=0)
-    empty_mm: int = Field(gt=0, description="sensor to the floor of the empty container")
-    full_mm: int = Field(gt=0, description="sensor to the full line")
-    full_pct: float = Field(80, gt=0, le=100)
-    clear_pct: float = Field(70, ge=0, le=100)
-    expected_interval_s: int = Field(3600, gt=0)
-    collection_weekdays: list[int] = Field(default_factory=list, description="0 = Monday")
-    device: str | None = None
-    model: str | None = None
-
-
 class ContainerRegistry(Message):
     """Every container of a site (retained), so edge and ingest work without the API."""
 
     kind: Literal["registry"] = "registry"
-    containers: list[ContainerSpecPublic]
+    containers: list[RegistryEntry]  # an entry that breaks a rule is left out, logged
 
 
 TopicKind = Literal[

@@ -9,14 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from landfill.contract import _name
+from landfill.names import check_name
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
 STATE_DIR = Path(".state")
+DEFAULT_TIMEZONE = "Asia/Bishkek"
 
 
 class CommonSettings(BaseSettings):
@@ -40,11 +42,29 @@ class CommonSettings(BaseSettings):
     influx_username: str = ""
     influx_password: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    timezone: str = Field(
+        DEFAULT_TIMEZONE,
+        description="IANA zone of collection days, routes, notification texts and screens",
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The local time zone (storage is UTC; days and displays are local)."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("site")
     @classmethod
     def _site(cls, value: str) -> str:
-        return _name(value)
+        return check_name(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Bishkek") from None
+        return value
 
     @field_validator("mqtt_url")
     @classmethod
@@ -104,7 +124,7 @@ class EdgeScaleSettings(CommonSettings):
     @field_validator("scale")
     @classmethod
     def _scale(cls, value: str) -> str:
-        return _name(value)
+        return check_name(value)
 
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:
@@ -182,7 +202,6 @@ class ApiSettings(CommonSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, gt=0, lt=65536)
-    timezone: str = "Asia/Bishkek"
     seed_demo: bool = Field(False, description="load the 33 demo containers at start-up")
     # the landfill in the Dostuk area, where collection rounds start and end (approximate)
     depot_lat: float = Field(41.112, ge=-90, le=90, description="route start, degrees north")

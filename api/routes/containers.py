@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.containers import (
+from api.container_registry import (
     ContainerFields,
     apply_fields,
     device_owner,
@@ -28,7 +28,7 @@ from api.containers import (
     publish_registry,
 )
 from api.db import Container, Site
-from api.deps import MqttDep, SessionDep, SettingsDep
+from api.deps import MqttDep, SessionDep, SiteDep
 
 router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
 MAX_CSV_BYTES = 1_000_000
@@ -82,13 +82,6 @@ class ContainersPublic(BaseModel):
     count: int
 
 
-def _site(session: Session, code: str) -> Site:
-    site = session.scalar(select(Site).where(Site.code == code))
-    if site is None:
-        raise HTTPException(404, "site not found")
-    return site
-
-
 def _get(session: Session, site: Site, code: str) -> Container:
     row = session.scalar(
         select(Container).where(Container.site_id == site.id, Container.code == code)
@@ -116,14 +109,13 @@ def _commit(session: Session) -> None:
 @router.get("", response_model=ContainersPublic)
 def list_containers(
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     settlement: Annotated[str | None, Query(max_length=200)] = None,
     zone: Annotated[str | None, Query(max_length=64)] = None,
     active: Annotated[bool | None, Query(description="omit for all")] = None,
     weekday: Annotated[int | None, Query(ge=0, le=6, description="collected that day")] = None,
 ) -> ContainersPublic:
     """Containers of the site by code, filtered by settlement, zone, active, weekday."""
-    site = _site(session, settings.site)
     stmt = select(Container).where(Container.site_id == site.id).order_by(Container.code)
     if settlement is not None:
         stmt = stmt.where(Container.settlement == settlement)
@@ -139,9 +131,8 @@ def list_containers(
 
 
 @router.get("/export", response_class=Response)
-def export_containers(session: SessionDep, settings: SettingsDep) -> Response:
+def export_containers(session: SessionDep, site: SiteDep) -> Response:
     """Every container of the site as CSV (the import layout)."""
-    site = _site(session, settings.site)
     rows = list(
         session.scalars(
             select(Container).where(Container.site_id == site.id).order_by(Container.code)
@@ -155,20 +146,18 @@ def export_containers(session: SessionDep, settings: SettingsDep) -> Response:
 
 
 @router.get("/{code}", response_model=ContainerPublic)
-def get_container(code: str, session: SessionDep, settings: SettingsDep) -> ContainerPublic:
+def get_container(code: str, session: SessionDep, site: SiteDep) -> ContainerPublic:
     """One container."""
-    site = _site(session, settings.site)
     return _public(_get(session, site, code), site.code)
 
 
 @router.post("", response_model=ContainerPublic, status_code=201)
 def create_container(
-    body: ContainerFields, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
+    body: ContainerFields, session: SessionDep, site: SiteDep, mqtt: MqttDep
 ) -> ContainerPublic:
     """Register a container; its device may not be bound to another active container."""
-    site = _site(session, settings.site)
     if session.scalar(
-        select(Container.id).where(Container.site_id == site.id, Container.code == body.code)
+        select(Container.id).where(Container.site_id == site.id, Container.code == body.container)
     ):
         raise HTTPException(409, "a container with this code exists")
     if body.active and device_owner(session, body.device) is not None:
@@ -183,10 +172,9 @@ def create_container(
 
 @router.patch("/{code}", response_model=ContainerPublic)
 def update_container(
-    code: str, body: ContainerPatch, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
+    code: str, body: ContainerPatch, session: SessionDep, site: SiteDep, mqtt: MqttDep
 ) -> ContainerPublic:
     """Change some fields; the whole container is checked again."""
-    site = _site(session, settings.site)
     row = _get(session, site, code)
     merged: dict[str, Any] = fields_of(row).model_dump()
     merged.update(body.model_dump(exclude_unset=True))
@@ -208,12 +196,11 @@ def update_container(
 def delete_container(
     code: str,
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     mqtt: MqttDep,
     purge: Annotated[bool, Query(description="remove the row instead of deactivating")] = False,
 ) -> Any:
     """Deactivate a container (its history stays); with purge=true remove it entirely."""
-    site = _site(session, settings.site)
     row = _get(session, site, code)
     if purge:
         session.delete(row)
@@ -232,7 +219,7 @@ def delete_container(
     responses={422: {"description": "rows with errors, by line; nothing was imported"}},
 )
 async def import_containers(
-    request: Request, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
+    request: Request, session: SessionDep, site: SiteDep, mqtt: MqttDep
 ) -> Any:
     """Create or update containers from CSV (text/csv body or multipart field `file`)."""
     content_type = request.headers.get("content-type", "")
@@ -252,7 +239,6 @@ async def import_containers(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise HTTPException(422, "file is not UTF-8") from None
-    site = _site(session, settings.site)
     rows, errors = parse_csv(text)
     if not errors:
         created, updated, errors = import_rows(session, site, rows)

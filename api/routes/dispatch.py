@@ -15,9 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db import AlertAck, Container, EmptyingDecision, Site
-from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep
-from api.dispatch import (
+from api.board import (
     AlertRow,
     ContainerState,
     alert_by_id,
@@ -27,13 +25,13 @@ from api.dispatch import (
     emptying_rows,
     open_alerts,
 )
+from api.db import AlertAck, Container, EmptyingDecision, Site
+from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep, SiteDep
 from api.routing import Stop
-from ingest.fill.schedule import BISHKEK
-from landfill.influx import QueryError
+from landfill.fill.status import severity_rank
 from landfill.settings import ApiSettings
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
-SEVERITY_ORDER = {"critical": 0, "major": 1, "warning": 2, "minor": 3, "info": 4}
 Filter = Literal["full", "overflow_risk", "offline", "battery"]
 
 
@@ -127,15 +125,8 @@ class AlertsPublic(BaseModel):
     count: int
 
 
-class AckCreate(BaseModel):
-    """An acknowledgement."""
-
-    by: str = Field(min_length=1, max_length=100)
-    note: str = Field("", max_length=500)
-
-
 class DecisionCreate(BaseModel):
-    """A confirmation or rejection of an emptying."""
+    """A dispatcher's acknowledgement, confirmation or rejection: who, and why."""
 
     by: str = Field(min_length=1, max_length=100)
     note: str = Field("", max_length=500)
@@ -193,13 +184,6 @@ class RoutePublic(BaseModel):
     unplaced: list[str]
 
 
-def _site(session: Session, code: str) -> Site:
-    site = session.scalar(select(Site).where(Site.code == code))
-    if site is None:
-        raise HTTPException(404, "site not found")
-    return site
-
-
 def _acks(session: Session, site: Site) -> dict[tuple[str, str, datetime], AlertAck]:
     acks = session.scalars(select(AlertAck).where(AlertAck.site_id == site.id))
     return {(a.container, a.kind, _utc(a.since)): a for a in acks}
@@ -243,17 +227,15 @@ def _states(
             )
         )
     )
-    try:
-        states = container_states(
-            influx,
-            site.code,
-            rows,
-            now,
-            history_days=settings.dispatch_history_days,
-            rejected_emptyings=rejected,
-        )
-    except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    states = container_states(
+        influx,
+        site.code,
+        rows,
+        now,
+        tz=settings.tz,
+        history_days=settings.dispatch_history_days,
+        rejected_emptyings=rejected,
+    )
     return states, _acks(session, site)
 
 
@@ -309,12 +291,12 @@ _FILTER_REASONS: dict[str, frozenset[str]] = {
 def board(
     session: SessionDep,
     settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
     filter: Annotated[Filter | None, Query(description="show only these")] = None,  # noqa: A002
 ) -> BoardPublic:
     """Every active container: level, status colour, open alerts, forecast, reading age."""
-    site = _site(session, settings.site)
     states, acks = _states(session, site, influx, settings, now)
     counts = dict.fromkeys(("red", "orange", "grey", "yellow", "green"), 0)
     for s in states:
@@ -334,23 +316,19 @@ def board(
 
 
 def _sorted_alerts(alerts: list[AlertRow]) -> list[AlertRow]:
-    return sorted(alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.since, a.container))
+    return sorted(alerts, key=lambda a: (severity_rank(a.severity), a.since, a.container))
 
 
 @router.get("/alerts", response_model=AlertsPublic)
 def list_alerts(
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
     acknowledged: Annotated[bool | None, Query(description="omit for all")] = None,
 ) -> AlertsPublic:
     """Open alerts (the newest point per container and kind is active), most severe first."""
-    site = _site(session, settings.site)
-    try:
-        alerts = open_alerts(influx, site.code, now)
-    except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    alerts = open_alerts(influx, site.code, now)
     acks = _acks(session, site)
     data = [_alert_public(a, acks) for a in _sorted_alerts(alerts)]
     if acknowledged is not None:
@@ -361,19 +339,15 @@ def list_alerts(
 @router.post("/alerts/{alert_id}/ack", response_model=AlertPublic, status_code=201)
 def acknowledge(
     alert_id: Annotated[str, Path(max_length=64)],
-    body: AckCreate,
+    body: DecisionCreate,
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
 ) -> AlertPublic:
     """Acknowledge an open alert; the acknowledgement holds until the alert clears."""
-    site = _site(session, settings.site)
-    try:
-        alert = alert_by_id(influx, site.code, alert_id)
-        current = {(a.container, a.kind): a for a in open_alerts(influx, site.code, now)}
-    except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    alert = alert_by_id(influx, site.code, alert_id)
+    current = {(a.container, a.kind): a for a in open_alerts(influx, site.code, now)}
     if alert is None:
         raise HTTPException(404, "alert not found")
     live = current.get((alert.container, alert.kind))
@@ -396,18 +370,14 @@ def acknowledge(
 @router.get("/emptyings", response_model=EmptyingsPublic)
 def list_emptyings(
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
     days: Annotated[int, Query(ge=1, le=90)] = 14,
     pending: Annotated[bool, Query(description="only those nobody decided yet")] = False,
 ) -> EmptyingsPublic:
     """Emptying candidates of the last ``days`` days with the dispatcher's decisions."""
-    site = _site(session, settings.site)
-    try:
-        events = emptying_rows(influx, site.code, now - timedelta(days=days), now)
-    except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    events = emptying_rows(influx, site.code, now - timedelta(days=days), now)
     decisions = {
         d.event_id: d
         for d in session.scalars(
@@ -440,15 +410,11 @@ def _decide(
     decision: Literal["confirmed", "rejected"],
     body: DecisionCreate,
     session: Session,
-    settings: ApiSettings,
+    site: Site,
     influx: InfluxDep,
     now: datetime,
 ) -> DecisionPublic:
-    site = _site(session, settings.site)
-    try:
-        event = emptying_by_id(influx, site.code, event_id)
-    except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+    event = emptying_by_id(influx, site.code, event_id)
     if event is None:
         raise HTTPException(404, "emptying not found")
     row = EmptyingDecision(
@@ -469,12 +435,12 @@ def confirm_emptying(
     event_id: Annotated[str, Path(max_length=64)],
     body: DecisionCreate,
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
 ) -> DecisionPublic:
     """Confirm that a detected emptying was a collection."""
-    return _decide(event_id, "confirmed", body, session, settings, influx, now)
+    return _decide(event_id, "confirmed", body, session, site, influx, now)
 
 
 @router.post("/emptyings/{event_id}/reject", response_model=DecisionPublic, status_code=201)
@@ -482,27 +448,27 @@ def reject_emptying(
     event_id: Annotated[str, Path(max_length=64)],
     body: DecisionCreate,
     session: SessionDep,
-    settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
 ) -> DecisionPublic:
     """Reject a detected emptying (not a collection); forecasts then ignore it."""
-    return _decide(event_id, "rejected", body, session, settings, influx, now)
+    return _decide(event_id, "rejected", body, session, site, influx, now)
 
 
 @router.get("/route", response_model=RoutePublic)
 def route(
     session: SessionDep,
     settings: SettingsDep,
+    site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
     day: Annotated[
         date | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
     ] = None,
 ) -> RoutePublic:
-    """Containers to collect on a day, in visiting order from the depot, with the km."""
-    site = _site(session, settings.site)
-    day = day or now.astimezone(BISHKEK).date() + timedelta(days=1)
+    """Containers to collect on a day (default: tomorrow, local), in visiting order, with km."""
+    day = day or now.astimezone(settings.tz).date() + timedelta(days=1)
     states, _ = _states(session, site, influx, settings, now)
     depot = Stop("depot", settings.depot_lat, settings.depot_lon)
     plan = collection_list(states, day, depot, settings.route_min_fill_pct)

@@ -1,10 +1,11 @@
 // Dispatcher board: map, container list, alerts, emptyings, tomorrow's collection list.
-// Plain JS, no libraries; every text comes from the catalogue in #texts; times in Asia/Bishkek.
+// Plain JS, no libraries; every text comes from the catalogue in #texts; times are shown in
+// the zone the page names (LANDFILL_TIMEZONE).
 "use strict";
 
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
 const LANG = document.body.dataset.lang;
-const TZ = document.body.dataset.tz || "Asia/Bishkek";
+const TZ = document.body.dataset.tz;  // LANDFILL_TIMEZONE, set by the server
 const LOCALE = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" }[LANG] || "ky-KG";
 const REFRESH_MS = 30000;
 const FILTERS = {

@@ -23,12 +23,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from edge.sensors.encoders import DeviceValues, encode
-from landfill.contract import ContainerRegistry, ContainerSpecPublic
+from landfill.contract import ContainerRegistry
+from landfill.fill.spec import ContainerSpec
+from landfill.settings import DEFAULT_TIMEZONE
 
 __all__ = [
     "SETTLEMENTS",
@@ -67,14 +69,13 @@ SETTLEMENTS: tuple[tuple[str, str, float, float], ...] = (
 WEEKDAY_FACTOR = (1.0, 0.9, 0.9, 1.25, 1.0, 1.3, 1.4)
 EMPTY_MM, FULL_MM = 1450, 450  # 1.1 m3 metal container, sensor under the lid
 INTERVAL_S = 3600
-BISHKEK = ZoneInfo("Asia/Bishkek")  # collection days and daytime are local
 
 
 @dataclass(frozen=True)
 class SimContainer:
     """One simulated container with its sensor and network."""
 
-    spec: ContainerSpecPublic
+    spec: ContainerSpec
     eui: str
     model: str
     network: Network
@@ -119,7 +120,7 @@ def fleet(n: int = 33) -> list[SimContainer]:
         milesight = i % 3 != 2  # two thirds EM310-UDL, one third LDDS75
         model = "EM310-UDL" if milesight else "LDDS75"
         eui = f"24e124{0x713B0000 + i:010x}" if milesight else f"a84041{0x181C600 + i:010x}"
-        spec = ContainerSpecPublic(
+        spec = ContainerSpec(
             container=f"bin-{i + 1:02d}",
             settlement=name,
             zone=zone,
@@ -157,6 +158,7 @@ class SensorSimulator:
     start: datetime
     seed: int | None = None
     fault_rate: float = 1.0  # multiplies the chance of fire, tilt, offline and sentinels
+    tz: tzinfo = ZoneInfo(DEFAULT_TIMEZONE)  # collection days and daytime are local (a setting)
     _rng: random.Random = field(init=False)
     _state: dict[str, _State] = field(init=False)
 
@@ -193,7 +195,7 @@ class SensorSimulator:
     # -- behaviour -------------------------------------------------------------------------
 
     def _fill(self, c: SimContainer, st: _State, ts: datetime) -> None:
-        local = ts.astimezone(BISHKEK)
+        local = ts.astimezone(self.tz)
         rate = c.rate_pct_day * WEEKDAY_FACTOR[local.weekday()]
         # people throw waste in by day: most of a day's rate falls between 07:00 and 21:00
         daytime = 1.6 if 7 <= local.hour < 21 else 0.15
@@ -222,7 +224,7 @@ class SensorSimulator:
             distance = rng.randint(300, 2500)  # the beam hits the ground or a wall
         if self._chance(0.01):
             distance = 0 if milesight else rng.choice((0, 20))
-        local_hour = ts.astimezone(BISHKEK).hour
+        local_hour = ts.astimezone(self.tz).hour
         ambient = 8 + 7 * math.sin((local_hour - 9) / 24 * 2 * math.pi)
         temp = round(ambient + rng.gauss(0, 0.5), 1)
         if st.fire_left:

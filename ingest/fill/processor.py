@@ -17,8 +17,9 @@ topic and InfluxDB are unchanged by the replay. Alert and event points are writt
 messages come back through ingest's own subscription (ingest.points.to_lines).
 
 Faults survived: readings before the registry (dead-lettered; the factory waits a little for
-the retained registry at start), specs the tracker refuses (logged, treated as unknown), a
-missing or corrupt state file (logged, start fresh), out-of-order and replayed readings.
+the retained registry at start), a missing or corrupt state file (logged, start fresh),
+out-of-order and replayed readings. A container whose spec breaks a rule is left out of the
+registry when it is decoded (landfill/fill/spec.py, logged): its readings are dead-lettered.
 Per-container state lives in one process: with several workers on a shared subscription, run
 the fill processor on one of them (see docs/sensors.md).
 """
@@ -32,13 +33,12 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
-from ingest.fill.geometry import ContainerSpec
 from ingest.fill.tracker import ContainerTracker
 from ingest.notify import Notifier
 from ingest.points import fill_line
@@ -49,7 +49,6 @@ from landfill.contract import (
     ContainerEvent,
     ContainerReading,
     ContainerRegistry,
-    ContainerSpecPublic,
     DeadLetter,
     Message,
     PayloadError,
@@ -57,6 +56,7 @@ from landfill.contract import (
     decode,
     stable_id,
 )
+from landfill.fill.spec import ContainerSpec
 from landfill.mqtt import connect_async, make_client
 from landfill.settings import IngestSettings
 
@@ -65,7 +65,6 @@ __all__ = [
     "FillProcessor",
     "FillRuntime",
     "RegistryWatcher",
-    "spec_from_public",
     "start_fill",
 ]
 
@@ -84,25 +83,8 @@ _SCHEMA = (
 class AlertSink(Protocol):
     """Where alert transitions go (ingest.notify.Notifier)."""
 
-    def submit(self, alert: ContainerAlert, spec: ContainerSpecPublic | None) -> None:
+    def submit(self, alert: ContainerAlert, spec: ContainerSpec | None) -> None:
         """Queue one alert for sending; never blocks."""
-
-
-def spec_from_public(public: ContainerSpecPublic) -> ContainerSpec:
-    """The tracker's spec from the registry's; raises ValueError on impossible geometry."""
-    return ContainerSpec(
-        container=public.container,
-        zone=public.zone,
-        volume_m3=public.volume_m3,
-        empty_mm=public.empty_mm,
-        full_mm=public.full_mm,
-        full_pct=public.full_pct,
-        clear_pct=public.clear_pct,
-        expected_interval_s=public.expected_interval_s,
-        collection_weekdays=tuple(public.collection_weekdays),
-        lat=public.lat,
-        lon=public.lon,
-    )
 
 
 class FillProcessor:
@@ -114,13 +96,15 @@ class FillProcessor:
         self,
         state_path: Path | str = ":memory:",
         *,
+        tz: tzinfo,
         notifier: AlertSink | None = None,
         data_clock: bool = False,
     ) -> None:
+        self.tz = tz  # collection days are local days in this zone (escalations)
         self.notifier = notifier
         self.data_clock = data_clock
         self._lock = threading.RLock()  # the registry arrives on another thread
-        self._public: dict[tuple[str, str], ContainerSpecPublic] = {}
+        self._specs: dict[tuple[str, str], ContainerSpec] = {}
         self._trackers: dict[tuple[str, str], ContainerTracker] = {}
         self._replay_pending = True
         self.latest_ts: datetime | None = None  # newest reading seen: the data's own clock
@@ -186,32 +170,29 @@ class FillProcessor:
     def _apply(self, registry: ContainerRegistry, saved: dict[tuple[str, str], Any]) -> None:
         site = registry.site
         wanted: set[tuple[str, str]] = set()
-        for public in registry.containers:
-            key = (site, public.container)
-            try:
-                spec = spec_from_public(public)
-            except ValueError as exc:
-                log.warning("container %s/%s not tracked: %s", site, public.container, exc)
-                continue
+        for spec in registry.containers:
+            key = (site, spec.container)
             wanted.add(key)
-            self._public[key] = public
+            self._specs[key] = spec
             old = self._trackers.get(key)
             state = old.snapshot() if old is not None else saved.get(key)
             try:
                 self._trackers[key] = (
-                    ContainerTracker.restore(spec, state) if state else ContainerTracker(spec)
+                    ContainerTracker.restore(spec, state, self.tz)
+                    if state
+                    else ContainerTracker(spec, self.tz)
                 )
             except (ValueError, KeyError, TypeError) as exc:
-                log.warning("state of %s/%s dropped: %s", site, public.container, exc)
-                self._trackers[key] = ContainerTracker(spec)
+                log.warning("state of %s/%s dropped: %s", site, spec.container, exc)
+                self._trackers[key] = ContainerTracker(spec, self.tz)
         for key in [k for k in self._trackers if k[0] == site and k not in wanted]:
             del self._trackers[key]  # removed from the registry: its readings are dead-lettered
-            self._public.pop(key, None)
+            self._specs.pop(key, None)
 
     def has_registry(self) -> bool:
         """True once any site's registry is known (from the broker or the state file)."""
         with self._lock:
-            return bool(self._public)
+            return bool(self._specs)
 
     def containers(self, site: str) -> list[str]:
         """Containers tracked for a site."""
@@ -242,7 +223,7 @@ class FillProcessor:
             log.warning("fill state %s unusable (%s); kept as %s, starting fresh", path, exc, aside)
             Path(path).replace(aside)
             db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._public.clear()
+            self._specs.clear()
             self._trackers.clear()
             self._load(db)
         return db
@@ -303,7 +284,7 @@ class FillProcessor:
             return
         for alert in alerts:
             if alert.transition in NOTIFY_TRANSITIONS:
-                self.notifier.submit(alert, self._public.get((alert.site, alert.container)))
+                self.notifier.submit(alert, self._specs.get((alert.site, alert.container)))
 
     def _unknown(self, reading: ContainerReading) -> DeadLetter:
         topic = Topics(reading.site).reading(reading.container)
@@ -379,7 +360,10 @@ def start_fill(settings: IngestSettings) -> FillRuntime:
     """Open the state, start the notifier and the registry watcher; wait a little for it."""
     notifier = Notifier.from_settings(settings)
     processor = FillProcessor(
-        settings.fill_state_path, notifier=notifier, data_clock=settings.fill_data_clock
+        settings.fill_state_path,
+        tz=settings.tz,
+        notifier=notifier,
+        data_clock=settings.fill_data_clock,
     )
     watcher = RegistryWatcher(settings, processor)
     notifier.start()

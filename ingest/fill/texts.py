@@ -1,4 +1,4 @@
-"""Alert texts in Kyrgyz, Russian and English; times on screens are Asia/Bishkek local time.
+"""Alert texts in Kyrgyz, Russian and English; times are local to ``LANDFILL_TIMEZONE``.
 
 One catalogue: alert kind and severity names, and one template per transition. Placeholders:
 ``{kind} {container} {place} {since} {at} {value} {detail} {severity}``. The tracker's
@@ -9,10 +9,9 @@ review before it goes to the dispatchers' phones.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Literal
 
-from ingest.fill.schedule import BISHKEK
 from landfill.contract import ContainerAlert
 
 __all__ = ["LANGUAGES", "Language", "alert_text", "local_time"]
@@ -96,20 +95,22 @@ TEMPLATES: dict[Language, dict[str, str]] = {
 }
 
 
-def local_time(ts: datetime) -> str:
-    """A UTC time as Asia/Bishkek wall-clock text, day first as both languages write it."""
-    return ts.astimezone(BISHKEK).strftime("%d.%m.%Y %H:%M")
+def local_time(ts: datetime, tz: tzinfo) -> str:
+    """A UTC time as wall-clock text in ``tz``, day first as both languages write it."""
+    return ts.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
-def alert_text(alert: ContainerAlert, language: Language, settlement: str = "") -> str:
-    """The one-line message for an alert transition in ``language``."""
+def alert_text(
+    alert: ContainerAlert, language: Language, settlement: str = "", *, tz: tzinfo
+) -> str:
+    """The one-line message for an alert transition in ``language``, times local to ``tz``."""
     text = TEMPLATES[language][alert.transition].format(
         container=alert.container,
         place=f" ({settlement})" if settlement else "",
         kind=KINDS[language][alert.alert],
         severity=SEVERITIES[language][alert.severity],
-        since=local_time(alert.since),
-        at=local_time(alert.ts),
+        since=local_time(alert.since, tz),
+        at=local_time(alert.ts, tz),
         value="" if alert.value is None else f"{alert.value:g}",
         detail=alert.detail,
     )

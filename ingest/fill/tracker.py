@@ -21,28 +21,30 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
+from pydantic import TypeAdapter
+
 from landfill.contract import AlertKind, ContainerAlert, ContainerEvent, ContainerReading, stable_id
+from landfill.fill.geometry import Quality, fill_pct, is_emptying_drop
+from landfill.fill.schedule import collection_deadline
+from landfill.fill.spec import RULES, ContainerSpec, FillRules
+from landfill.fill.status import (
+    SEVERITY,
+    Severity,
+    battery_recovered,
+    is_full,
+    is_low_battery,
+    is_offline,
+    is_overfull,
+    offline_after,
+)
 
-from .geometry import ContainerSpec, Quality, fill_pct, is_emptying_drop
-from .schedule import collection_deadline
+__all__ = ["ContainerTracker", "Derived", "FillPoint"]
 
-__all__ = ["SEVERITY", "ContainerTracker", "Derived", "FillPoint"]
-
-Severity = Literal["info", "minor", "warning", "major", "critical"]
 Transition = Literal["raised", "cleared", "escalated", "repeated"]
 
-SEVERITY: dict[AlertKind, Severity] = {
-    "full": "warning",
-    "overfull": "major",
-    "fire": "critical",
-    "tilt": "major",
-    "lid_open": "minor",
-    "offline": "major",
-    "low_battery": "minor",
-}
 _WINDOW = 3
 _SNAPSHOT_VERSION = 1
 
@@ -113,14 +115,24 @@ class _State:
     lid_open_since: datetime | None = None
     low_battery_run: int = 0
     low_battery_since: datetime | None = None
-    alerts: dict[str, _Open] = field(default_factory=dict)
+    alerts: dict[AlertKind, _Open] = field(default_factory=dict)
+
+
+# the snapshot is this state as JSON, with the format version and the container beside it
+_STATE = TypeAdapter(_State)
 
 
 class ContainerTracker:
-    """Fill level, alerts and emptyings of one container, fed one reading at a time."""
+    """Fill level, alerts and emptyings of one container, fed one reading at a time.
 
-    def __init__(self, spec: ContainerSpec) -> None:
+    ``tz`` is the zone of collection days (``LANDFILL_TIMEZONE``): a full container escalates
+    at the end of its collection day in that zone.
+    """
+
+    def __init__(self, spec: ContainerSpec, tz: tzinfo, rules: FillRules = RULES) -> None:
         self.spec = spec
+        self.tz = tz
+        self.rules = rules
         self._s = _State()
 
     # -- public -------------------------------------------------------------------------------
@@ -171,90 +183,21 @@ class ContainerTracker:
 
     def snapshot(self) -> dict[str, Any]:
         """Return the state as a plain JSON-able dict."""
-        s = self._s
-
-        def cand(c: _Candidate | None) -> dict[str, Any] | None:
-            return None if c is None else {"pct": c.pct, "ts": _iso(c.ts), "before": c.before}
-
-        return {
-            "v": _SNAPSHOT_VERSION,
-            "container": self.spec.container,
-            "site": s.site,
-            "last_ts": _iso(s.last_ts),
-            "window": list(s.window),
-            "rise": cand(s.rise),
-            "drop": cand(s.drop),
-            "last_emptying": _iso(s.last_emptying),
-            "full_run": s.full_run,
-            "full_since": _iso(s.full_since),
-            "overfull_run": s.overfull_run,
-            "overfull_since": _iso(s.overfull_since),
-            "last_temp": s.last_temp,
-            "last_temp_ts": _iso(s.last_temp_ts),
-            "fire_clear_run": s.fire_clear_run,
-            "upright_run": s.upright_run,
-            "lid_open_since": _iso(s.lid_open_since),
-            "low_battery_run": s.low_battery_run,
-            "low_battery_since": _iso(s.low_battery_since),
-            "alerts": {
-                kind: {
-                    "since": _iso(a.since),
-                    "raised_at": _iso(a.raised_at),
-                    "severity": a.severity,
-                    "value": a.value,
-                    "detail": a.detail,
-                    "escalated": a.escalated,
-                    "notified_at": _iso(a.notified_at),
-                }
-                for kind, a in s.alerts.items()
-            },
-        }
+        state = _STATE.dump_python(self._s, mode="json")
+        return {"v": _SNAPSHOT_VERSION, "container": self.spec.container, **state}
 
     @classmethod
-    def restore(cls, spec: ContainerSpec, state: dict[str, Any]) -> ContainerTracker:
+    def restore(
+        cls, spec: ContainerSpec, state: dict[str, Any], tz: tzinfo, rules: FillRules = RULES
+    ) -> ContainerTracker:
         """Rebuild a tracker from ``snapshot()``; open alerts stay open and are not re-raised."""
         if state.get("v") != _SNAPSHOT_VERSION:
             raise ValueError(f"unknown snapshot version {state.get('v')!r}")
         if state.get("container") != spec.container:
             raise ValueError(f"snapshot of {state.get('container')!r}, spec {spec.container!r}")
-
-        def cand(d: dict[str, Any] | None) -> _Candidate | None:
-            if d is None:
-                return None
-            return _Candidate(float(d["pct"]), _dt_req(d["ts"]), float(d["before"]))
-
-        t = cls(spec)
-        t._s = _State(
-            site=state["site"],
-            last_ts=_dt(state["last_ts"]),
-            window=[float(x) for x in state["window"]],
-            rise=cand(state["rise"]),
-            drop=cand(state["drop"]),
-            last_emptying=_dt(state["last_emptying"]),
-            full_run=int(state["full_run"]),
-            full_since=_dt(state["full_since"]),
-            overfull_run=int(state["overfull_run"]),
-            overfull_since=_dt(state["overfull_since"]),
-            last_temp=state["last_temp"],
-            last_temp_ts=_dt(state["last_temp_ts"]),
-            fire_clear_run=int(state["fire_clear_run"]),
-            upright_run=int(state["upright_run"]),
-            lid_open_since=_dt(state["lid_open_since"]),
-            low_battery_run=int(state["low_battery_run"]),
-            low_battery_since=_dt(state["low_battery_since"]),
-            alerts={
-                kind: _Open(
-                    since=_dt_req(a["since"]),
-                    raised_at=_dt_req(a["raised_at"]),
-                    severity=a["severity"],
-                    value=a["value"],
-                    detail=a["detail"],
-                    escalated=bool(a["escalated"]),
-                    notified_at=_dt(a["notified_at"]),
-                )
-                for kind, a in state["alerts"].items()
-            },
-        )
+        t = cls(spec, tz, rules)
+        fields = {k: v for k, v in state.items() if k not in ("v", "container")}
+        t._s = _STATE.validate_python(fields)  # a ValidationError is a ValueError
         return t
 
     # -- level ----------------------------------------------------------------------------------
@@ -262,8 +205,8 @@ class ContainerTracker:
     def _level(
         self, r: ContainerReading
     ) -> tuple[FillPoint, list[ContainerEvent], list[ContainerAlert]]:
-        spec, s = self.spec, self._s
-        fl = fill_pct(spec, r.distance_mm)
+        spec, rules, s = self.spec, self.rules, self._s
+        fl = fill_pct(spec, r.distance_mm, rules)
 
         def point(quality: Quality, reason: str, filtered: float | None) -> FillPoint:
             return FillPoint(
@@ -290,7 +233,7 @@ class ContainerTracker:
         alerts: list[ContainerAlert] = []
         if s.drop is not None:
             cand, s.drop = s.drop, None
-            if abs(p - cand.pct) <= spec.confirm_band_pts:
+            if abs(p - cand.pct) <= rules.confirm_band_pts:
                 events.append(self._emptying(r, cand, p))
                 alerts += self._clear_fill(r.ts, "emptying")
                 s.window = [cand.pct, p]
@@ -298,14 +241,14 @@ class ContainerTracker:
                 return point(fl.quality, fl.reason, self.level_pct), events, alerts
         if s.rise is not None:
             cand, s.rise = s.rise, None
-            if level is not None and p - level >= spec.rise_confirm_pts:
+            if level is not None and p - level >= rules.rise_confirm_pts:
                 s.window = (s.window + [cand.pct, p])[-_WINDOW:]
                 alerts += self._fill_rules(r.ts, fl.overfull)
                 return point(fl.quality, "rise_confirmed", self.level_pct), events, alerts
-        if level is not None and p - level >= spec.rise_confirm_pts:
+        if level is not None and p - level >= rules.rise_confirm_pts:
             s.rise = _Candidate(p, r.ts, level)
             return point("suspicious", "unconfirmed_rise", level), events, alerts
-        if level is not None and is_emptying_drop(spec, level, p):
+        if level is not None and is_emptying_drop(level, p, rules):
             s.drop = _Candidate(p, r.ts, level)
             return point("suspicious", "emptying_candidate", level), events, alerts
         s.window = (s.window + [p])[-_WINDOW:]
@@ -331,12 +274,12 @@ class ContainerTracker:
         level = self.level_pct
         assert level is not None
         out: list[ContainerAlert] = []
-        if level >= spec.full_pct:
+        if is_full(spec, level):
             s.full_since = s.full_since if s.full_run else ts
             s.full_run += 1
         else:
             s.full_run, s.full_since = 0, None
-        if overfull_flag or level >= 100.0:
+        if is_overfull(level, overfull_flag):
             s.overfull_since = s.overfull_since if s.overfull_run else ts
             s.overfull_run += 1
         else:
@@ -366,18 +309,18 @@ class ContainerTracker:
     # -- other rules ------------------------------------------------------------------------------
 
     def _fire(self, r: ContainerReading) -> list[ContainerAlert]:
-        spec, s = self.spec, self._s
+        rules, s = self.rules, self._s
         t = r.temp_c
         jump = (
             t is not None
             and s.last_temp is not None
             and s.last_temp_ts is not None
-            and (r.ts - s.last_temp_ts).total_seconds() <= spec.offline_after_s
-            and t - s.last_temp >= spec.fire_rise_c
+            and r.ts - s.last_temp_ts <= offline_after(self.spec, rules)
+            and t - s.last_temp >= rules.fire_rise_c
         )
         if t is not None:
             s.last_temp, s.last_temp_ts = t, r.ts
-        hot = t is not None and t >= spec.fire_temp_c
+        hot = t is not None and t >= rules.fire_temp_c
         if hot or jump or r.fire:
             s.fire_clear_run = 0
             if "fire" in s.alerts:
@@ -386,7 +329,7 @@ class ContainerTracker:
             detail = f"{why}, {t:.1f} °C" if t is not None else why
             return [self._raise("fire", r.ts, r.ts, t, detail)]
         if "fire" in s.alerts and t is not None:
-            if t < spec.fire_clear_c:
+            if t < rules.fire_clear_c:
                 s.fire_clear_run += 1
                 if s.fire_clear_run >= 2:
                     s.fire_clear_run = 0
@@ -424,60 +367,50 @@ class ContainerTracker:
         s = self._s
         if s.lid_open_since is None or "lid_open" in s.alerts:
             return []
-        due = s.lid_open_since + timedelta(seconds=self.spec.lid_open_s)
+        due = s.lid_open_since + timedelta(seconds=self.rules.lid_open_s)
         if now <= due:
             return []
         minutes = (now - s.lid_open_since).total_seconds() / 60
         return [self._raise("lid_open", s.lid_open_since, due, None, f"open > {minutes:.0f} min")]
 
     def _battery(self, r: ContainerReading) -> list[ContainerAlert]:
-        spec, s = self.spec, self._s
+        s = self._s
         pct, volts = r.battery_pct, r.battery_v
         if pct is None and volts is None:
             return []
         value = pct if pct is not None else volts
-        low = (pct is not None and pct <= spec.low_battery_pct) or (
-            volts is not None and volts <= spec.low_battery_v
-        )
-        if low:
+        unit = "%" if pct is not None else "V"
+        if is_low_battery(pct, volts, self.rules):
             s.low_battery_since = s.low_battery_since if s.low_battery_run else r.ts
             s.low_battery_run += 1
-            if s.low_battery_run >= 3 and "low_battery" not in s.alerts:
-                assert s.low_battery_since is not None
-                unit = "%" if pct is not None else "V"
-                return [
-                    self._raise(
-                        "low_battery", s.low_battery_since, r.ts, value, f"battery {value} {unit}"
-                    )
-                ]
-            return []
+            if s.low_battery_run < 3 or "low_battery" in s.alerts:
+                return []
+            assert s.low_battery_since is not None
+            detail = f"battery {value} {unit}"
+            return [self._raise("low_battery", s.low_battery_since, r.ts, value, detail)]
         s.low_battery_run, s.low_battery_since = 0, None
-        if pct is not None:
-            recovered = pct > spec.battery_clear_pct
-        else:
-            recovered = volts is not None and volts > spec.battery_clear_v
-        if recovered and "low_battery" in s.alerts:
+        if "low_battery" in s.alerts and battery_recovered(pct, volts, self.rules):
             return [self._clear("low_battery", r.ts, f"battery {value}", value)]
         return []
 
     def _timers(self, now: datetime, *, offline: bool) -> list[ContainerAlert]:
         spec, s = self.spec, self._s
         out: list[ContainerAlert] = []
-        if offline and s.last_ts is not None and "offline" not in s.alerts:
-            due = s.last_ts + timedelta(seconds=spec.offline_after_s)
-            if now >= due:
-                out.append(self._raise("offline", s.last_ts, due, None, "no reading"))
+        if offline and "offline" not in s.alerts and is_offline(spec, s.last_ts, now, self.rules):
+            assert s.last_ts is not None
+            due = s.last_ts + offline_after(spec, self.rules)
+            out.append(self._raise("offline", s.last_ts, due, None, "no reading"))
         out += self._lid_timer(now)
         fire = s.alerts.get("fire")
         if fire is not None:
-            step = timedelta(seconds=spec.fire_repeat_s)
+            step = timedelta(seconds=self.rules.fire_repeat_s)
             due = fire.raised_at + step * ((now - fire.raised_at) // step)
             if due > (fire.notified_at or fire.raised_at):
                 fire.notified_at = due
                 out.append(self._emit("fire", "repeated", due, fire))
         full = s.alerts.get("full")
         if full is not None and not full.escalated:
-            deadline = collection_deadline(spec.collection_weekdays, full.raised_at)
+            deadline = collection_deadline(spec.collection_weekdays, full.raised_at, self.tz)
             if deadline is not None and now >= deadline:
                 deadline = deadline.astimezone(UTC)
                 full.escalated = True
@@ -527,11 +460,3 @@ class ContainerTracker:
 
 def _iso(ts: datetime | None) -> str | None:
     return None if ts is None else ts.isoformat()
-
-
-def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _dt_req(text: str) -> datetime:
-    return datetime.fromisoformat(text)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api.containers import CSV_COLUMNS, demo_csv, parse_csv
+from api.container_registry import CSV_COLUMNS, demo_csv, parse_csv
 from landfill.contract import ContainerRegistry, Topics
 from tests.conftest import wait_for
 

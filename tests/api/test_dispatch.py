@@ -176,6 +176,13 @@ def test_route_tomorrow_orders_what_to_collect_with_plan_route(api):
     assert sum(s["leg_km"] for s in route["stops"]) < route["km"]  # the way back is not a leg
 
 
+def test_the_route_day_and_the_page_follow_the_time_zone_setting(make_api, clock):
+    # 04:00 UTC on Tuesday: 10:00 in Bishkek, but still Monday 20:00 in Los Angeles
+    api = make_api(clock=clock, timezone="America/Los_Angeles")
+    assert api.get("/api/v1/dispatch/route").json()["date"] == "2026-11-24"
+    assert 'data-tz="America/Los_Angeles"' in api.get("/dispatch").text
+
+
 def test_route_for_a_date_and_settings(make_api, clock, influx, site):
     api = make_api(clock=clock, route_min_fill_pct=15, depot_lat=41.2, depot_lon=72.5)
     seed_scenario(api, influx, site, clock.now)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.fill.forecast import (
+from landfill.fill.forecast import (
     FillSample,
     fit_rate,
     forecast,
@@ -16,12 +16,15 @@ from ingest.fill.forecast import (
     time_to_full,
     weekday_rates,
 )
-from ingest.fill.geometry import ContainerSpec
-from ingest.fill.schedule import BISHKEK
+from landfill.fill.spec import ContainerSpec
 
 # Monday 23 Nov 2026, 08:00 in Bishkek; collection on Thursdays
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-SPEC = ContainerSpec("c01", "zone-a", 1.1, 1300, 300, collection_weekdays=(3,))
+BISHKEK = ZoneInfo("Asia/Bishkek")
+SPEC = ContainerSpec(
+    container="c01", zone="zone-a", volume_m3=1.1, empty_mm=1300, full_mm=300,
+    collection_weekdays=[3],
+)  # fmt: skip
 H = timedelta(hours=1)
 
 
@@ -50,7 +53,7 @@ def by_weekday(start: datetime, days: int, rates: dict[int, float], empty_on: in
 def test_linear_fill_gives_the_slope_and_time_to_full():
     history = previous_cycle(T0) + linear(T0, 5, 10, 72)
     now = T0 + 72 * H
-    f = forecast(SPEC, history, now)
+    f = forecast(SPEC, history, now, tz=BISHKEK)
     assert f.rate_pct_per_day == pytest.approx(10)
     assert f.r2 == pytest.approx(1)
     assert f.points == 73
@@ -64,18 +67,18 @@ def test_linear_fill_gives_the_slope_and_time_to_full():
 
 def test_points_after_now_are_ignored():
     history = linear(T0, 5, 10, 200)
-    assert forecast(SPEC, history, T0 + 24 * H).points == 25
+    assert forecast(SPEC, history, T0 + 24 * H, tz=BISHKEK).points == 25
 
 
 @pytest.mark.parametrize("per_day", [0.0, -3.0])
 def test_no_rise_means_never(per_day):
-    f = forecast(SPEC, linear(T0, 40, per_day, 48), T0 + 48 * H)
+    f = forecast(SPEC, linear(T0, 40, per_day, 48), T0 + 48 * H, tz=BISHKEK)
     assert f.never
     assert f.full_at is None
 
 
 def test_already_full_is_full_now():
-    f = forecast(SPEC, linear(T0, 70, 10, 48), T0 + 48 * H)
+    f = forecast(SPEC, linear(T0, 70, 10, 48), T0 + 48 * H, tz=BISHKEK)
     assert f.full_at == T0 + 24 * H * 2  # last point, 90 %: already past 80 %
 
 
@@ -87,21 +90,21 @@ def test_time_to_full():
 
 def test_emptied_at_cuts_the_segment():
     history = linear(T0, 5, 10, 72)
-    f = forecast(SPEC, history, T0 + 72 * H, emptied_at=T0 + 48 * H)
+    f = forecast(SPEC, history, T0 + 72 * H, emptied_at=T0 + 48 * H, tz=BISHKEK)
     assert f.points == 25
 
 
 def test_segments_split_at_emptyings_only():
     history = previous_cycle(T0) + linear(T0, 5, 10, 24)
     noisy = [FillSample(T0 + 30 * H, 20), FillSample(T0 + 31 * H, 14)]  # 6 points, not 25
-    segs = segments(history + noisy, SPEC)
+    segs = segments(history + noisy)
     assert [len(s) for s in segs] == [97, 27]
 
 
 def test_weekday_rates():
     start = datetime(2026, 11, 2, 0, 0, tzinfo=BISHKEK)  # a Monday midnight, 3 weeks
     history = by_weekday(start, 21, {0: 20.0, 5: 0.0}, empty_on=3, at_hour=10)
-    rates = weekday_rates(history, SPEC)
+    rates = weekday_rates(history, BISHKEK)
     assert set(rates) == set(range(7))
     assert rates[0] == pytest.approx(20)
     assert rates[5] == pytest.approx(0, abs=1e-9)
@@ -111,19 +114,19 @@ def test_weekday_rates():
 
 def test_weekday_without_enough_hours_has_no_rate():
     history = linear(datetime(2026, 11, 23, 20, 0, tzinfo=BISHKEK), 10, 12, 6)  # Mon 20-02
-    assert weekday_rates(history, SPEC) == {}  # Monday has 4 h, Tuesday 2 h
-    assert set(weekday_rates(history, SPEC, min_hours=3)) == {0}
-    assert set(weekday_rates(history, SPEC, min_hours=2)) == {0, 1}
+    assert weekday_rates(history, BISHKEK) == {}  # Monday has 4 h, Tuesday 2 h
+    assert set(weekday_rates(history, BISHKEK, min_hours=3)) == {0}
+    assert set(weekday_rates(history, BISHKEK, min_hours=2)) == {0, 1}
 
 
 def test_overflow_risk_before_the_next_collection():
     since_saturday = linear(T0 - timedelta(days=2), 30, 15, 48)  # 60 % on Monday 08:00
-    f = forecast(SPEC, since_saturday, T0)
+    f = forecast(SPEC, since_saturday, T0, tz=BISHKEK)
     assert f.next_collection == date(2026, 11, 26)
     assert f.projected_pct == pytest.approx(60 + 15 * (3 + 9 / 24))
     assert f.overflow_risk
-    tuesday = replace(SPEC, collection_weekdays=(1,))
-    f = forecast(tuesday, since_saturday, T0)
+    tuesday = SPEC.model_copy(update={"collection_weekdays": [1]})
+    f = forecast(tuesday, since_saturday, T0, tz=BISHKEK)
     assert f.projected_pct == pytest.approx(60 + 15 * (1 + 9 / 24))
     assert not f.overflow_risk
 
@@ -132,7 +135,7 @@ def test_projection_uses_the_weekday_rates():
     start = datetime(2026, 11, 2, 0, 0, tzinfo=BISHKEK)
     history = by_weekday(start, 21, {0: 60.0}, empty_on=3, at_hour=10)
     now = history[-1].ts  # Sunday 22 Nov, 23:00 local
-    f = forecast(SPEC, history, now)
+    f = forecast(SPEC, history, now, tz=BISHKEK)
     # Sunday's last hour, Monday at 60 %/day (not this week's 5), Tuesday to Thursday 17:00
     assert f.projected_pct == pytest.approx(f.level_pct + 5 / 24 + 60 + 5 + 5 + 5 * 17 / 24)
 
@@ -143,17 +146,24 @@ def test_next_collection_skips_today_once_emptied():
         FillSample(thursday_noon - H, 3),
         FillSample(thursday_noon, 3),
     ]
-    assert forecast(SPEC, history, thursday_noon).next_collection == date(2026, 12, 3)
-    assert forecast(SPEC, history[:-3], thursday_noon).next_collection == date(2026, 11, 26)
+    assert forecast(SPEC, history, thursday_noon, tz=BISHKEK).next_collection == date(2026, 12, 3)
+    assert forecast(SPEC, history[:-3], thursday_noon, tz=BISHKEK).next_collection == date(
+        2026, 11, 26
+    )
 
 
 def test_no_schedule_no_risk():
-    f = forecast(replace(SPEC, collection_weekdays=()), linear(T0, 90, 30, 10), T0 + 10 * H)
+    f = forecast(
+        SPEC.model_copy(update={"collection_weekdays": []}),
+        linear(T0, 90, 30, 10),
+        T0 + 10 * H,
+        tz=BISHKEK,
+    )
     assert (f.next_collection, f.projected_pct, f.overflow_risk) == (None, None, False)
 
 
 def test_empty_history():
-    f = forecast(SPEC, [], T0)
+    f = forecast(SPEC, [], T0, tz=BISHKEK)
     assert (f.level_pct, f.rate_pct_per_day, f.full_at, f.never, f.reliability) == (
         None,
         None,
@@ -168,23 +178,23 @@ def test_empty_history():
 
 def test_reliability_high_with_many_points_a_good_fit_and_agreeing_history():
     history = previous_cycle(T0) + linear(T0, 5, 10, 48)
-    assert forecast(SPEC, history, T0 + 48 * H).reliability == "high"
+    assert forecast(SPEC, history, T0 + 48 * H, tz=BISHKEK).reliability == "high"
 
 
 def test_reliability_medium_with_few_points():
-    assert forecast(SPEC, linear(T0, 5, 10, 10), T0 + 10 * H).reliability == "medium"
+    assert forecast(SPEC, linear(T0, 5, 10, 10), T0 + 10 * H, tz=BISHKEK).reliability == "medium"
 
 
 def test_reliability_medium_when_the_weekday_history_disagrees():
     fast = linear(T0 - timedelta(days=7), 5, 30, 48)  # the same weekdays last week: 30 %/day
     history = fast + linear(T0, 5, 10, 48)
-    f = forecast(SPEC, history, T0 + 48 * H)
+    f = forecast(SPEC, history, T0 + 48 * H, tz=BISHKEK)
     assert f.r2 == pytest.approx(1)
     assert f.reliability == "medium"
 
 
 def test_reliability_low_with_three_points_or_a_poor_fit():
-    assert forecast(SPEC, linear(T0, 5, 10, 2), T0 + 2 * H).reliability == "low"
+    assert forecast(SPEC, linear(T0, 5, 10, 2), T0 + 2 * H, tz=BISHKEK).reliability == "low"
     zigzag = [FillSample(T0 + h * H, 30 + (15 if h % 2 else 0)) for h in range(30)]
     fit = fit_rate(zigzag)
     assert fit is not None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.fill.geometry import ContainerSpec, fill_pct, is_emptying_drop
+from landfill.fill.geometry import fill_pct, is_emptying_drop
+from landfill.fill.spec import ContainerSpec
 
 # a 1.1 m³ wheeled metal container: sensor 1300 mm above the floor, full line 300 mm below it
-SPEC = ContainerSpec("c01", "zone-a", 1.1, empty_mm=1300, full_mm=300)
+SPEC = ContainerSpec(container="c01", zone="zone-a", volume_m3=1.1, empty_mm=1300, full_mm=300)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,7 @@ def test_fill_pct(distance, pct, overfull, quality, reason):
 def test_inconsistent_spec_is_refused(kw):
     base = {"empty_mm": 1300, "full_mm": 300}
     with pytest.raises(ValueError):
-        ContainerSpec("c01", "zone-a", 1.1, **{**base, **kw})
+        ContainerSpec(container="c01", zone="zone-a", volume_m3=1.1, **{**base, **kw})
 
 
 @pytest.mark.parametrize(
@@ -66,4 +67,4 @@ def test_inconsistent_spec_is_refused(kw):
     ],
 )
 def test_emptying_rule(before, after, emptying):
-    assert is_emptying_drop(SPEC, before, after) is emptying
+    assert is_emptying_drop(before, after) is emptying

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,21 +15,22 @@ from landfill.contract import (
     ContainerEvent,
     ContainerReading,
     ContainerRegistry,
-    ContainerSpecPublic,
     DeadLetter,
 )
+from landfill.fill.spec import ContainerSpec
 
 SITE = "dostuk"
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 08:00 in Bishkek
+BISHKEK = ZoneInfo("Asia/Bishkek")
 EMPTY, FULL = 1450, 450
 
 
-def spec(name: str = "bin-01", **kw) -> ContainerSpecPublic:
+def spec(name: str = "bin-01", **kw) -> ContainerSpec:
     base = {"zone": "dostuk", "settlement": "Dostuk", "empty_mm": EMPTY, "full_mm": FULL}
-    return ContainerSpecPublic(container=name, **{**base, "expected_interval_s": 600, **kw})
+    return ContainerSpec(container=name, **{**base, "expected_interval_s": 600, **kw})
 
 
-def registry(*specs: ContainerSpecPublic, site: str = SITE) -> ContainerRegistry:
+def registry(*specs: ContainerSpec, site: str = SITE) -> ContainerRegistry:
     return ContainerRegistry(ts=T0, site=site, containers=list(specs) or [spec()])
 
 
@@ -55,7 +57,7 @@ def alerts(messages) -> list[tuple[str, str]]:
 
 class Sink:
     def __init__(self) -> None:
-        self.got: list[tuple[ContainerAlert, ContainerSpecPublic | None]] = []
+        self.got: list[tuple[ContainerAlert, ContainerSpec | None]] = []
 
     def submit(self, alert, spec=None) -> None:
         self.got.append((alert, spec))
@@ -71,7 +73,7 @@ def feed(proc: FillProcessor, levels, start: int = 0, **kw):
 
 
 def test_fill_point_has_the_shared_schema(tmp_path) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite")
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
     r = reading(0, 40, temp_c=4.5, battery_pct=87, tilt=False)
     [line], messages = run(proc, r)
@@ -111,7 +113,7 @@ def test_alert_and_event_points_have_the_shared_schema() -> None:
 
 
 def test_unknown_container_is_dead_lettered(tmp_path) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite")
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     r = reading(0, 50, name="bin-99")
     lines, [letter] = run(proc, r)
     assert lines == []
@@ -126,7 +128,7 @@ def test_unknown_container_is_dead_lettered(tmp_path) -> None:
 
 
 def test_full_is_raised_once_and_cleared_by_an_emptying(tmp_path) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite")
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
     out = feed(proc, [50, 60, 85, 86, 88, 90, 92, 3, 4])
     got = [alerts(m) for _, m in out]
@@ -138,7 +140,7 @@ def test_full_is_raised_once_and_cleared_by_an_emptying(tmp_path) -> None:
 
 def test_state_is_saved_so_a_restart_raises_nothing_again(tmp_path) -> None:
     sink = Sink()
-    proc = FillProcessor(tmp_path / "state.sqlite", notifier=sink)
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK, notifier=sink)
     proc.use_registry(registry())
     out = feed(proc, [85, 86, 88])
     [raised] = out[1][1]
@@ -146,7 +148,7 @@ def test_state_is_saved_so_a_restart_raises_nothing_again(tmp_path) -> None:
     assert sink.got[0][1].settlement == "Dostuk"
     proc.close()  # or kill -9: the state was saved before process() returned
 
-    again = FillProcessor(tmp_path / "state.sqlite", notifier=(sink2 := Sink()))
+    again = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK, notifier=(sink2 := Sink()))
     assert again.containers(SITE) == ["bin-01"], "the registry is part of the state"
     assert again.open_alerts(SITE, "bin-01") == {"full"}
     # the first tick publishes the last message of each alert again: same id, same time
@@ -160,7 +162,7 @@ def test_state_is_saved_so_a_restart_raises_nothing_again(tmp_path) -> None:
 
 
 def test_tick_raises_offline_once_and_a_reading_clears_it(tmp_path) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite")
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
     feed(proc, [30])
     assert proc.tick(T0 + timedelta(seconds=1400)).publish == []
@@ -173,7 +175,7 @@ def test_tick_raises_offline_once_and_a_reading_clears_it(tmp_path) -> None:
 
 
 def test_a_registry_change_keeps_tracker_state(tmp_path) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite")
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
     feed(proc, [85, 86, 88])
     proc.use_registry(registry(spec(full_pct=90, clear_pct=80), spec("bin-02")))
@@ -186,8 +188,9 @@ def test_a_registry_change_keeps_tracker_state(tmp_path) -> None:
 def test_impossible_geometry_is_not_tracked_and_a_bad_state_file_is_survived(tmp_path) -> None:
     path = tmp_path / "state.sqlite"
     path.write_text("{broken: this is not a database")
-    proc = FillProcessor(path)
-    proc.use_registry(registry(spec("bin-01", empty_mm=400, full_mm=450), spec("bin-02")))
+    proc = FillProcessor(path, tz=BISHKEK)
+    impossible = {**spec("bin-01").model_dump(), "empty_mm": 400, "full_mm": 450}
+    proc.use_registry(registry(impossible, spec("bin-02")))
     assert proc.containers(SITE) == ["bin-02"]
     _, [letter] = run(proc, reading(0, 50))
     assert letter.reason == "unknown_container"
@@ -195,7 +198,7 @@ def test_impossible_geometry_is_not_tracked_and_a_bad_state_file_is_survived(tmp
 
 @pytest.mark.parametrize("site", ["dostuk", "kant"])
 def test_sites_are_kept_apart(tmp_path, site) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite")
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry(site="dostuk"))
     lines, _ = run(proc, reading(0, 50, site=site))
     assert bool(lines) == (site == "dostuk")
@@ -204,7 +207,7 @@ def test_sites_are_kept_apart(tmp_path, site) -> None:
 def test_data_clock_lets_a_fast_simulator_go_offline(tmp_path) -> None:
     wall = T0 - timedelta(days=1)  # a simulator's readings run ahead of the wall clock
     for data_clock in (True, False):
-        proc = FillProcessor(":memory:", data_clock=data_clock)
+        proc = FillProcessor(":memory:", tz=BISHKEK, data_clock=data_clock)
         proc.use_registry(registry(spec("bin-01"), spec("bin-02")))
         proc.tick(wall)  # the first tick after a start (replays nothing here)
         run(proc, reading(0, 30))

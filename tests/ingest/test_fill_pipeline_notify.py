@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,7 @@ from ingest.service import Ingest
 from landfill.contract import ContainerAlert, Topics
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
-from tests.ingest.test_fill_pipeline import SITE, T0, reading, registry, spec
+from tests.ingest.test_fill_pipeline import BISHKEK, SITE, T0, reading, registry, spec
 
 
 class StandIn:
@@ -87,7 +88,7 @@ def notifier():
     made: list[Notifier] = []
 
     def make(**kw) -> Notifier:
-        n = Notifier(retry_seconds=0.01, timeout_seconds=2, **kw)
+        n = Notifier(tz=BISHKEK, retry_seconds=0.01, timeout_seconds=2, **kw)
         n.start()
         made.append(n)
         return n
@@ -105,19 +106,36 @@ def test_texts_exist_for_every_language_kind_severity_and_transition() -> None:
         assert set(TEMPLATES[lang]) == {"raised", "cleared", "escalated", "repeated"}
         for kind in kinds:
             for transition in TEMPLATES[lang]:
-                text = alert_text(alert(transition, kind), lang, "Dostuk")
+                text = alert_text(alert(transition, kind), lang, "Dostuk", tz=BISHKEK)
                 assert "bin-03 (Dostuk)" in text
                 assert KINDS[lang][kind] in text
 
 
 def test_times_in_texts_are_bishkek_local() -> None:
-    assert alert_text(alert(), "ru", "Noshken") == (
+    assert alert_text(alert(), "ru", "Noshken", tz=BISHKEK) == (
         "⚠ bin-03 (Noshken): возгорание (критично), с 24.11.2026 08:00. temperature, 71.5 °C"
     )
-    assert alert_text(alert(), "ky") == (
+    assert alert_text(alert(), "ky", tz=BISHKEK) == (
         "⚠ bin-03: өрт (өтө коркунучтуу), 24.11.2026 08:00 баштап. temperature, 71.5 °C"
     )
-    assert "cleared at 24.11.2026 08:30" in alert_text(alert("cleared"), "en")
+    assert "cleared at 24.11.2026 08:30" in alert_text(alert("cleared"), "en", tz=BISHKEK)
+
+
+def test_times_follow_the_time_zone_setting() -> None:
+    assert "cleared at 24.11.2026 05:30" in alert_text(
+        alert("cleared"), "en", tz=ZoneInfo("Europe/Moscow")
+    )
+    n = Notifier.from_settings(
+        IngestSettings(timezone="Europe/Moscow", notify_webhook_url="http://127.0.0.1:9/hook")
+    )
+    try:
+        [(_, _, body)] = n.targets(alert(), "Dostuk")
+    finally:
+        n.stop()
+    assert (body["since_local"], body["timezone"]) == ("24.11.2026 05:00", "Europe/Moscow")
+    assert "с 24.11.2026 05:00" in body["text"]
+    with pytest.raises(ValueError, match="IANA time zone"):
+        IngestSettings(timezone="Asia/Nowhere")
 
 
 def test_webhook_and_telegram_receive_the_alert(stand_in, notifier) -> None:

@@ -8,10 +8,10 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.fill.geometry import fill_pct
 from ingest.fill.tracker import ContainerTracker
 from landfill.contract import ContainerReading
-from tests.ingest.test_fill_tracker import SPEC, T0
+from landfill.fill.geometry import fill_pct
+from tests.ingest.test_fill_tracker import BISHKEK, SPEC, T0
 
 maybe_bool = st.none() | st.booleans()
 readings = st.lists(
@@ -67,7 +67,7 @@ def check_alert_lifecycle(out):
 @settings(max_examples=150, deadline=None)
 @given(readings)
 def test_arbitrary_streams_never_raise_and_levels_stay_in_range(items):
-    out, _ = run(ContainerTracker(SPEC), items)
+    out, _ = run(ContainerTracker(SPEC, BISHKEK), items)
     check_alert_lifecycle(out)
     for kind, item in out:
         if kind == "obs" and item.point is not None:
@@ -82,11 +82,11 @@ def test_arbitrary_streams_never_raise_and_levels_stay_in_range(items):
 @settings(max_examples=100, deadline=None)
 @given(readings, st.integers(0, 40))
 def test_restore_anywhere_gives_the_same_output(items, cut):
-    whole, _ = run(ContainerTracker(SPEC), items)
-    first = ContainerTracker(SPEC)
+    whole, _ = run(ContainerTracker(SPEC, BISHKEK), items)
+    first = ContainerTracker(SPEC, BISHKEK)
     head, now = run(first, items[:cut])
     saved = json.loads(json.dumps(first.snapshot()))
-    tail, _ = run(ContainerTracker.restore(SPEC, saved), items[cut:], start=now)
+    tail, _ = run(ContainerTracker.restore(SPEC, saved, BISHKEK), items[cut:], start=now)
     assert head + tail == whole
 
 

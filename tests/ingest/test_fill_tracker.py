@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.fill.geometry import ContainerSpec
 from ingest.fill.tracker import ContainerTracker, Derived
 from landfill.contract import ContainerAlert, ContainerReading
+from landfill.fill.spec import ContainerSpec
 
 # Monday 23 Nov 2026, 08:00 in Bishkek; collection on Thursdays
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-SPEC = ContainerSpec("c01", "zone-a", 1.1, empty_mm=1300, full_mm=300, collection_weekdays=(3,))
+BISHKEK = ZoneInfo("Asia/Bishkek")
+SPEC = ContainerSpec(
+    container="c01", zone="zone-a", volume_m3=1.1, empty_mm=1300, full_mm=300,
+    collection_weekdays=[3],
+)  # fmt: skip
 HOUR = timedelta(hours=1)
 
 
@@ -26,7 +31,7 @@ class Feed:
     """Builds readings on an advancing fake clock and feeds them to one tracker."""
 
     def __init__(self, tracker: ContainerTracker | None = None, start: datetime = T0):
-        self.tracker = tracker or ContainerTracker(SPEC)
+        self.tracker = tracker or ContainerTracker(SPEC, BISHKEK)
         self.now = start
         self.out: list[Derived] = []
 
@@ -178,7 +183,7 @@ def test_queued_uplinks_arriving_late_clear_offline_after_the_raise():
 
 
 def test_no_readings_no_offline():
-    assert ContainerTracker(SPEC).tick(T0 + timedelta(days=10)) == []
+    assert ContainerTracker(SPEC, BISHKEK).tick(T0 + timedelta(days=10)) == []
 
 
 def test_fire_on_the_first_hot_reading_and_repeats_until_it_cools():
@@ -270,6 +275,13 @@ def test_low_battery_by_voltage():
     assert feed.alerts() == [("low_battery", "raised"), ("low_battery", "cleared")]
 
 
+def test_a_voltage_counts_only_where_no_percentage_is_sent():
+    feed = Feed()  # the board's rule too (landfill/fill/status.py)
+    for _ in range(4):
+        feed(30, battery_pct=60, battery_v=3.2)
+    assert feed.alerts() == []
+
+
 def test_lid_open_for_more_than_30_minutes():
     feed = Feed()
     feed(30, lid_open=True)
@@ -311,6 +323,17 @@ def test_full_past_its_collection_day_escalates_once():
     assert feed.tracker.tick(thursday_17 + HOUR) == []
 
 
+def test_the_collection_day_ends_at_17_00_in_the_configured_zone():
+    feed = Feed(ContainerTracker(SPEC, ZoneInfo("UTC")))  # LANDFILL_TIMEZONE=UTC
+    for pct in (82, 84, 86):
+        feed(pct)
+    thursday_17_bishkek = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+    assert "full" not in {a.alert for a in feed.tracker.tick(thursday_17_bishkek)}
+    thursday_17_utc = datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
+    (esc,) = feed.tracker.tick(thursday_17_utc)
+    assert (esc.alert, esc.transition, esc.ts) == ("full", "escalated", thursday_17_utc)
+
+
 def test_duplicate_and_out_of_order_readings_change_nothing():
     feed = Feed()
     readings = [feed.reading(p) for p in (50, 50, 50, 5)]
@@ -327,7 +350,7 @@ def test_duplicate_and_out_of_order_readings_change_nothing():
 def test_a_reading_for_another_container_is_refused():
     r = Feed().reading(50).model_copy(update={"container": "c02"})
     with pytest.raises(ValueError):
-        ContainerTracker(SPEC).observe(r)
+        ContainerTracker(SPEC, BISHKEK).observe(r)
 
 
 # -- a long mixed stream for restart and replay ------------------------------------------------
@@ -376,17 +399,18 @@ def test_snapshot_and_restore_mid_stream_gives_identical_output(cut):
     first = Feed()
     head = run_stream(first, STREAM[:cut])
     saved = json.loads(json.dumps(first.tracker.snapshot()))
-    resumed = Feed(ContainerTracker.restore(SPEC, saved), start=first.now)
+    resumed = Feed(ContainerTracker.restore(SPEC, saved, BISHKEK), start=first.now)
     tail = run_stream(resumed, STREAM[cut:])
     assert head + tail == whole
 
 
 def test_restore_refuses_another_container_or_version():
-    state = ContainerTracker(SPEC).snapshot()
+    state = ContainerTracker(SPEC, BISHKEK).snapshot()
+    other = SPEC.model_copy(update={"container": "c02"})
     with pytest.raises(ValueError):
-        ContainerTracker.restore(ContainerSpec("c02", "z", 1.1, 1300, 300), state)
+        ContainerTracker.restore(other, state, BISHKEK)
     with pytest.raises(ValueError):
-        ContainerTracker.restore(SPEC, {**state, "v": 99})
+        ContainerTracker.restore(SPEC, {**state, "v": 99}, BISHKEK)
 
 
 def test_replaying_a_stream_gives_identical_ids():

@@ -15,6 +15,11 @@ depends_on = None
 
 def upgrade() -> None:
     """Create the container registry and the dispatcher's decision tables."""
+    _container()
+    _decisions()
+
+
+def _container() -> None:
     op.create_table(
         "container",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -47,6 +52,9 @@ def upgrade() -> None:
         sqlite_where=sa.text("active = 1 AND device IS NOT NULL"),
         postgresql_where=sa.text("active AND device IS NOT NULL"),
     )
+
+
+def _decisions() -> None:
     op.create_table(
         "alert_ack",
         sa.Column("id", sa.Integer, primary_key=True),

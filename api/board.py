@@ -2,12 +2,13 @@
 
     SQL registry ──────────────┐
     fill (last point, history) ├─► ContainerState ─► status colour, reasons ─► board
-    container_alert (last/kind)│                   ─► forecast (ingest/fill/forecast.py)
+    container_alert (last/kind)│                   ─► forecast (landfill/fill/forecast.py)
     container_event (emptying) ┘                   ─► collection list for a day ─► plan_route
 
 Status, first match wins: red (fire, full, overfull), grey (offline or no data), orange
-(overflow before the next collection), yellow (low battery), green. Every InfluxQL statement
-is fixed text with bound parameters.
+(overflow before the next collection), yellow (low battery), green. What full, offline and low
+battery mean is landfill/fill/status.py, the tracker's own rules. Every InfluxQL statement is
+fixed text with bound parameters.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from api.containers import spec_of, weekdays_of
+from api.container_registry import fields_of
 from api.db import Container
 from api.routing import Stop, haversine_km, plan_route
-from ingest.fill.forecast import FillSample, Forecast, forecast
-from ingest.fill.geometry import ContainerSpec
+from landfill.fill.forecast import FillSample, Forecast, forecast
+from landfill.fill.spec import ContainerSpec
+from landfill.fill.status import is_full, is_low_battery, is_offline
 from landfill.influx import InfluxStore, QueryError, Series
 
 __all__ = [
@@ -39,7 +41,6 @@ __all__ = [
 
 Status = Literal["red", "orange", "grey", "yellow", "green"]
 Reason = Literal["fire", "overfull", "full", "offline", "no_data", "overflow_risk", "low_battery"]
-RED_ALERTS = frozenset({"fire", "full", "overfull"})
 
 Q_LAST_FILL = (
     "SELECT * FROM fill WHERE site = $site AND time <= $now "
@@ -170,7 +171,7 @@ class ContainerState:
         """Full by level, by the overfull flag or by an open full/overfull alert."""
         if self.overfull or any(a.kind in ("full", "overfull") for a in self.alerts):
             return True
-        return self.level_pct is not None and self.level_pct >= self.spec.full_pct
+        return is_full(self.spec, self.level_pct)
 
 
 def open_alerts(influx: InfluxStore, site: str, now: datetime) -> list[AlertRow]:
@@ -215,10 +216,14 @@ def container_states(
     containers: Iterable[Container],
     now: datetime,
     *,
+    tz: tzinfo,
     history_days: int,
     rejected_emptyings: frozenset[str] = frozenset(),
 ) -> list[ContainerState]:
-    """Read InfluxDB once per measurement and work out every container's state."""
+    """Read InfluxDB once per measurement and work out every container's state.
+
+    ``tz`` is the zone of collection days, for the forecast's overflow risk.
+    """
     since = now - timedelta(days=history_days)
     last = {r["container"]: r for r in _rows(influx, Q_LAST_FILL, {"site": site, "now": now})}
     history = _history(influx, site, since, now)
@@ -232,27 +237,37 @@ def container_states(
 
     states = []
     for row in containers:
-        s = ContainerState(row=row, spec=spec_of(row), alerts=alerts.get(row.code, []))
-        point = last.get(row.code)
-        if point is not None:
-            s.last_ts = _ts(point["time"])
-            s.quality = point.get("quality")
-            s.overfull = bool(point.get("overfull"))
-            s.temp_c = _float(point.get("temp_c"))
-        samples: list[FillSample] = []
-        for h in history.get(row.code, []):
-            if h.get("battery_pct") is not None:
-                s.battery_pct = float(h["battery_pct"])
-            if h.get("battery_v") is not None:
-                s.battery_v = float(h["battery_v"])
-            if h.get("filtered_pct") is not None and h.get("quality") != "rejected":
-                samples.append(FillSample(_ts(h["time"]), float(h["filtered_pct"])))
+        s = ContainerState(row=row, spec=fields_of(row), alerts=alerts.get(row.code, []))
+        _take_last(s, last.get(row.code))
+        samples = _take_history(s, history.get(row.code, []))
         if samples:
             s.level_ts, s.level_pct = samples[-1]
-            s.forecast = forecast(s.spec, samples, now, emptied_at=emptied.get(row.code))
+            s.forecast = forecast(s.spec, samples, now, tz=tz, emptied_at=emptied.get(row.code))
         _classify(s, now)
         states.append(s)
     return states
+
+
+def _take_last(s: ContainerState, point: dict[str, Any] | None) -> None:
+    """The last reading of any quality: its time, quality, overfull flag and temperature."""
+    if point is not None:
+        s.last_ts = _ts(point["time"])
+        s.quality = point.get("quality")
+        s.overfull = bool(point.get("overfull"))
+        s.temp_c = _float(point.get("temp_c"))
+
+
+def _take_history(s: ContainerState, rows: list[dict[str, Any]]) -> list[FillSample]:
+    """The latest battery values, and the levels of readings that were not rejected."""
+    samples: list[FillSample] = []
+    for h in rows:
+        if h.get("battery_pct") is not None:
+            s.battery_pct = float(h["battery_pct"])
+        if h.get("battery_v") is not None:
+            s.battery_v = float(h["battery_v"])
+        if h.get("filtered_pct") is not None and h.get("quality") != "rejected":
+            samples.append(FillSample(_ts(h["time"]), float(h["filtered_pct"])))
+    return samples
 
 
 def _classify(s: ContainerState, now: datetime) -> None:
@@ -264,31 +279,28 @@ def _classify(s: ContainerState, now: datetime) -> None:
         reasons.append("overfull")
     elif s.is_full:
         reasons.append("full")
-    age = s.age_s(now)
     if s.last_ts is None:
         reasons.append("no_data")
-    elif "offline" in kinds or (age is not None and age > s.spec.offline_after_s):
+    elif "offline" in kinds or is_offline(s.spec, s.last_ts, now):
         reasons.append("offline")
     if s.forecast is not None and s.forecast.overflow_risk and not s.is_full:
         reasons.append("overflow_risk")
-    low_pct = s.battery_pct is not None and s.battery_pct <= s.spec.low_battery_pct
-    # a voltage only counts where no percentage is reported (Dragino sends volts only)
-    low_v = (
-        s.battery_pct is None and s.battery_v is not None and s.battery_v <= s.spec.low_battery_v
-    )
-    if "low_battery" in kinds or low_pct or low_v:
+    if "low_battery" in kinds or is_low_battery(s.battery_pct, s.battery_v):
         reasons.append("low_battery")
     s.reasons = reasons
-    if {"fire", "overfull", "full"} & set(reasons):
-        s.status = "red"
-    elif {"offline", "no_data"} & set(reasons):
-        s.status = "grey"
-    elif "overflow_risk" in reasons:
-        s.status = "orange"
-    elif "low_battery" in reasons:
-        s.status = "yellow"
-    else:
-        s.status = "green"
+    s.status = _colour(set(reasons))
+
+
+def _colour(reasons: set[Reason]) -> Status:
+    if {"fire", "overfull", "full"} & reasons:
+        return "red"
+    if {"offline", "no_data"} & reasons:
+        return "grey"
+    if "overflow_risk" in reasons:
+        return "orange"
+    if "low_battery" in reasons:
+        return "yellow"
+    return "green"
 
 
 @dataclass(frozen=True)
@@ -320,7 +332,7 @@ def collection_reasons(s: ContainerState, day: date, min_fill_pct: float) -> tup
         why.append("full")
     if s.forecast is not None and s.forecast.overflow_risk:
         why.append("overflow_risk")
-    scheduled = day.weekday() in weekdays_of(s.row)
+    scheduled = day.weekday() in s.spec.collection_weekdays
     if scheduled and s.level_pct is not None and s.level_pct >= min_fill_pct:
         why.append("scheduled")
     return tuple(why)

@@ -18,23 +18,17 @@ import csv
 import io
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
 import paho.mqtt.client as mqtt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import Container, Site
-from ingest.fill.geometry import ContainerSpec
-from landfill.contract import (
-    _NAME,
-    ContainerRegistry,
-    ContainerSpecPublic,
-    Topics,
-    stable_id,
-    utcnow,
-)
+from landfill.contract import ContainerRegistry, Topics, stable_id, utcnow
+from landfill.fill.spec import ContainerSpec
+from landfill.names import NAME_PATTERN
 
 __all__ = [
     "CSV_COLUMNS",
@@ -43,13 +37,13 @@ __all__ = [
     "apply_fields",
     "device_owner",
     "export_csv",
+    "fields_of",
     "first_error",
     "parse_csv",
     "publish_registry",
     "registry_message",
     "seed_demo",
     "spec_of",
-    "weekdays_of",
 ]
 
 CSV_COLUMNS = (
@@ -69,56 +63,16 @@ CSV_COLUMNS = (
     "model",
     "active",
 )
-BLIND_ZONE_MM = ContainerSpec("defaults", "", 1.0, 2000, 1000).blind_zone_mm
 DEMO_CSV = "containers_demo.csv"
-Weekday = Annotated[int, Field(ge=0, le=6)]
 
 
-class ContainerFields(BaseModel):
-    """Every field of a container, with the rules the fill tracker needs to hold."""
+class ContainerFields(ContainerSpec):
+    """A container as the API takes it: the spec (its rules), ``code`` for its name, active."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(populate_by_name=True)
 
-    code: str = Field(pattern=_NAME.pattern)
-    settlement: str = Field("", max_length=200)
-    zone: str = Field("", max_length=64)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    volume_m3: float = Field(1.1, gt=0, le=100)
-    empty_mm: int = Field(gt=0, le=20_000, description="sensor face to the empty floor")
-    full_mm: int = Field(gt=0, le=20_000, description="sensor face to the full line")
-    full_pct: float = Field(80.0, gt=0, le=100)
-    clear_pct: float = Field(70.0, ge=0, le=100)
-    expected_interval_s: int = Field(3600, ge=60, le=7 * 86400)
-    collection_weekdays: list[Weekday] = Field(default_factory=list, description="0 = Monday")
-    device: str | None = Field(None, pattern=r"^[0-9a-f]{16}$", description="DevEUI, lower hex")
-    model: str | None = Field(None, max_length=64)
+    container: str = Field(alias="code", pattern=NAME_PATTERN)
     active: bool = True
-
-    @field_validator("device", mode="before")
-    @classmethod
-    def _device(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().lower()
-            return value or None
-        return value
-
-    @field_validator("collection_weekdays")
-    @classmethod
-    def _weekdays(cls, value: list[int]) -> list[int]:
-        return sorted(set(value))
-
-    @model_validator(mode="after")
-    def _rules(self) -> ContainerFields:
-        if self.full_mm >= self.empty_mm:
-            raise ValueError("full_mm must be less than empty_mm")
-        if self.full_mm < BLIND_ZONE_MM:
-            raise ValueError(f"full_mm must be at least the {BLIND_ZONE_MM} mm sensor blind zone")
-        if self.clear_pct >= self.full_pct:
-            raise ValueError("clear_pct must be below full_pct")
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
-        return self
 
 
 def first_error(exc: ValidationError) -> str:
@@ -129,42 +83,31 @@ def first_error(exc: ValidationError) -> str:
     return f"{where}: {msg}" if where else msg
 
 
-def weekdays_of(row: Container) -> list[int]:
-    """The stored weekdays as a list."""
-    return [int(d) for d in row.collection_weekdays.split()]
-
-
-def _shared_values(row: Container) -> dict[str, Any]:
-    """The fields the stored row, the API form and the wire contract have in common."""
-    return {
-        "settlement": row.settlement,
-        "zone": row.zone,
-        "lat": row.lat,
-        "lon": row.lon,
-        "volume_m3": row.volume_m3,
-        "empty_mm": row.empty_mm,
-        "full_mm": row.full_mm,
-        "full_pct": row.full_pct,
-        "clear_pct": row.clear_pct,
-        "expected_interval_s": row.expected_interval_s,
-        "collection_weekdays": weekdays_of(row),
-        "device": row.device,
-        "model": row.model,
-    }
-
-
+# the one mapping between the spec and the stored row: the row calls the name `code` and keeps
+# the weekdays as digits separated by spaces
 def fields_of(row: Container) -> ContainerFields:
-    """A stored container as fields."""
-    return ContainerFields.model_construct(code=row.code, active=row.active, **_shared_values(row))
+    """A stored container as fields (it was checked on the way in)."""
+    values = {name: getattr(row, _column(name)) for name in ContainerFields.model_fields}
+    values["collection_weekdays"] = [int(d) for d in row.collection_weekdays.split()]
+    return ContainerFields.model_construct(**values)
 
 
 def apply_fields(row: Container, fields: ContainerFields) -> None:
     """Copy checked fields onto a row."""
     for name in ContainerFields.model_fields:
+        value = getattr(fields, name)
         if name == "collection_weekdays":
-            row.collection_weekdays = " ".join(str(d) for d in fields.collection_weekdays)
-        else:
-            setattr(row, name, getattr(fields, name))
+            value = " ".join(str(d) for d in value)
+        setattr(row, _column(name), value)
+
+
+def _column(field: str) -> str:
+    return "code" if field == "container" else field
+
+
+def spec_of(row: Container) -> ContainerSpec:
+    """A stored container as the registry message carries it."""
+    return ContainerSpec.model_construct(**fields_of(row).model_dump(exclude={"active"}))
 
 
 def device_owner(
@@ -179,28 +122,6 @@ def device_owner(
     return session.scalar(stmt)
 
 
-def spec_of(row: Container) -> ContainerSpec:
-    """The fill tracker's spec of a stored container (for forecasts)."""
-    return ContainerSpec(
-        container=row.code,
-        zone=row.zone,
-        volume_m3=row.volume_m3,
-        empty_mm=row.empty_mm,
-        full_mm=row.full_mm,
-        full_pct=row.full_pct,
-        clear_pct=row.clear_pct,
-        expected_interval_s=row.expected_interval_s,
-        collection_weekdays=tuple(weekdays_of(row)),
-        lat=row.lat,
-        lon=row.lon,
-    )
-
-
-def public_spec(row: Container) -> ContainerSpecPublic:
-    """A stored container as the wire contract describes it."""
-    return ContainerSpecPublic(container=row.code, **_shared_values(row))
-
-
 def registry_message(session: Session, site: str) -> ContainerRegistry:
     """The retained registry: every active container of the site, by code.
 
@@ -212,7 +133,7 @@ def registry_message(session: Session, site: str) -> ContainerRegistry:
         .where(Site.code == site, Container.active)
         .order_by(Container.code)
     )
-    specs = [public_spec(r) for r in rows]
+    specs = [spec_of(r) for r in rows]
     content = "|".join(s.model_dump_json() for s in specs)
     return ContainerRegistry(
         id=stable_id(site, "registry", content), ts=utcnow(), site=site, containers=specs
@@ -261,22 +182,12 @@ def parse_csv(text: str) -> tuple[list[tuple[int, ContainerFields]], list[CsvRow
         return [], [CsvRowError(1, "empty file")]
     except csv.Error as exc:
         return [], [CsvRowError(1, f"unreadable CSV: {exc}")]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    missing = [c for c in ("code", "empty_mm", "full_mm") if c not in header]
-    if unknown or missing or len(set(header)) != len(header):
-        what = []
-        if unknown:
-            what.append(f"unknown columns: {', '.join(unknown)}")
-        if missing:
-            what.append(f"missing columns: {', '.join(missing)}")
-        if len(set(header)) != len(header):
-            what.append("a column appears twice")
-        return [], [CsvRowError(1, "; ".join(what))]
+    if problem := _header_problem(header):
+        return [], [CsvRowError(1, problem)]
 
     good: list[tuple[int, ContainerFields]] = []
     errors: list[CsvRowError] = []
-    codes: dict[str, int] = {}
-    devices: dict[str, int] = {}
+    seen: dict[str, int] = {}  # "code X" and "device Y" -> the line that has it
     while True:
         try:
             cells = next(reader)
@@ -297,27 +208,38 @@ def parse_csv(text: str) -> tuple[list[tuple[int, ContainerFields]], list[CsvRow
         except ValidationError as exc:
             errors.append(CsvRowError(line, first_error(exc)))
             continue
-        if fields.code in codes:
-            errors.append(
-                CsvRowError(line, f"code {fields.code} repeats line {codes[fields.code]}")
-            )
+        if repeat := _repeat(fields, line, seen):
+            errors.append(CsvRowError(line, repeat))
             continue
-        codes[fields.code] = line
-        if fields.device and fields.active:
-            if fields.device in devices:
-                errors.append(
-                    CsvRowError(
-                        line, f"device {fields.device} repeats line {devices[fields.device]}"
-                    )
-                )
-                continue
-            devices[fields.device] = line
         good.append((line, fields))
     return good, errors
 
 
+def _header_problem(header: list[str]) -> str:
+    what = []
+    if unknown := [h for h in header if h not in CSV_COLUMNS]:
+        what.append(f"unknown columns: {', '.join(unknown)}")
+    if missing := [c for c in ("code", "empty_mm", "full_mm") if c not in header]:
+        what.append(f"missing columns: {', '.join(missing)}")
+    if len(set(header)) != len(header):
+        what.append("a column appears twice")
+    return "; ".join(what)
+
+
+def _repeat(fields: ContainerFields, line: int, seen: dict[str, int]) -> str:
+    """A code, or the device of an active container, that an earlier line already has."""
+    keys = [f"code {fields.container}"]
+    if fields.device and fields.active:
+        keys.append(f"device {fields.device}")
+    for key in keys:
+        if key in seen:
+            return f"{key} repeats line {seen[key]}"
+        seen[key] = line
+    return ""
+
+
 def _csv_value(name: str, fields: ContainerFields) -> str:
-    value = getattr(fields, name)
+    value = getattr(fields, "container" if name == "code" else name)
     if name == "collection_weekdays":
         return " ".join(str(d) for d in value)
     if name == "active":
@@ -343,16 +265,16 @@ def import_rows(
     existing = {
         c.code: c for c in session.scalars(select(Container).where(Container.site_id == site.id))
     }
-    in_file = {f.code for _, f in rows}
+    in_file = {f.container for _, f in rows}
     errors: list[CsvRowError] = []
     created = updated = 0
     with session.no_autoflush:
         for line, fields in rows:
             owner = device_owner(session, fields.device if fields.active else None)
-            if owner is not None and owner != fields.code and owner not in in_file:
+            if owner is not None and owner != fields.container and owner not in in_file:
                 errors.append(CsvRowError(line, f"device {fields.device} is bound to {owner}"))
                 continue
-            row = existing.get(fields.code)
+            row = existing.get(fields.container)
             if row is None:
                 row = Container(site_id=site.id)
                 session.add(row)

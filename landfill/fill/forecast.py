@@ -8,7 +8,8 @@
                       ─► level projected to the end of the next collection day ─► overflow risk
 
 Reliability (low/medium/high) weighs the points since emptying, the R² of the fit and whether
-the rate agrees with the weekday history (fill-sensors.md 3.4). Days are Asia/Bishkek local days.
+the rate agrees with the weekday history (fill-sensors.md 3.4). Days are local days in the zone
+passed in (the setting ``LANDFILL_TIMEZONE``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal, NamedTuple
 
-from .geometry import ContainerSpec, is_emptying_drop
-from .schedule import BISHKEK, WORK_END, local_at, next_collection_day
+from .geometry import is_emptying_drop
+from .schedule import WORK_END, local_at, next_collection_day
+from .spec import RULES, ContainerSpec, FillRules
 
 __all__ = [
     "FillSample",
@@ -82,11 +84,11 @@ class Forecast:
     overflow_risk: bool
 
 
-def segments(points: Iterable[FillSample], spec: ContainerSpec) -> list[list[FillSample]]:
+def segments(points: Iterable[FillSample], rules: FillRules = RULES) -> list[list[FillSample]]:
     """Split a history at emptying drops (the tracker's rule), oldest first."""
     out: list[list[FillSample]] = []
     for p in sorted(points):
-        if out and not is_emptying_drop(spec, out[-1][-1].pct, p.pct):
+        if out and not is_emptying_drop(out[-1][-1].pct, p.pct, rules):
             out[-1].append(p)
         else:
             out.append([p])
@@ -113,19 +115,24 @@ def fit_rate(points: Sequence[FillSample]) -> RateFit | None:
     return RateFit(slope, intercept, r2, len(points), points[0].ts, points[-1].ts)
 
 
-def _local_days(start: datetime, end: datetime) -> Iterable[tuple[int, datetime, datetime]]:
+def _local_days(
+    start: datetime, end: datetime, tz: tzinfo
+) -> Iterable[tuple[int, datetime, datetime]]:
     """Pieces of [start, end) cut at local midnights, each with its local weekday."""
     t = start
     while t < end:
-        local = t.astimezone(BISHKEK)
-        midnight = local_at(local.date() + timedelta(days=1), time(0))
+        local = t.astimezone(tz)
+        midnight = local_at(local.date() + timedelta(days=1), time(0), tz)
         piece_end = min(end, midnight)
         yield local.weekday(), t, piece_end
         t = piece_end
 
 
 def weekday_rates(
-    points: Iterable[FillSample], spec: ContainerSpec, min_hours: float = MIN_WEEKDAY_HOURS
+    points: Iterable[FillSample],
+    tz: tzinfo,
+    min_hours: float = MIN_WEEKDAY_HOURS,
+    rules: FillRules = RULES,
 ) -> dict[int, float]:
     """Fill rate in %/day per local weekday (0 = Monday), from increments within segments.
 
@@ -134,22 +141,24 @@ def weekday_rates(
     """
     rise = [0.0] * 7
     secs = [0.0] * 7
-    for seg in segments(points, spec):
+    for seg in segments(points, rules):
         for a, b in zip(seg, seg[1:], strict=False):
             span = (b.ts - a.ts).total_seconds()
             if span <= 0:
                 continue
-            for wd, t0, t1 in _local_days(a.ts, b.ts):
+            for wd, t0, t1 in _local_days(a.ts, b.ts, tz):
                 part = (t1 - t0).total_seconds()
                 rise[wd] += (b.pct - a.pct) * part / span
                 secs[wd] += part
     return {wd: rise[wd] / secs[wd] * _DAY_S for wd in range(7) if secs[wd] >= min_hours * 3600}
 
 
-def expected_rate(rates: Mapping[int, float], start: datetime, end: datetime) -> float | None:
+def expected_rate(
+    rates: Mapping[int, float], start: datetime, end: datetime, tz: tzinfo
+) -> float | None:
     """The weekday history's rate over [start, end), weighted by time on each weekday."""
     total = weight = 0.0
-    for wd, t0, t1 in _local_days(start, end):
+    for wd, t0, t1 in _local_days(start, end, tz):
         if wd in rates:
             part = (t1 - t0).total_seconds()
             total += rates[wd] * part
@@ -192,6 +201,7 @@ def project(
     end: datetime,
     rate_pct_per_day: float | None,
     rates: Mapping[int, float],
+    tz: tzinfo,
 ) -> float | None:
     """Project the level from start to end, day by day, with each weekday's rate.
 
@@ -204,7 +214,7 @@ def project(
     if fallback is None:
         return None
     level = level_pct
-    for wd, t0, t1 in _local_days(start, end):
+    for wd, t0, t1 in _local_days(start, end, tz):
         level += rates.get(wd, fallback) * (t1 - t0).total_seconds() / _DAY_S
     return max(0.0, level)
 
@@ -214,40 +224,32 @@ def forecast(
     history: Iterable[FillSample | tuple[datetime, float]],
     now: datetime,
     *,
+    tz: tzinfo,
     emptied_at: datetime | None = None,
+    rules: FillRules = RULES,
 ) -> Forecast:
-    """Forecast one container from its level history up to ``now``.
+    """Forecast one container from its level history up to ``now``; days are local to ``tz``.
 
     ``emptied_at`` (the tracker's last emptying) cuts the current segment where the history
     alone would not show the drop.
     """
     points = [FillSample(ts, float(pct)) for ts, pct in history if ts <= now]
-    segs = segments(points, spec)
+    segs = segments(points, rules)
     current = segs[-1] if segs else []
     if emptied_at is not None:
         current = [p for p in current if p.ts >= emptied_at]
     if emptied_at is None and len(segs) > 1:
         emptied_at = current[0].ts
     fit = fit_rate(current)
-    rates = weekday_rates(points, spec)
-    expected = expected_rate(rates, fit.start, fit.end) if fit else None
+    rates = weekday_rates(points, tz, rules=rules)
+    expected = expected_rate(rates, fit.start, fit.end, tz) if fit else None
     rate = fit.rate_pct_per_day if fit else None
-
     last = current[-1] if current else None
-    full_at: datetime | None = None
-    never = False
-    if last is not None:
-        if last.pct >= spec.full_pct:
-            full_at = last.ts
-        elif rate is not None:
-            left = time_to_full(last.pct, rate, spec.full_pct)
-            never = left is None
-            full_at = None if left is None else last.ts + left
-
-    day = next_collection_day(spec.collection_weekdays, now, emptied_at)
+    full_at, never = _full_at(last, rate, spec.full_pct)
+    day = next_collection_day(spec.collection_weekdays, now, tz, emptied_at)
     projected = None
     if last is not None and day is not None:
-        projected = project(last.pct, last.ts, local_at(day, WORK_END), rate, rates)
+        projected = project(last.pct, last.ts, local_at(day, WORK_END, tz), rate, rates, tz)
     return Forecast(
         level_pct=last.pct if last else None,
         level_ts=last.ts if last else None,
@@ -262,3 +264,17 @@ def forecast(
         projected_pct=projected,
         overflow_risk=projected is not None and projected >= 100.0,
     )
+
+
+def _full_at(
+    last: FillSample | None, rate: float | None, threshold_pct: float
+) -> tuple[datetime | None, bool]:
+    """When the level reaches the threshold, and whether it never will at this rate."""
+    if last is None:
+        return None, False
+    if last.pct >= threshold_pct:
+        return last.ts, False
+    if rate is None:
+        return None, False
+    left = time_to_full(last.pct, rate, threshold_pct)
+    return (None, True) if left is None else (last.ts + left, False)
