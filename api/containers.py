@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from api.db import Container, Site
 from ingest.fill.geometry import ContainerSpec
 from landfill.contract import (
-    _NAME,
+    NAME_PATTERN,
     ContainerRegistry,
     ContainerSpecPublic,
     Topics,
@@ -79,7 +79,7 @@ class ContainerFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(pattern=_NAME.pattern)
+    code: str = Field(pattern=NAME_PATTERN.pattern)
     settlement: str = Field("", max_length=200)
     zone: str = Field("", max_length=64)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -222,7 +222,7 @@ def registry_message(session: Session, site: str) -> ContainerRegistry:
 def publish_registry(client: mqtt.Client, session: Session, site: str) -> ContainerRegistry:
     """Publish the registry retained at QoS 1 (paho queues it while the broker is away)."""
     msg = registry_message(session, site)
-    client.publish(Topics(site).registry(), msg.to_json(), qos=1, retain=True)
+    client.publish(Topics(site).of(ContainerRegistry), msg.to_json(), qos=1, retain=True)
     return msg
 
 

@@ -46,7 +46,7 @@ def make_client(
         offline = NodeStatus(
             ts=utcnow(), site=topics.site, node=node, online=False, version=__version__
         )
-        client.will_set(topics.status(node), offline.to_json(), qos=1, retain=True)
+        client.will_set(topics.of(NodeStatus, node=node), offline.to_json(), qos=1, retain=True)
     return client
 
 
@@ -67,7 +67,7 @@ def connect_async(client: mqtt.Client, url: str, keepalive: int = 30) -> None:
 def announce(client: mqtt.Client, topics: Topics, node: str) -> None:
     """Publish this node as online (retained); the last will says offline."""
     status = NodeStatus(ts=utcnow(), site=topics.site, node=node, online=True, version=__version__)
-    client.publish(topics.status(node), status.to_json(), qos=1, retain=True)
+    client.publish(topics.of(NodeStatus, node=node), status.to_json(), qos=1, retain=True)
 
 
 _PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id (3.1.1 and 5 short form)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from landfill.contract import _name
+from landfill.contract import check_name
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
 STATE_DIR = Path(".state")
@@ -44,7 +44,7 @@ class CommonSettings(BaseSettings):
     @field_validator("site")
     @classmethod
     def _site(cls, value: str) -> str:
-        return _name(value)
+        return check_name(value)
 
     @field_validator("mqtt_url")
     @classmethod
@@ -104,7 +104,7 @@ class EdgeScaleSettings(CommonSettings):
     @field_validator("scale")
     @classmethod
     def _scale(cls, value: str) -> str:
-        return _name(value)
+        return check_name(value)
 
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:

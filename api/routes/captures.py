@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.deps import InfluxDep
-from landfill.contract import _NAME
+from landfill.contract import NAME_PATTERN
 from landfill.influx import QueryError
 
 router = APIRouter(prefix="/api/v1/captures", tags=["scale"])
@@ -39,7 +39,9 @@ class CapturesPublic(BaseModel):
 @router.get("", response_model=CapturesPublic)
 def list_captures(
     influx: InfluxDep,
-    scale: Annotated[str | None, Query(pattern=_NAME.pattern, description="scale code")] = None,
+    scale: Annotated[
+        str | None, Query(pattern=NAME_PATTERN.pattern, description="scale code")
+    ] = None,
     since: Annotated[AwareDatetime | None, Query(description="ISO-8601 with zone")] = None,
     until: Annotated[AwareDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db import Scale, Site
 from api.deps import SessionDep
-from landfill.contract import _NAME
+from landfill.contract import NAME_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
@@ -29,8 +29,8 @@ class ScaleCreate(BaseModel):
     """A new scale."""
 
     model_config = ConfigDict(extra="forbid")
-    site: str = Field(pattern=_NAME.pattern)
-    code: str = Field(pattern=_NAME.pattern)
+    site: str = Field(pattern=NAME_PATTERN.pattern)
+    code: str = Field(pattern=NAME_PATTERN.pattern)
     name: str = Field(min_length=1, max_length=200)
     protocol: str = "yaohua-a9"
     division_kg: int = Field(20, gt=0, le=1000)
@@ -56,7 +56,7 @@ def list_sites(session: SessionDep) -> list[Site]:
 
 @router.get("/scales", response_model=list[ScalePublic])
 def list_scales(
-    session: SessionDep, site: Annotated[str | None, Query(pattern=_NAME.pattern)] = None
+    session: SessionDep, site: Annotated[str | None, Query(pattern=NAME_PATTERN.pattern)] = None
 ) -> list[ScalePublic]:
     """All scales, optionally of one site."""
     stmt = select(Scale, Site.code).join(Site).order_by(Site.code, Scale.code)
