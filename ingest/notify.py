@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 
-from ingest.fill.texts import Language, alert_text, local_time
+from ingest.fill.texts import alert_text, local_time
 from landfill.contract import ContainerAlert, ContainerSpecPublic
+from landfill.language import Language
 from landfill.settings import IngestSettings
 
 __all__ = ["Notifier", "Target"]

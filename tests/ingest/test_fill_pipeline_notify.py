@@ -13,7 +13,7 @@ import pytest
 
 from deploy.stack import free_port
 from ingest.fill.processor import start_fill
-from ingest.fill.texts import KINDS, LANGUAGES, SEVERITIES, TEMPLATES, alert_text
+from ingest.fill.texts import KINDS, SEVERITIES, TEMPLATES, alert_text
 from ingest.notify import Notifier
 from ingest.service import Ingest
 from landfill.contract import (
@@ -23,6 +23,7 @@ from landfill.contract import (
     NodeStatus,
     Topics,
 )
+from landfill.language import LANGUAGES
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
 from tests.ingest.test_fill_pipeline import SITE, T0, reading, registry, spec
