@@ -78,7 +78,8 @@ def ack_many(client: mqtt.Client, mids: Sequence[int]) -> None:
 
     paho's `ack` queues one packet and wakes its network thread per message, which costs more
     than parsing the message at 15,000 msg/s; the PUBACKs here are joined into one buffer on
-    paho's outgoing packet queue (paho 2.x `_packet_queue`, pinned <3 in pyproject.toml).
+    paho's outgoing packet queue. That is paho's private `_packet_queue`: pyproject.toml pins
+    paho to the minor versions tested, and tests/landfill/test_mqtt.py fails if it changes.
     """
     if not mids:
         return
