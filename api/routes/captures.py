@@ -11,8 +11,18 @@ from pydantic import AwareDatetime, BaseModel
 from api.deps import InfluxDep
 from landfill.contract import NAME_PATTERN
 from landfill.influx import QueryError
+from landfill.measurements import SCALE_CAPTURE
 
 router = APIRouter(prefix="/api/v1/captures", tags=["scale"])
+
+Q_CAPTURES = SCALE_CAPTURE.query(
+    "SELECT * FROM scale_capture WHERE time >= $since AND time < $until "
+    "ORDER BY time DESC LIMIT $limit"
+)
+Q_SCALE_CAPTURES = SCALE_CAPTURE.query(
+    "SELECT * FROM scale_capture WHERE time >= $since AND time < $until AND scale = $scale "
+    "ORDER BY time DESC LIMIT $limit"
+)
 
 
 class CapturePublic(BaseModel):
@@ -51,14 +61,11 @@ def list_captures(
     until = until or datetime.now(UTC) + timedelta(minutes=5)
     if until <= since:
         raise HTTPException(422, "until must be after since")
-    where = "time >= $since AND time < $until"
     params: dict[str, object] = {"since": since, "until": until, "limit": limit}
     if scale:
-        where += " AND scale = $scale"
         params["scale"] = scale
-    q = f"SELECT * FROM scale_capture WHERE {where} ORDER BY time DESC LIMIT $limit"  # noqa: S608 - fixed text, values bound
     try:
-        rows = influx.rows(q, params)
+        rows = influx.rows(Q_SCALE_CAPTURES if scale else Q_CAPTURES, params)
     except QueryError as exc:
         raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
     data = [
