@@ -337,11 +337,6 @@ class Topics:
     def __post_init__(self) -> None:
         check_name(self.site)
 
-    @property
-    def base(self) -> str:
-        """Topic root of the site."""
-        return f"{ROOT}/{self.site}"
-
     def of(self, model: type[Message], **names: str) -> str:
         """Return the topic of a kind, given the names its pattern holds.
 
