@@ -26,6 +26,7 @@ from landfill.fill.forecast import FillSample, Forecast, forecast
 from landfill.fill.spec import ContainerSpec
 from landfill.fill.status import is_full, is_low_battery, is_offline
 from landfill.influx import InfluxStore, QueryError, Series
+from landfill.measurements import CONTAINER_ALERT, CONTAINER_EVENT, FILL
 
 __all__ = [
     "AlertRow",
@@ -42,24 +43,27 @@ __all__ = [
 Status = Literal["red", "orange", "grey", "yellow", "green"]
 Reason = Literal["fire", "overfull", "full", "offline", "no_data", "overflow_risk", "low_battery"]
 
-Q_LAST_FILL = (
+# checked against landfill/measurements.py when this module is imported
+Q_LAST_FILL = FILL.query(
     "SELECT * FROM fill WHERE site = $site AND time <= $now "
     "GROUP BY container ORDER BY time DESC LIMIT 1"
 )
-Q_HISTORY = (
+Q_HISTORY = FILL.query(
     "SELECT filtered_pct, quality, battery_pct, battery_v FROM fill "
     "WHERE site = $site AND time >= $since AND time <= $now GROUP BY container"
 )
-Q_LAST_ALERTS = (
+Q_LAST_ALERTS = CONTAINER_ALERT.query(
     "SELECT * FROM container_alert WHERE site = $site AND time <= $now "
     "GROUP BY container, kind ORDER BY time DESC LIMIT 1"
 )
-Q_ALERT_BY_ID = "SELECT * FROM container_alert WHERE site = $site AND id = $id"
-Q_EMPTYINGS = (
+Q_ALERT_BY_ID = CONTAINER_ALERT.query(
+    "SELECT * FROM container_alert WHERE site = $site AND id = $id"
+)
+Q_EMPTYINGS = CONTAINER_EVENT.query(
     "SELECT * FROM container_event WHERE site = $site AND kind = 'emptying' "
     "AND time >= $since AND time <= $now ORDER BY time DESC LIMIT 1000"
 )
-Q_EMPTYING_BY_ID = (
+Q_EMPTYING_BY_ID = CONTAINER_EVENT.query(
     "SELECT * FROM container_event WHERE site = $site AND kind = 'emptying' AND id = $id"
 )
 

@@ -143,7 +143,7 @@ def registry_message(session: Session, site: str) -> ContainerRegistry:
 def publish_registry(client: mqtt.Client, session: Session, site: str) -> ContainerRegistry:
     """Publish the registry retained at QoS 1 (paho queues it while the broker is away)."""
     msg = registry_message(session, site)
-    client.publish(Topics(site).registry(), msg.to_json(), qos=1, retain=True)
+    client.publish(Topics(site).of(ContainerRegistry), msg.to_json(), qos=1, retain=True)
     return msg
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Literal, cast
+from typing import cast
 
-__all__ = ["LANGUAGES", "Language", "catalogue", "pick_language", "translate"]
+from landfill.language import LANGUAGES, Language
 
-Language = Literal["ky", "ru", "en"]
-LANGUAGES: tuple[Language, ...] = ("ky", "ru", "en")
+__all__ = ["catalogue", "pick_language", "translate"]
+
 CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from deploy import stack
-from landfill.contract import Capture, Topics
+from landfill.contract import Capture, NodeStatus, Topics
 from landfill.influx import InfluxStore
 from landfill.mqtt import broker_address, make_client
 
@@ -46,7 +46,7 @@ def capture_stream(
 ) -> list[tuple[str, bytes, str]]:
     """Return ``n`` (topic, payload, id) captures with distinct ids and millisecond times."""
     run = run or uuid.uuid4().hex[:8]
-    topic = Topics(site).capture(scale)
+    topic = Topics(site).of(Capture, scale=scale)
     out = []
     for i in range(n):
         msg = Capture(
@@ -245,7 +245,7 @@ def wait_online(url: str, site: str, node: str, timeout: float = 30) -> None:
             seen.set()
 
     client = make_client(url, f"bench-watch-{uuid.uuid4().hex[:8]}")
-    client.on_connect = lambda c, *_: c.subscribe(Topics(site).status(node), qos=1)
+    client.on_connect = lambda c, *_: c.subscribe(Topics(site).of(NodeStatus, node=node), qos=1)
     client.on_message = on_message
     host, port = broker_address(url)
     client.connect(host, port)
@@ -313,7 +313,7 @@ def latency(
 ) -> list[float]:
     """Publish at ``rate`` for ``seconds``; return each message's publish-to-queryable ms."""
     n = int(rate * seconds)
-    topic = Topics(site).capture("rate")
+    topic = Topics(site).of(Capture, scale="rate")
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
     oldest = [datetime.now(UTC)]

@@ -19,7 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from landfill.contract import QOS, RETAINED, Message, Topics
+from landfill.contract import Message, Topics, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +120,8 @@ class OutboxPublisher:
 
     def submit(self, msg: Message) -> int:
         """Store a contract message durably, then wake the sender."""
-        kind = msg.kind  # type: ignore[attr-defined]
-        seq = self.outbox.put(
-            self.topics.for_message(msg), msg.to_json(), QOS[kind], kind in RETAINED
-        )
+        kind = kind_of(msg)
+        seq = self.outbox.put(self.topics.for_message(msg), msg.to_json(), kind.qos, kind.retained)
         with self._cond:
             self._cond.notify()
         return seq

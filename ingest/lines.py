@@ -3,15 +3,22 @@
     measurement[,tag=value...] field=value[,field=value...] epoch_ms
 
 influxdb-client's `Point` costs about 13 us per point, which matters at 15,000 msg/s; this
-builder does the same job in about 2 us. Escaping, as InfluxDB 1.x-3.x parse it:
-- measurement: `,` and space are escaped with a backslash;
-- tag keys and values: `,`, `=` and space are escaped; newline, carriage return and tab (which
-  would end or corrupt the line) become a space; a backslash is doubled so it can never escape
-  the separator after it (1.x then stores it doubled: tag values are names, not free text);
-  empty or None tag values are left out (not allowed);
+builder does the same job in about 2 us. It writes the same line as `Point` with
+`to_line_protocol(precision=ms)`: a property test (tests/ingest/test_lines.py) keeps the
+library as the reference. Escaping, as InfluxDB 1.x-3.x parse it:
+- measurement: `,` and space are escaped with a backslash; newline, carriage return and tab
+  become `\\n`, `\\r`, `\\t` (two characters, so they cannot end the line);
+- tag keys and values, field keys: as the measurement, and `=` is escaped too. A backslash is
+  kept as it is: 1.6 reads `a\\,b` back exactly. A tag value cannot end in a backslash on 1.6
+  (it would escape the separator), so a space follows it there, as `Point` does;
+- tags are sorted by key (InfluxDB's advice), fields by key too; empty or None tag values
+  are left out (not allowed);
 - string fields: `"` and `\\` are escaped; newlines stay (allowed inside quotes);
-- integers get the `i` suffix, booleans are `true`/`false`, floats that are not finite and
-  None values are left out. A point without any field is not a point: `line` returns None.
+- integers get the `i` suffix, booleans are `true`/`false`, a float that is a whole number
+  loses its `.0`; floats that are not finite and None values are left out. A point without
+  any field is not a point: `line` returns None.
+Measurement names and keys are ours (landfill/measurements.py): lowercase letters, digits and
+`_`. They never hold a backslash, which 1.6 misreads before a separator in those places.
 """
 
 from __future__ import annotations
@@ -19,42 +26,50 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-__all__ = ["FieldValue", "escape_field_string", "escape_measurement", "escape_tag", "line"]
+__all__ = ["FieldValue", "line"]
 
 FieldValue = int | float | bool | str | None
 
-_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": " ", "\r": " ", "\t": " "})
-_TAG = str.maketrans(
-    {",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\ ", "\r": r"\ ", "\t": r"\ ", "\\": "\\\\"}
-)
+_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\r": r"\r", "\t": r"\t"})
+_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\r": r"\r", "\t": r"\t"})
 _STRING = str.maketrans({'"': r"\"", "\\": "\\\\"})
 
 
-def escape_measurement(name: str) -> str:
+def _escape_measurement(name: str) -> str:
     """Escape a measurement name."""
     return name.translate(_MEASUREMENT)
 
 
-def escape_tag(value: str) -> str:
-    """Escape a tag key or value."""
-    return value.translate(_TAG)
+def _escape_key(value: str) -> str:
+    """Escape a tag key, a tag value or a field key."""
+    return value.translate(_KEY)
 
 
-def escape_field_string(value: str) -> str:
+def _escape_field_string(value: str) -> str:
     """Escape the inside of a quoted string field."""
     return value.translate(_STRING)
+
+
+def _tag(key: str, value: str) -> str:
+    escaped = _escape_key(value)
+    if escaped[-1] == "\\":
+        escaped += " "  # a trailing backslash would escape the separator after it
+    return f"{_escape_key(key)}={escaped}"
 
 
 def _field(key: str, value: FieldValue) -> str | None:
     if value is None:
         return None
     if value is True or value is False:
-        return f"{escape_tag(key)}={'true' if value else 'false'}"
+        return f"{_escape_key(key)}={'true' if value else 'false'}"
     if isinstance(value, int):
-        return f"{escape_tag(key)}={value}i"
+        return f"{_escape_key(key)}={value}i"
     if isinstance(value, float):
-        return f"{escape_tag(key)}={value!r}" if math.isfinite(value) else None
-    return f'{escape_tag(key)}="{escape_field_string(value)}"'
+        if not math.isfinite(value):
+            return None
+        text = repr(value)
+        return f"{_escape_key(key)}={text[:-2] if text.endswith('.0') else text}"
+    return f'{_escape_key(key)}="{_escape_field_string(value)}"'
 
 
 def line(
@@ -64,11 +79,9 @@ def line(
     epoch_ms: int,
 ) -> str | None:
     """Return one line of line protocol at ms precision, or None when no field has a value."""
-    parts = [escape_measurement(measurement)]
-    for key, value in tags.items():
-        if value:
-            parts.append(f"{escape_tag(key)}={escape_tag(value)}")
-    rendered = [f for k, v in fields.items() if (f := _field(k, v)) is not None]
+    rendered = [f for k, v in sorted(fields.items()) if (f := _field(k, v)) is not None]
     if not rendered:
         return None
+    parts = [_escape_measurement(measurement)]
+    parts += [_tag(k, v) for k, v in sorted(tags.items()) if v and k]
     return f"{','.join(parts)} {','.join(rendered)} {epoch_ms}"

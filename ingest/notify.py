@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from ingest.fill.texts import Language, alert_text, local_time
+from ingest.fill.texts import alert_text, local_time
 from landfill.contract import ContainerAlert
 from landfill.fill.spec import ContainerSpec
+from landfill.language import Language
 from landfill.settings import IngestSettings
 
 __all__ = ["Notifier", "Target"]

@@ -1,24 +1,20 @@
-"""Contract messages to line protocol: the one definition of every measurement's shape.
+"""Contract messages to line protocol, with the measurements of `landfill/measurements.py`.
 
-Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
-numbers are fields; the point's time is the observation time from the message at millisecond
-precision, so a replayed message overwrites itself. Every point carries the message `id` as a
-field, so a store can be counted and reconciled by id.
+| measurement       | from                  |
+|-------------------|-----------------------|
+| `scale_capture`   | Capture               |
+| `scale_event`     | ScaleEvent            |
+| `weighing`        | Ticket                |
+| `fill`            | ContainerReading (*)  |
+| `container_alert` | ContainerAlert        |
+| `container_event` | ContainerEvent        |
 
-| measurement       | tags                                        | from                  |
-|-------------------|---------------------------------------------|-----------------------|
-| `scale_capture`   | site, scale                                 | Capture               |
-| `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
-| `weighing`        | site, scale, client, vehicle, waste_type, zone | Ticket             |
-| `fill`            | site, container, zone                       | ContainerReading (*)  |
-| `container_alert` | site, container, kind (alert)               | ContainerAlert        |
-| `container_event` | site, container, kind (event)               | ContainerEvent        |
-| `ingest_stats`    | site, worker                                | ingest.stats          |
+The point's time is the observation time from the message at millisecond precision, so a
+replayed message overwrites itself; the message `id` is a field, so a store can be counted and
+reconciled by id. tests/ingest/test_points.py checks every line against its definition.
 
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
-calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself. The
-`fill`, `container_alert` and `container_event` fields are shared with the dispatcher page
-(api/board.py) and docs/sensors.md: change them together.
+calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself.
 """
 
 from __future__ import annotations
@@ -35,6 +31,14 @@ from landfill.contract import (
     Ticket,
 )
 from landfill.influx import epoch_ms
+from landfill.measurements import (
+    CONTAINER_ALERT,
+    CONTAINER_EVENT,
+    FILL,
+    SCALE_CAPTURE,
+    SCALE_EVENT,
+    WEIGHING,
+)
 
 __all__ = [
     "alert_line",
@@ -50,7 +54,7 @@ __all__ = [
 def capture_line(msg: Capture) -> str | None:
     """`scale_capture`: one point per stable weight captured by the edge."""
     return line(
-        "scale_capture",
+        SCALE_CAPTURE.name,
         {"site": msg.site, "scale": msg.scale},
         {
             "division_kg": msg.division_kg,
@@ -68,7 +72,7 @@ def capture_line(msg: Capture) -> str | None:
 def scale_event_line(msg: ScaleEvent) -> str | None:
     """`scale_event`: no data, overload, not back to zero, load left before capture."""
     return line(
-        "scale_event",
+        SCALE_EVENT.name,
         {"site": msg.site, "scale": msg.scale, "kind": msg.event},
         {"detail": msg.detail, "id": msg.id, "weight_kg": msg.weight_kg},
         epoch_ms(msg.ts),
@@ -78,7 +82,7 @@ def scale_event_line(msg: ScaleEvent) -> str | None:
 def weighing_line(msg: Ticket) -> str | None:
     """`weighing`: one point per completed ticket; a voided ticket keeps its point, voided."""
     return line(
-        "weighing",
+        WEIGHING.name,
         {
             "site": msg.site,
             "scale": msg.scale,
@@ -103,7 +107,7 @@ def weighing_line(msg: Ticket) -> str | None:
 def alert_line(msg: ContainerAlert) -> str | None:
     """`container_alert`: each change of an alert's state on a container."""
     return line(
-        "container_alert",
+        CONTAINER_ALERT.name,
         {"site": msg.site, "container": msg.container, "kind": msg.alert},
         {
             "active": msg.active,
@@ -121,7 +125,7 @@ def alert_line(msg: ContainerAlert) -> str | None:
 def container_event_line(msg: ContainerEvent) -> str | None:
     """`container_event`: derived container events such as an emptying candidate."""
     return line(
-        "container_event",
+        CONTAINER_EVENT.name,
         {"site": msg.site, "container": msg.container, "kind": msg.event},
         {
             "after_pct": msg.after_pct,
@@ -136,7 +140,7 @@ def container_event_line(msg: ContainerEvent) -> str | None:
 def fill_line(reading: ContainerReading, level: FillPoint) -> str | None:
     """`fill`: one point per reading, raw and filtered level with the sensor's own values."""
     return line(
-        "fill",
+        FILL.name,
         {"site": reading.site, "container": reading.container, "zone": level.zone},
         {
             "battery_pct": reading.battery_pct,

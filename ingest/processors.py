@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ingest.points import to_lines
-from landfill.contract import Message, TopicKind
+from landfill.contract import KINDS, Message
 
 __all__ = ["NOTHING", "Output", "Processor", "Store", "default_processors"]
 
@@ -60,21 +60,11 @@ class Store:
         return NOTHING
 
 
-STORED_KINDS: tuple[TopicKind, ...] = (
-    "capture",
-    "scale_event",
-    "reading",
-    "alert",
-    "container_event",
-    "ticket",
-)
-
-
 def default_processors(
     extra: Mapping[str, Processor] | None = None,
 ) -> dict[str, Processor]:
-    """Return the processor per topic kind: `Store` for every kind, overridden by ``extra``."""
+    """Return the processor per kind: `Store` for every stored kind, overridden by ``extra``."""
     store = Store()
-    table: dict[str, Processor] = dict.fromkeys(STORED_KINDS, store)
+    table: dict[str, Processor] = {kind.name: store for kind in KINDS if kind.stored}
     table.update(extra or {})
     return table

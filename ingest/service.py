@@ -46,13 +46,12 @@ from ingest.fill.processor import start_fill
 from ingest.processors import Processor, default_processors
 from ingest.stats import Stats
 from landfill.contract import (
-    RETAINED,
     DeadLetter,
     Message,
     PayloadError,
     Topics,
     decode,
-    parse_topic,
+    kind_of,
     stable_id,
     utcnow,
 )
@@ -229,7 +228,7 @@ class Ingest:
             msg = decode(raw.topic, raw.payload)
         except PayloadError as exc:
             return self._rejected(raw, exc.reason, str(exc))
-        processor = self.processors.get(parse_topic(raw.topic) or "")
+        processor = self.processors.get(kind_of(msg).name)
         if processor is None:
             return Item(raw, [])
         try:
@@ -347,7 +346,7 @@ class Ingest:
         for it in items:
             for m in it.publish:
                 topic = self._topics_for(m.site).for_message(m)
-                retain = parse_topic(topic) in RETAINED
+                retain = kind_of(m).retained
                 infos.append(self.client.publish(topic, m.to_json(), qos=1, retain=retain))
                 self.stats.add("dead_letters" if isinstance(m, DeadLetter) else "published")
         for info in infos:

@@ -15,10 +15,14 @@ from typing import Any
 
 from ingest.lines import line
 from landfill.influx import InfluxStore
+from landfill.measurements import INGEST_STATS
 
 __all__ = ["Stats", "read_status", "format_status"]
 
-MEASUREMENT = "ingest_stats"
+Q_STATUS = INGEST_STATS.query(
+    "SELECT * FROM ingest_stats WHERE site = $site AND time > now() - 1d "
+    "GROUP BY worker ORDER BY time DESC LIMIT 1"
+)
 
 
 @dataclass
@@ -65,16 +69,12 @@ class Stats:
             fields["lag_ms_avg"] = self._lag_sum / self._lag_n if self._lag_n else None
             fields["lag_ms_max"] = self._lag_max if self._lag_n else None
             self._lag_sum = self._lag_n = self._lag_max = 0
-        return line(MEASUREMENT, {"site": self.site, "worker": self.worker}, fields, now_ms)
+        return line(INGEST_STATS.name, {"site": self.site, "worker": self.worker}, fields, now_ms)
 
 
 def read_status(store: InfluxStore, site: str) -> list[dict[str, Any]]:
     """Return the newest `ingest_stats` row of every worker of ``site`` (last day)."""
-    q = (
-        "SELECT * FROM ingest_stats WHERE site = $site AND time > now() - 1d "
-        "GROUP BY worker ORDER BY time DESC LIMIT 1"
-    )
-    return store.rows(q, {"site": site})
+    return store.rows(Q_STATUS, {"site": site})
 
 
 def format_status(rows: list[dict[str, Any]], now_ms: int) -> str:

@@ -241,7 +241,7 @@ def cmd_simulate_sensors(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from edge.sensors import simulator
-    from landfill.contract import Topics
+    from landfill.contract import ContainerRegistry, Topics
     from landfill.mqtt import broker_address, make_client
     from landfill.settings import EdgeSensorsSettings
 
@@ -269,7 +269,7 @@ def cmd_simulate_sensors(args: argparse.Namespace) -> int:
     project = connect(settings.mqtt_url, "registry")
     if args.publish_registry:
         reg = simulator.registry(settings.site, containers, datetime.now(UTC))
-        info = project.publish(Topics(settings.site).registry(), reg.to_json(), 1, True)
+        info = project.publish(Topics(settings.site).of(ContainerRegistry), reg.to_json(), 1, True)
         info.wait_for_publish(10)
         log.info("published the registry of %d containers", len(containers))
     same = settings.source_url == settings.mqtt_url

@@ -3,6 +3,10 @@
 Topic root is ``landfill/v1/{site}/``. Every payload carries ``v`` (1), ``id`` (stable, so a
 replay overwrites itself) and ``ts`` (ISO-8601 UTC, the time of the observation, not of
 arrival). This module is the only definition of topics and payloads; every process imports it.
+
+`KINDS` is the contract as a table, one row per message kind: payload model, topic pattern,
+QoS, retained, stored by ingest. Topics, topic parsing, the ingest's subscriptions and the
+publish flags are derived from it, so a new kind is one model and one row.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from functools import cached_property
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from landfill.fill.spec import RegistryEntry
-from landfill.names import Name
-from landfill.names import check_name as _name
+from landfill.names import Name, check_name
 
 __all__ = [
+    "KINDS",
     "ROOT",
     "AlertKind",
     "Capture",
@@ -29,19 +34,20 @@ __all__ = [
     "ContainerReading",
     "ContainerRegistry",
     "DeadLetter",
+    "Kind",
     "LiveWeight",
     "Message",
+    "Name",
     "NodeStatus",
     "PayloadError",
-    "QOS",
-    "RETAINED",
     "ScaleEvent",
     "ScaleEventKind",
     "Ticket",
-    "TopicKind",
     "Topics",
     "ValidationError",
+    "check_name",
     "decode",
+    "kind_of",
     "new_id",
     "parse_topic",
     "stable_id",
@@ -226,168 +232,103 @@ class ContainerRegistry(Message):
     containers: list[RegistryEntry]  # an entry that breaks a rule is left out, logged
 
 
-TopicKind = Literal[
-    "weight",
-    "capture",
-    "scale_event",
-    "reading",
-    "alert",
-    "container_event",
-    "ticket",
-    "status",
-    "dead_letter",
-    "registry",
-]
+@dataclass(frozen=True)
+class Kind:
+    """One message kind: its payload model and how it travels. The kind's name is the model's.
 
-_MODELS: dict[str, type[Message]] = {
-    "weight": LiveWeight,
-    "capture": Capture,
-    "scale_event": ScaleEvent,
-    "reading": ContainerReading,
-    "alert": ContainerAlert,
-    "container_event": ContainerEvent,
-    "ticket": Ticket,
-    "status": NodeStatus,
-    "dead_letter": DeadLetter,
-    "registry": ContainerRegistry,
-}
+    ``pattern`` is the topic below the site's root; a ``{field}`` in it is the message's field
+    of that name, checked as a name so that no payload can inject ``/``, ``+`` or ``#``.
+    """
 
-QOS: dict[str, int] = {
-    "weight": 0,
-    "capture": 1,
-    "scale_event": 1,
-    "reading": 1,
-    "alert": 1,
-    "container_event": 1,
-    "ticket": 1,
-    "status": 1,
-    "dead_letter": 1,
-    "registry": 1,
-}
-RETAINED: frozenset[str] = frozenset({"weight", "alert", "status", "registry"})
+    model: type[Message]
+    pattern: str
+    qos: Literal[0, 1] = 1
+    retained: bool = False
+    stored: bool = False  # ingest subscribes to it (every site) and stores it in InfluxDB
+
+    @cached_property
+    def name(self) -> str:
+        """The payload's ``kind``, which is also the kind's name."""
+        return str(self.model.model_fields["kind"].default)
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The message fields the topic carries, in topic order."""
+        return tuple(re.findall(r"\{(\w+)\}", self.pattern))
+
+    def topic(self, site: str, names: dict[str, str]) -> str:
+        """Return the topic for ``site`` with the pattern's fields filled in from ``names``."""
+        if set(names) != set(self.fields):
+            raise TypeError(f"{self.name} topic needs {self.fields}, got {tuple(names)}")
+        below = self.pattern.format(**{k: check_name(v) for k, v in names.items()})
+        return f"{ROOT}/{check_name(site)}/{below}"
+
+    def topic_filter(self) -> str:
+        """Return the topic filter that matches this kind on every site."""
+        return f"{ROOT}/+/" + re.sub(r"\{\w+\}", "+", self.pattern)
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(LiveWeight, "scale/{scale}/weight", qos=0, retained=True),
+    Kind(Capture, "scale/{scale}/capture", stored=True),
+    Kind(ScaleEvent, "scale/{scale}/event", stored=True),
+    Kind(ContainerReading, "container/{container}/reading", stored=True),
+    Kind(ContainerAlert, "container/{container}/alert/{alert}", retained=True, stored=True),
+    Kind(ContainerEvent, "container/{container}/event", stored=True),
+    Kind(Ticket, "ticket", stored=True),
+    Kind(NodeStatus, "node/{node}/status", retained=True),
+    Kind(DeadLetter, "deadletter"),
+    Kind(ContainerRegistry, "registry/containers", retained=True),
+)
+_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+_BY_MODEL: dict[type[Message], Kind] = {k.model: k for k in KINDS}
+
+
+def _topic_regex(kind: Kind) -> str:
+    parts = ("[^/]+" if p.startswith("{") else re.escape(p) for p in kind.pattern.split("/"))
+    return f"(?P<{kind.name}>{'/'.join(parts)})"
+
+
+# one alternative per kind, named after it: the match's lastgroup is the kind
+_TOPIC = re.compile(rf"^{re.escape(ROOT)}/[^/]+/(?:{'|'.join(_topic_regex(k) for k in KINDS)})$")
+
+
+def kind_of(message: Message | type[Message]) -> Kind:
+    """Return the kind of a message or of a payload model."""
+    model = message if isinstance(message, type) else type(message)
+    return _BY_MODEL[model]
 
 
 @dataclass(frozen=True)
 class Topics:
-    """Topic builders for one site."""
+    """Topics of one site, built from the kinds table."""
 
     site: str
 
     def __post_init__(self) -> None:
-        _name(self.site)
+        check_name(self.site)
 
-    @property
-    def base(self) -> str:
-        """Topic root of the site."""
-        return f"{ROOT}/{self.site}"
+    def of(self, model: type[Message], **names: str) -> str:
+        """Return the topic of a kind, given the names its pattern holds.
 
-    def weight(self, scale: str) -> str:
-        """Live weight topic."""
-        return f"{self.base}/scale/{_name(scale)}/weight"
-
-    def capture(self, scale: str) -> str:
-        """Stable capture topic."""
-        return f"{self.base}/scale/{_name(scale)}/capture"
-
-    def scale_event(self, scale: str) -> str:
-        """Scale event topic."""
-        return f"{self.base}/scale/{_name(scale)}/event"
-
-    def reading(self, container: str) -> str:
-        """Normalised container reading topic."""
-        return f"{self.base}/container/{_name(container)}/reading"
-
-    def alert(self, container: str, kind: str) -> str:
-        """Retained alert state per container and kind."""
-        return f"{self.base}/container/{_name(container)}/alert/{_name(kind)}"
-
-    def container_event(self, container: str) -> str:
-        """Derived container events (emptying)."""
-        return f"{self.base}/container/{_name(container)}/event"
-
-    def ticket(self) -> str:
-        """Completed or voided tickets."""
-        return f"{self.base}/ticket"
-
-    def status(self, node: str) -> str:
-        """Node online/offline (retained, last will)."""
-        return f"{self.base}/node/{_name(node)}/status"
-
-    def dead_letter(self) -> str:
-        """Messages a consumer rejected, with the reason."""
-        return f"{self.base}/deadletter"
-
-    def registry(self) -> str:
-        """The container registry (retained)."""
-        return f"{self.base}/registry/containers"
+        ``Topics(site).of(Capture, scale="s1")``, ``Topics(site).of(ContainerRegistry)``.
+        """
+        return kind_of(model).topic(self.site, names)
 
     def for_message(self, msg: Message) -> str:
         """Return the topic a message is published on."""
-        match msg:
-            case LiveWeight():
-                return self.weight(msg.scale)
-            case Capture():
-                return self.capture(msg.scale)
-            case ScaleEvent():
-                return self.scale_event(msg.scale)
-            case ContainerReading():
-                return self.reading(msg.container)
-            case ContainerAlert():
-                return self.alert(msg.container, msg.alert)
-            case ContainerEvent():
-                return self.container_event(msg.container)
-            case Ticket():
-                return self.ticket()
-            case NodeStatus():
-                return self.status(msg.node)
-            case DeadLetter():
-                return self.dead_letter()
-            case ContainerRegistry():
-                return self.registry()
-        raise TypeError(f"no topic for {type(msg).__name__}")
+        kind = kind_of(msg)
+        return kind.topic(self.site, {f: getattr(msg, f) for f in kind.fields})
 
     def subscriptions(self) -> list[str]:
-        """Topic filters the ingest subscribes to (everything but live weight and dead letters)."""
-        b = f"{ROOT}/+"
-        return [
-            f"{b}/scale/+/capture",
-            f"{b}/scale/+/event",
-            f"{b}/container/+/reading",
-            f"{b}/container/+/alert/+",
-            f"{b}/container/+/event",
-            f"{b}/ticket",
-        ]
+        """Topic filters the ingest subscribes to: the stored kinds of every site."""
+        return [k.topic_filter() for k in KINDS if k.stored]
 
 
-_TOPIC = re.compile(
-    r"^landfill/v1/(?P<site>[^/]+)/(?:"
-    r"scale/(?P<scale>[^/]+)/(?P<skind>weight|capture|event)"
-    r"|container/(?P<container>[^/]+)/(?P<ckind>reading|event|alert/[^/]+)"
-    r"|(?P<ticket>ticket)"
-    r"|node/(?P<node>[^/]+)/status"
-    r"|(?P<dl>deadletter)"
-    r"|(?P<registry>registry/containers))$"
-)
-
-
-def parse_topic(topic: str) -> TopicKind | None:
+def parse_topic(topic: str) -> str | None:
     """Return which payload kind a topic carries, or None for a topic outside the contract."""
     m = _TOPIC.match(topic)
-    if not m:
-        return None
-    if m["skind"]:
-        return {"weight": "weight", "capture": "capture", "event": "scale_event"}[m["skind"]]  # type: ignore[return-value]
-    if m["ckind"]:
-        if m["ckind"] == "reading":
-            return "reading"
-        return "container_event" if m["ckind"] == "event" else "alert"
-    if m["ticket"]:
-        return "ticket"
-    if m["node"]:
-        return "status"
-    if m["registry"]:
-        return "registry"
-    return "dead_letter"
+    return m.lastgroup if m else None
 
 
 class PayloadError(ValueError):
@@ -405,7 +346,7 @@ def decode(topic: str, payload: bytes) -> Message:
     if kind is None:
         raise PayloadError("unknown_topic", topic)
     try:
-        model = _MODELS[kind].model_validate_json(payload)
+        model = _BY_NAME[kind].model.model_validate_json(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
@@ -415,13 +356,3 @@ def decode(topic: str, payload: bytes) -> Message:
     if model.site != site:
         raise PayloadError("site_mismatch", f"topic site {site!r}, payload site {model.site!r}")
     return model
-
-
-def model_for(kind: str) -> type[Message]:
-    """Return the payload model for a topic kind."""
-    return _MODELS[kind]
-
-
-def as_dict(msg: Message) -> dict[str, Any]:
-    """Return the JSON-ready dict of a message."""
-    return msg.model_dump(mode="json")

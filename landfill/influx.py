@@ -1,9 +1,11 @@
 """InfluxDB on the portable v1 HTTP path: `POST /write` line protocol, InfluxQL on `/query`.
 
 The same path works on InfluxDB 1.x, on 2.x (v1 compatibility API) and on 3.x Core/Enterprise.
-Line protocol is built with influxdb-client's `Point`; writes use `precision=ms` (1.6 reads
-`us` as nanoseconds) and HTTP Basic auth (the one scheme all three accept). Queries pass
-values as bound `params`, never by string building.
+This module sends lines it is given: `ingest/lines.py` builds them (the same lines as
+influxdb-client's `Point`, which a test keeps as the reference). Writes use `precision=ms`
+(1.6 reads `us` as nanoseconds) and HTTP Basic auth (the one scheme all three accept).
+Queries pass values as bound `params`, never by string building; measurement, tag and field
+names come from `landfill/measurements.py`.
 
 A failed write falls in one of three bins, as Telegraf's output does:
 - `RetryableWriteError`: connection error, timeout, 5xx, 429 -> retry with backoff;
@@ -13,31 +15,30 @@ A failed write falls in one of three bins, as Telegraf's output does:
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from influxdb_client.client.write.point import Point
-from influxdb_client.domain.write_precision import WritePrecision
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "FatalWriteError",
     "InfluxStore",
-    "Point",
     "QueryError",
     "RejectedWriteError",
     "RetryableWriteError",
+    "Series",
     "WriteError",
-    "WritePrecision",
     "backoff_delays",
-    "to_line",
+    "epoch_ms",
+    "wait_for_influx",
 ]
 
 
@@ -68,12 +69,6 @@ class FatalWriteError(WriteError):
 
 class QueryError(Exception):
     """A query failed; the message is InfluxDB's error or the transport's."""
-
-
-def to_line(point: Point) -> str:
-    """Serialise a point as one line of line protocol at millisecond precision."""
-    line: str = point.to_line_protocol(precision=WritePrecision.MS)
-    return line
 
 
 def backoff_delays(base: float = 0.5, cap: float = 30.0) -> Iterator[float]:
@@ -178,16 +173,10 @@ class InfluxStore:
             raise RetryableWriteError(f"InfluxDB answered {code}: {reason}", code, retry_after)
         raise RejectedWriteError(reason or f"InfluxDB answered {code}", code)
 
-    def write(self, points: Iterable[Point]) -> None:
-        """Write points in one request."""
-        self.write_lines([to_line(p) for p in points])
-
     # ---- queries -----------------------------------------------------------------------------
 
     def query(self, q: str, params: Mapping[str, Any] | None = None) -> list[Series]:
         """Run one InfluxQL statement with bound parameters; times come back as epoch ms."""
-        import json
-
         form: dict[str, str] = {"db": self.database, "epoch": "ms", "q": q}
         if params:
             form["params"] = json.dumps(dict(params), default=_param_default)

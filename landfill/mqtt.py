@@ -46,7 +46,7 @@ def make_client(
         offline = NodeStatus(
             ts=utcnow(), site=topics.site, node=node, online=False, version=__version__
         )
-        client.will_set(topics.status(node), offline.to_json(), qos=1, retain=True)
+        client.will_set(topics.of(NodeStatus, node=node), offline.to_json(), qos=1, retain=True)
     return client
 
 
@@ -67,7 +67,7 @@ def connect_async(client: mqtt.Client, url: str, keepalive: int = 30) -> None:
 def announce(client: mqtt.Client, topics: Topics, node: str) -> None:
     """Publish this node as online (retained); the last will says offline."""
     status = NodeStatus(ts=utcnow(), site=topics.site, node=node, online=True, version=__version__)
-    client.publish(topics.status(node), status.to_json(), qos=1, retain=True)
+    client.publish(topics.of(NodeStatus, node=node), status.to_json(), qos=1, retain=True)
 
 
 _PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id (3.1.1 and 5 short form)
@@ -78,7 +78,8 @@ def ack_many(client: mqtt.Client, mids: Sequence[int]) -> None:
 
     paho's `ack` queues one packet and wakes its network thread per message, which costs more
     than parsing the message at 15,000 msg/s; the PUBACKs here are joined into one buffer on
-    paho's outgoing packet queue (paho 2.x `_packet_queue`, pinned <3 in pyproject.toml).
+    paho's outgoing packet queue. That is paho's private `_packet_queue`: pyproject.toml pins
+    paho to the minor versions tested, and tests/landfill/test_mqtt.py fails if it changes.
     """
     if not mids:
         return

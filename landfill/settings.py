@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from landfill.language import Language
 from landfill.names import check_name
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
@@ -182,7 +183,7 @@ class IngestSettings(CommonSettings):
     notify_telegram_token: str = Field("", description="Telegram bot token; empty: no Telegram")
     notify_telegram_chat_id: str = ""
     notify_telegram_api: str = "https://api.telegram.org"
-    notify_language: Literal["ky", "ru", "en"] = "ru"
+    notify_language: Language = "ru"
     notify_retries: int = Field(3, ge=0, le=10)
     notify_retry_seconds: float = Field(2.0, ge=0)
     notify_timeout_seconds: float = Field(5.0, gt=0)
@@ -206,7 +207,7 @@ class ApiSettings(CommonSettings):
     # the landfill in the Dostuk area, where collection rounds start and end (approximate)
     depot_lat: float = Field(41.112, ge=-90, le=90, description="route start, degrees north")
     depot_lon: float = Field(72.651, ge=-180, le=180, description="route start, degrees east")
-    default_language: Literal["ky", "ru", "en"] = "ky"
+    default_language: Language = "ky"
     route_min_fill_pct: float = Field(
         50.0, ge=0, le=100, description="collect a scheduled container from this fill"
     )

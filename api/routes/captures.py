@@ -9,9 +9,19 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.deps import InfluxDep
+from landfill.measurements import SCALE_CAPTURE
 from landfill.names import NAME_PATTERN
 
 router = APIRouter(prefix="/api/v1/captures", tags=["scale"])
+
+Q_CAPTURES = SCALE_CAPTURE.query(
+    "SELECT * FROM scale_capture WHERE time >= $since AND time < $until "
+    "ORDER BY time DESC LIMIT $limit"
+)
+Q_SCALE_CAPTURES = SCALE_CAPTURE.query(
+    "SELECT * FROM scale_capture WHERE time >= $since AND time < $until AND scale = $scale "
+    "ORDER BY time DESC LIMIT $limit"
+)
 
 
 class CapturePublic(BaseModel):
@@ -48,13 +58,10 @@ def list_captures(
     until = until or datetime.now(UTC) + timedelta(minutes=5)
     if until <= since:
         raise HTTPException(422, "until must be after since")
-    where = "time >= $since AND time < $until"
     params: dict[str, object] = {"since": since, "until": until, "limit": limit}
     if scale:
-        where += " AND scale = $scale"
         params["scale"] = scale
-    q = f"SELECT * FROM scale_capture WHERE {where} ORDER BY time DESC LIMIT $limit"  # noqa: S608 - fixed text, values bound
-    rows = influx.rows(q, params)  # a QueryError is a 503 (api/main.py)
+    rows = influx.rows(Q_SCALE_CAPTURES if scale else Q_CAPTURES, params)  # QueryError: 503
     data = [
         CapturePublic(
             id=r["id"],

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import SettingsDep
-from api.i18n import LANGUAGES, catalogue, pick_language
+from api.i18n import catalogue, pick_language
+from landfill.language import LANGUAGES
 
 router = APIRouter(tags=["pages"])
 TEMPLATES = Environment(

@@ -27,7 +27,7 @@ from edge.scale.frames import Reading, SerialSettings
 from edge.scale.protocols import make_protocol
 from edge.scale.reader import PortError, SerialPort
 from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
-from landfill.contract import Capture, LiveWeight, ScaleEvent, Topics, stable_id, utcnow
+from landfill.contract import Capture, LiveWeight, ScaleEvent, Topics, kind_of, stable_id, utcnow
 from landfill.lifecycle import wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
 from landfill.settings import EdgeScaleSettings
@@ -144,7 +144,8 @@ class ScaleService:
         (self._sent_live, msg), self._pending_live = self._pending_live, None
         self._last_live = now
         # live weight is not worth the outbox: a stale weight after an outage is wrong
-        self.client.publish(self.topics.weight(self.settings.scale), msg.to_json(), 0, True)
+        kind = kind_of(msg)
+        self.client.publish(self.topics.for_message(msg), msg.to_json(), kind.qos, kind.retained)
 
     def _capture(self, c: Captured) -> None:
         ts = utcnow()

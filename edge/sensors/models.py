@@ -78,14 +78,9 @@ class SensorModel:
     sample: str  # hex of a recorded payload (vendor README), replayed by tests and simulators
     fport: int | None = None  # the only port the decoder accepts; None: any
     mount: Literal["top", "bottom"] = "top"  # bottom: measures content height, not the gap
-    range_mm: tuple[int, int] | None = None  # vendor's valid measuring range, if published
 
 
 # --- units and scales: the only place byte order and scale factors live ---------------------
-
-
-def _u8(b: bytes) -> int:
-    return b[0]
 
 
 def _u16le(b: bytes) -> int:
@@ -306,8 +301,7 @@ MODELS: tuple[SensorModel, ...] = (
         match=("ldds75", "dds75lb"),  # DDS75-LB shares the fPort 2 layout
         decode=_dragino(2),
         sample="0cb805dc0000fa01",  # worked example, reference fill-sensors.md 1.5
-        fport=2,
-        range_mm=(280, 7500),
+        fport=2,  # measures 280-7500 mm (vendor datasheet)
     ),
     SensorModel(
         name="LDDS20",
@@ -317,7 +311,7 @@ MODELS: tuple[SensorModel, ...] = (
         sample="0cb805dc0000fa01",  # same layout (dragino LDDS20_Decoder_V1.1.4.js)
         fport=2,
         mount="bottom",  # sits under the tank and measures the liquid height through the floor
-        range_mm=(20, 2000),
+        # measures 20-2000 mm (vendor datasheet)
     ),
 )
 

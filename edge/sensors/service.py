@@ -208,7 +208,7 @@ class SensorService:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
-        client.subscribe(self.topics.registry(), qos=1)
+        client.subscribe(self.topics.of(ContainerRegistry), qos=1)
         announce(client, self.topics, self.node)
         self.publisher.on_connect()
         log.info("connected; %d message(s) waiting in the outbox", len(self.outbox))

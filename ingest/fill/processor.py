@@ -287,7 +287,7 @@ class FillProcessor:
                 self.notifier.submit(alert, self._specs.get((alert.site, alert.container)))
 
     def _unknown(self, reading: ContainerReading) -> DeadLetter:
-        topic = Topics(reading.site).reading(reading.container)
+        topic = Topics(reading.site).of(ContainerReading, container=reading.container)
         return DeadLetter(
             id=stable_id(topic, reading.id, "unknown_container"),  # a replay letters identically
             ts=reading.ts,

@@ -10,14 +10,11 @@ review before it goes to the dispatchers' phones.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Literal
 
 from landfill.contract import ContainerAlert
+from landfill.language import Language
 
-__all__ = ["LANGUAGES", "Language", "alert_text", "local_time"]
-
-Language = Literal["ky", "ru", "en"]
-LANGUAGES: tuple[Language, ...] = ("ky", "ru", "en")
+__all__ = ["alert_text", "local_time"]
 
 KINDS: dict[Language, dict[str, str]] = {
     "ky": {

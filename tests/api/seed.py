@@ -1,16 +1,26 @@
-"""Seed InfluxDB the way the ingest writes it (the shared schema), for dispatcher tests."""
+"""Seed InfluxDB the way the ingest writes it (landfill/measurements.py), for dispatcher tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from ingest.lines import FieldValue, line
 from landfill.influx import InfluxStore
+from landfill.measurements import CONTAINER_ALERT, CONTAINER_EVENT, FILL, Measurement
 
 
 def ms(ts: datetime) -> int:
     """Epoch milliseconds."""
     return int(ts.timestamp() * 1000)
+
+
+def point(m: Measurement, tags: dict[str, str], fields: dict[str, FieldValue], ts: datetime) -> str:
+    """One line, its keys and value types checked against the measurement's definition."""
+    m.check(tags, fields)
+    written = line(m.name, tags, fields, ms(ts))
+    assert written is not None
+    return written
 
 
 def fill_lines(
@@ -25,26 +35,27 @@ def fill_lines(
     overfull: bool = False,
 ) -> list[str]:
     """One `fill` point per (time, filtered level); the raw level equals the filtered one."""
-    out = []
-    for ts, pct in levels:
-        fields = [
-            f"fill_pct={pct}",
-            f"filtered_pct={pct}",
-            f"distance_mm={int(1450 - pct * 10)}i",
-            "temp_c=12.5",
-            "tilt=false",
-            f'quality="{quality}"',
-            f"overfull={'true' if overfull else 'false'}",
-            f'id="{container}-{ms(ts)}"',
-        ]
-        if battery_pct is not None:
-            fields.append(f"battery_pct={battery_pct}")
-        if battery_v is not None:
-            fields.append(f"battery_v={battery_v}")
-        out.append(
-            f"fill,container={container},site={site},zone={zone} {','.join(fields)} {ms(ts)}"
+    tags = {"site": site, "container": container, "zone": zone}
+    return [
+        point(
+            FILL,
+            tags,
+            {
+                "fill_pct": float(pct),
+                "filtered_pct": float(pct),
+                "distance_mm": int(1450 - pct * 10),
+                "temp_c": 12.5,
+                "tilt": False,
+                "quality": quality,
+                "overfull": overfull,
+                "id": f"{container}-{ms(ts)}",
+                "battery_pct": battery_pct,
+                "battery_v": battery_v,
+            },
+            ts,
         )
-    return out
+        for ts, pct in levels
+    ]
 
 
 def hourly(start: datetime, end: datetime, pct0: float, rate_per_day: float):
@@ -70,29 +81,30 @@ def alert_line(
     value: float | None = None,
 ) -> str:
     """One `container_alert` point."""
-    fields = [
-        f"active={'true' if active else 'false'}",
-        f'severity="{severity}"',
-        f'transition="{transition}"',
-        f"since={ms(since)}i",
-        f'detail="{kind} on {container}"',
-        f'id="{alert_id}"',
-    ]
-    if value is not None:
-        fields.append(f"value={value}")
-    return (
-        f"container_alert,container={container},kind={kind},site={site} {','.join(fields)} {ms(ts)}"
-    )
+    fields: dict[str, FieldValue] = {
+        "active": active,
+        "severity": severity,
+        "transition": transition,
+        "since": ms(since),
+        "detail": f"{kind} on {container}",
+        "id": alert_id,
+        "value": value,
+    }
+    return point(CONTAINER_ALERT, {"site": site, "container": container, "kind": kind}, fields, ts)
 
 
 def emptying_line(
     site: str, container: str, ts: datetime, before: float, after: float, event_id: str
 ) -> str:
     """One `container_event` emptying point."""
-    return (
-        f"container_event,container={container},kind=emptying,site={site} "
-        f'before_pct={before},after_pct={after},detail="drop",id="{event_id}" {ms(ts)}'
-    )
+    tags = {"site": site, "container": container, "kind": "emptying"}
+    fields: dict[str, FieldValue] = {
+        "before_pct": before,
+        "after_pct": after,
+        "detail": "drop",
+        "id": event_id,
+    }
+    return point(CONTAINER_EVENT, tags, fields, ts)
 
 
 def write(influx: InfluxStore, lines: list[str]) -> None:

@@ -193,7 +193,7 @@ def test_csv_header_and_device_bound_elsewhere(make_api):
 
 
 def test_registry_is_published_retained_at_start_and_on_every_change(make_api, collect, site):
-    topic = Topics(site).registry()
+    topic = Topics(site).of(ContainerRegistry)
     api = make_api()
     first = collect(topic)
     # retained: a subscriber arriving after start-up gets the (empty) registry at once

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from api.i18n import LANGUAGES, catalogue, pick_language, translate
+from api.i18n import catalogue, pick_language, translate
+from landfill.language import LANGUAGES
 
 API = Path(__file__).resolve().parents[2] / "api"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

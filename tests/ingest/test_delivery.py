@@ -12,7 +12,7 @@ from bench.ingest import Publisher, capture_stream, stored_count, stored_ids, wa
 from ingest.processors import Output
 from ingest.service import Ingest
 from landfill import cli
-from landfill.contract import ContainerEvent, Message, ScaleEvent, Topics
+from landfill.contract import Capture, ContainerEvent, Message, ScaleEvent, Topics
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
 
@@ -99,17 +99,17 @@ def test_malformed_and_type_conflict_are_dead_lettered_the_rest_written(
         event = ScaleEvent(ts=ts, site=site, scale="s1", event="overload", weight_kg=61000)
         topics = Topics(site)
         publish_all(broker.url, stream[:200])
-        publish(broker.url, topics.scale_event("s1"), event.to_json())
-        publish(broker.url, topics.capture("s1"), b'{"v": 1, "kind": "capture", "ts": ')
+        publish(broker.url, topics.of(ScaleEvent, scale="s1"), event.to_json())
+        publish(broker.url, topics.of(Capture, scale="s1"), b'{"v": 1, "kind": "capture", "ts": ')
         publish_all(broker.url, stream[200:])
         wait_for(lambda: stored_count(influx) >= 400, 30, "the rest of the stream")
         letters = wait_for(lambda: len(dead.payloads()) >= 2 and dead.payloads(), 20)
         by_topic = {d["topic"]: d for d in letters}
-        conflict = by_topic[topics.scale_event("s1")]
+        conflict = by_topic[topics.of(ScaleEvent, scale="s1")]
         assert conflict["reason"].startswith("influx:")
         assert "conflict" in conflict["reason"]
         assert json.loads(conflict["payload"])["id"] == event.id
-        assert by_topic[topics.capture("s1")]["reason"].startswith("invalid_json")
+        assert by_topic[topics.of(Capture, scale="s1")]["reason"].startswith("invalid_json")
         assert ingest.stats["rejected:influx_rejected"] == 1
         assert sorted(stored_ids(influx)) == sorted(i for _, _, i in stream)
     finally:

@@ -14,10 +14,17 @@ import pytest
 
 from deploy.stack import free_port
 from ingest.fill.processor import start_fill
-from ingest.fill.texts import KINDS, LANGUAGES, SEVERITIES, TEMPLATES, alert_text
+from ingest.fill.texts import KINDS, SEVERITIES, TEMPLATES, alert_text
 from ingest.notify import Notifier
 from ingest.service import Ingest
-from landfill.contract import ContainerAlert, Topics
+from landfill.contract import (
+    ContainerAlert,
+    ContainerReading,
+    ContainerRegistry,
+    NodeStatus,
+    Topics,
+)
+from landfill.language import LANGUAGES
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
 from tests.ingest.test_fill_pipeline import BISHKEK, SITE, T0, reading, registry, spec
@@ -192,7 +199,9 @@ def test_ingest_notifies_raised_alerts_once(
     broker, influx, site, tmp_path, stand_in, collect
 ) -> None:
     hook = stand_in()
-    publish(broker.url, Topics(site).registry(), registry(site=site).to_json(), retain=True)
+    publish(
+        broker.url, Topics(site).of(ContainerRegistry), registry(site=site).to_json(), retain=True
+    )
     settings = IngestSettings(
         site=site,
         mqtt_url=broker.url,
@@ -210,14 +219,14 @@ def test_ingest_notifies_raised_alerts_once(
     ingest = Ingest(
         settings, processors={"reading": fill.processor}, clock=lambda: T0 + timedelta(minutes=30)
     )
-    status = collect(Topics(site).status(settings.ingest_client_id))
+    status = collect(Topics(site).of(NodeStatus, node=settings.ingest_client_id))
     ingest.start()
     try:
         wait_for(lambda: fill.processor.containers(site), what="registry")
         wait_for(status.payloads, what="ingest subscribed (it announces itself after that)")
         for minute, temp in ((0, 72.0), (10, 75.0), (20, 30.0), (30, 29.0)):
             r = reading(minute, 40, site=site, temp_c=temp)
-            publish(broker.url, Topics(site).reading("bin-01"), r.to_json())
+            publish(broker.url, Topics(site).of(ContainerReading, container="bin-01"), r.to_json())
         posts = wait_for(lambda: len(hook.posts) >= 2 and hook.posts, what="raise and clear")
         texts = [body["text"] for _, body in posts]
         assert texts[0].startswith("⚠ bin-01 (Dostuk): fire (critical) since 24.11.2026 08:00")

@@ -11,7 +11,13 @@ import pytest
 
 from ingest.fill.processor import FillRuntime, start_fill
 from ingest.service import Ingest
-from landfill.contract import Topics
+from landfill.contract import (
+    ContainerAlert,
+    ContainerReading,
+    ContainerRegistry,
+    NodeStatus,
+    Topics,
+)
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
 from tests.ingest.test_fill_pipeline import T0, reading, registry
@@ -32,7 +38,7 @@ def pipeline(broker, influx, site, tmp_path, collect):
 
         def __init__(self) -> None:
             reg = registry(site=site)
-            publish(broker.url, self.topics.registry(), reg.to_json(), retain=True)
+            publish(broker.url, self.topics.of(ContainerRegistry), reg.to_json(), retain=True)
             self.ingest = self.start()
 
         def start(self) -> Ingest:
@@ -49,7 +55,7 @@ def pipeline(broker, influx, site, tmp_path, collect):
             self.fill = start_fill(settings)
             # time stands still unless a test moves it
             ingest = Ingest(settings, processors={"reading": self.fill.processor}, clock=lambda: T0)
-            status = collect(self.topics.status(settings.ingest_client_id))
+            status = collect(self.topics.of(NodeStatus, node=settings.ingest_client_id))
             ingest.start()
             # ingest announces itself after subscribing: from then on nothing published is lost
             wait_for(lambda: any(p["online"] for p in status.payloads()), what="ingest online")
@@ -63,7 +69,9 @@ def pipeline(broker, influx, site, tmp_path, collect):
 
         def send(self, minute: int, pct: float | None, **kw) -> None:
             r = reading(minute, pct, site=site, **kw)
-            publish(broker.url, self.topics.reading(r.container), r.to_json())
+            publish(
+                broker.url, self.topics.of(ContainerReading, container=r.container), r.to_json()
+            )
 
         def transitions(self) -> list[tuple[str, str]]:
             """Alert transitions seen, once per id (a replay after a restart has the same id)."""
@@ -80,7 +88,7 @@ def pipeline(broker, influx, site, tmp_path, collect):
             return [(r["kind"], r["transition"], r["active"]) for r in rows]
 
         def retained(self, kind: str) -> dict:
-            got = collect(self.topics.alert("bin-01", kind))
+            got = collect(self.topics.of(ContainerAlert, container="bin-01", alert=kind))
             return json.loads(wait_for(lambda: got.messages, what=f"retained {kind}")[0][1])
 
     p = Pipeline()

@@ -62,7 +62,7 @@ def test_capture_is_written_with_its_observation_time(broker, influx, site):
 def test_malformed_payload_is_dead_lettered_and_the_stream_goes_on(broker, influx, site, collect):
     dead = collect(f"landfill/v1/{site}/deadletter")
     ingest = start_ingest(broker.url, influx.url, influx.database, site)
-    topic = Topics(site).capture("s1")
+    topic = Topics(site).of(Capture, scale="s1")
     try:
         publish(broker.url, topic, b"{not json")
         publish(broker.url, topic, json.dumps({"v": 1, "kind": "capture"}).encode())

@@ -1,4 +1,5 @@
-"""Line protocol builder: data cases, and arbitrary text round-tripped through a real influxd."""
+"""Line protocol builder: data cases, influxdb-client's `Point` as the reference, and arbitrary
+text round-tripped through a real influxd 1.6."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from influxdb_client import Point
+from influxdb_client.domain.write_precision import WritePrecision
 
 from ingest.backlog import Backlog
 from ingest.lines import line
@@ -16,11 +19,16 @@ CASES = [
     # (tags, fields, expected) - where each escaping rule came from: line protocol reference
     ({"site": "s"}, {"n": 1}, "m,site=s n=1i 5"),
     ({"site": "a b,c=d"}, {"n": 1}, r"m,site=a\ b\,c\=d n=1i 5"),
-    ({"site": "ends\\"}, {"n": 1}, "m,site=ends\\\\ n=1i 5"),
-    ({"site": "two\nlines"}, {"n": 1}, r"m,site=two\ lines n=1i 5"),
+    # 1.6 refused the doubled backslash ("invalid tag format"); Point's space is accepted
+    ({"site": "ends\\"}, {"n": 1}, "m,site=ends\\  n=1i 5"),
+    # 1.6 reads a\\,b back as a\,b: a backslash inside a value stays single
+    ({"site": "a\\,b"}, {"n": 1}, "m,site=a\\\\,b n=1i 5"),
+    ({"site": "two\nlines"}, {"n": 1}, r"m,site=two\nlines n=1i 5"),
     ({"site": "", "zone": None}, {"n": 1}, "m n=1i 5"),
+    ({"zone": "z", "site": "s"}, {"n": 1}, "m,site=s,zone=z n=1i 5"),
     ({}, {"s": 'say "hi" \\ bye'}, r'm s="say \"hi\" \\ bye" 5'),
     ({}, {"b": True, "f": 0.1, "x": float("nan"), "none": None}, "m b=true,f=0.1 5"),
+    ({}, {"whole": 2.0, "a": -0.0}, "m a=-0,whole=2 5"),
     ({}, {"none": None}, None),
 ]
 
@@ -30,14 +38,74 @@ def test_line_cases(tags, fields, expected):
     assert line("m", tags, fields, 5) == expected
 
 
+def test_line_protocol_escapes_tags_and_strings():
+    line_ = line("m", {"zone": "Jany Aryk,1"}, {"note": 'say "hi"'}, 1000)
+    assert line_ == 'm,zone=Jany\\ Aryk\\,1 note="say \\"hi\\"" 1000'
+
+
+# Names and keys are ours (landfill/measurements.py) and hold no backslash: 1.6 misreads one
+# before a separator there, in Point's lines too. Values are anything.
+NAMES = st.text(st.characters(blacklist_characters="\\"), min_size=1, max_size=12).filter(
+    lambda s: not s.startswith("#")  # a comment line to InfluxDB; Point warns
+)
+FIELD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(['"', "\\", "\\\\", ",", " ", "=", "a\\", 'say "hi"', "Ысык-Көл"]),
+)
+TAG_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.sampled_from(["\\", "ends\\", "a\\,b", "a\\ b", "a\\=b", "a=b", "Жаңы Арык", "x\\\n"]),
+)
+
+
+@settings(max_examples=500)
+@given(
+    measurement=NAMES,
+    tags=st.dictionaries(NAMES, TAG_VALUES, max_size=4),
+    fields=st.dictionaries(NAMES, FIELD_VALUES, max_size=5),
+    ts=st.integers(0, 2**62),
+)
+def test_same_line_as_influxdb_clients_point(measurement, tags, fields, ts):
+    point = Point(measurement)
+    for key, value in tags.items():
+        point.tag(key, value)
+    for key, value in fields.items():
+        point.field(key, value)
+    expected = point.time(ts, write_precision=WritePrecision.MS).to_line_protocol()
+    assert line(measurement, tags, fields, ts) == (expected or None)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("tag", "stored"),
+    [
+        ("a\\,b", "a\\,b"),
+        ("a\\ b", "a\\ b"),
+        ("a\\=b", "a\\=b"),
+        ("a\\b", "a\\b"),
+        ("ends\\", "ends "),  # 1.6 cannot store a trailing backslash in a tag
+        ("\\", " "),
+        ("two\nlines", "two\\nlines"),
+    ],
+)
+def test_awkward_tag_values_are_accepted_by_influxdb(influx: InfluxStore, tag, stored):
+    influx.write_lines([line("aw", {"k": tag}, {"n": 1}, 1_700_000_000_000) or ""])
+    assert influx.rows("SELECT n, k FROM aw") == [{"time": 1_700_000_000_000, "n": 1, "k": stored}]
+
+
 @pytest.mark.integration
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     text=st.text(min_size=0, max_size=40),
-    tag=st.text(
-        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\"), min_size=1
+    tag=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1).filter(
+        lambda s: not s.endswith("\\")
     ),
     number=st.integers(-(2**63), 2**63 - 1),
 )

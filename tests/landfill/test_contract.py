@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from landfill import contract
@@ -102,13 +103,72 @@ def test_names_cannot_break_topics():
     with pytest.raises(ValueError):
         Topics("a/b")
     with pytest.raises(ValueError):
-        Topics("d").capture("s1/#")
+        Topics("d").of(Capture, scale="s1/#")
 
 
 def test_stable_id_is_deterministic():
     assert contract.stable_id("a", 1) == contract.stable_id("a", 1) != contract.stable_id("a", 2)
 
 
+# one message of every kind, so the table test below walks every row
+SAMPLES = [
+    contract.LiveWeight(ts=TS, site="d", scale="s1", weight_kg=0, stable=True),
+    capture(site="d"),
+    contract.ScaleEvent(ts=TS, site="d", scale="s1", event="no_data"),
+    contract.ContainerReading(ts=TS, site="d", container="c7", device="dev", model="m"),
+    contract.ContainerAlert(
+        ts=TS,
+        site="d",
+        container="c7",
+        alert="full",
+        active=True,
+        severity="warning",
+        transition="raised",
+        since=TS,
+    ),
+    contract.ContainerEvent(ts=TS, site="d", container="c7", event="emptying"),
+    contract.Ticket(
+        ts=TS, site="d", number="1", status="completed", scale="s1", gross_kg=2, tare_kg=1, net_kg=1
+    ),
+    contract.NodeStatus(ts=TS, site="d", node="edge-1", online=True),
+    contract.DeadLetter(ts=TS, site="d", reason="invalid_json", topic="t", payload=""),
+    contract.ContainerRegistry(ts=TS, site="d", containers=[]),
+]
+
+
 def test_every_kind_has_a_model_topic_and_qos():
-    for kind in contract.QOS:
-        assert contract.model_for(kind).model_fields["kind"].default == kind
+    names = [kind.name for kind in contract.KINDS]
+    assert len(set(names)) == len(names) == len(SAMPLES)
+    for kind in contract.KINDS:
+        assert kind.model.model_fields["kind"].default == kind.name
+        assert kind.qos in (0, 1)
+
+
+@pytest.mark.parametrize("msg", SAMPLES, ids=lambda m: type(m).__name__)
+def test_every_kind_round_trips_through_its_topic(msg):
+    kind = contract.kind_of(msg)
+    topic = Topics("d").for_message(msg)
+    assert parse_topic(topic) == kind.name
+    assert decode(topic, msg.to_json()) == msg
+    assert mqtt.topic_matches_sub(kind.topic_filter(), topic)
+    subscribed = any(mqtt.topic_matches_sub(f, topic) for f in Topics("d").subscriptions())
+    assert subscribed == kind.stored
+
+
+def test_topic_needs_exactly_the_names_of_its_pattern():
+    assert Topics("d").of(contract.ContainerAlert, container="c7", alert="full") == (
+        "landfill/v1/d/container/c7/alert/full"
+    )
+    with pytest.raises(TypeError):
+        Topics("d").of(Capture)
+    with pytest.raises(TypeError):
+        Topics("d").of(contract.Ticket, scale="s1")
+
+
+def test_publish_flags_come_from_the_table():
+    flags = {k.name: (k.qos, k.retained) for k in contract.KINDS}
+    assert flags["weight"] == (0, True)
+    assert flags["capture"] == (1, False)
+    assert flags["alert"] == (1, True)
+    assert flags["status"] == (1, True)
+    assert flags["registry"] == (1, True)

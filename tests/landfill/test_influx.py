@@ -8,14 +8,14 @@ import httpx
 import pytest
 
 from deploy import stack
+from ingest.lines import line
 from landfill.influx import (
     FatalWriteError,
     InfluxStore,
-    Point,
     QueryError,
     RejectedWriteError,
     RetryableWriteError,
-    to_line,
+    epoch_ms,
 )
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,9 @@ pytestmark = pytest.mark.integration
 
 def test_write_and_query_round_trip_at_ms_precision(influx: InfluxStore):
     ts = datetime(2026, 11, 24, 6, 30, 15, 123000, tzinfo=UTC)
-    influx.write([Point("scale_capture").tag("scale", "s1").field("weight_kg", 14560).time(ts)])
+    influx.write_lines(
+        [line("scale_capture", {"scale": "s1"}, {"weight_kg": 14560}, epoch_ms(ts)) or ""]
+    )
     rows = influx.rows("SELECT weight_kg FROM scale_capture WHERE scale = $s", {"s": "s1"})
     assert rows == [{"time": int(ts.timestamp() * 1000), "weight_kg": 14560}]
 
@@ -115,8 +117,3 @@ def test_requests_use_ms_precision_and_basic_auth():
     assert seen[0].url.params["precision"] == "ms"
     assert seen[0].url.params["db"] == "landfill"
     assert seen[0].headers["authorization"].startswith("Basic ")
-
-
-def test_line_protocol_escapes_tags_and_strings():
-    line = to_line(Point("m").tag("zone", "Jany Aryk,1").field("note", 'say "hi"').time(1000))
-    assert line == 'm,zone=Jany\\ Aryk\\,1 note="say \\"hi\\"" 1000'

@@ -11,7 +11,7 @@ import pytest
 from edge.sensors.encoders import DeviceValues, encode
 from edge.sensors.service import SensorService
 from edge.sensors.simulator import chirpstack_up, fleet, registry, tts_up
-from landfill.contract import ContainerReading, ContainerRegistry, Topics
+from landfill.contract import ContainerReading, ContainerRegistry, DeadLetter, Topics
 from landfill.settings import EdgeSensorsSettings
 from tests.conftest import publish, wait_for
 
@@ -70,7 +70,9 @@ def test_chirpstack_and_tts_uplinks_become_readings(service) -> None:
     assert svc.handle(*uplink(2, ldds)) == "published"  # ChirpStack, Dragino fPort 2
     msgs = outbox_messages(svc)
     topics = Topics("dostuk")
-    assert [t for t, _ in msgs] == [topics.reading(c) for c in ("bin-01", "bin-02", "bin-03")]
+    assert [t for t, _ in msgs] == [
+        topics.of(ContainerReading, container=c) for c in ("bin-01", "bin-02", "bin-03")
+    ]
     readings = [ContainerReading.model_validate(m) for _, m in msgs]
     assert [(r.source, r.model, r.device) for r in readings] == [
         ("chirpstack", "EM310-UDL", FLEET[0].eui),
@@ -131,7 +133,7 @@ def test_unknown_device_and_bad_payloads_are_dead_lettered_with_a_reason(service
     short = json.loads(body)
     short["data"] = "AXVc"
     assert svc.handle(t, json.dumps(short).encode()) == "dead:undecodable"
-    letters = [m for t, m in outbox_messages(svc) if t == Topics("dostuk").dead_letter()]
+    letters = [m for t, m in outbox_messages(svc) if t == Topics("dostuk").of(DeadLetter)]
     assert [m["reason"] for m in letters] == [
         "unknown_device",
         "unknown_device",
@@ -159,7 +161,7 @@ def test_end_to_end_through_the_broker(tmp_path, broker, site, collect) -> None:
     readings = collect(f"landfill/v1/{site}/container/+/reading")
     dead = collect(f"landfill/v1/{site}/deadletter")
     reg = registry(site, FLEET, T0)
-    publish(broker.url, Topics(site).registry(), reg.to_json(), retain=True)
+    publish(broker.url, Topics(site).of(ContainerRegistry), reg.to_json(), retain=True)
     svc = SensorService(settings_for(tmp_path, site, broker.url, sensors_client_id=f"es-{site}"))
     svc.start()
     try:

@@ -1,0 +1,192 @@
+"""InfluxDB measurements: the one definition of names, tag keys and field keys (with types).
+
+`ingest/points.py` and `ingest/stats.py` write with these definitions; the API's queries and
+`landfill ingest --status` read with them. `Measurement.query` checks every name in an
+InfluxQL statement when the module that holds the statement is imported, so renaming a field
+here breaks the reader at start-up, not as an empty page. Values in queries stay bound
+parameters (``$site``).
+
+Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
+numbers are fields; a point's time is the observation time, so a replayed message
+overwrites itself. Every point written from a message carries the message `id` as a field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+__all__ = [
+    "CONTAINER_ALERT",
+    "CONTAINER_EVENT",
+    "FILL",
+    "INGEST_STATS",
+    "MEASUREMENTS",
+    "SCALE_CAPTURE",
+    "SCALE_EVENT",
+    "WEIGHING",
+    "Measurement",
+]
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+# what a statement may hold besides this measurement's names: InfluxQL keywords and `time`
+_KEYWORDS = frozenset(
+    "select from where and or not group by order asc desc limit offset as time".split()
+)
+_LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\$\w+|\b\d+[a-z]*\b")  # strings, $params, 1d, 5
+_WORD = re.compile(r"\b([A-Za-z_]\w*)\b(\s*\()?")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measurement: its name, its tag keys and its field keys with the type of each value."""
+
+    name: str
+    tags: tuple[str, ...]
+    fields: Mapping[str, type]
+    field_prefixes: tuple[str, ...] = ()  # open families such as rejected_<reason> (int)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+        names = (self.name, *self.tags, *self.fields, *self.field_prefixes)
+        bad = [n for n in names if not _IDENT.match(n) or n in _KEYWORDS]
+        if bad or set(self.tags) & set(self.fields):
+            raise ValueError(f"{self.name}: bad or repeated names {bad or self.tags}")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def knows(self, key: str) -> bool:
+        """Whether ``key`` is one of this measurement's tags or fields."""
+        return key in self.tags or key in self.fields or key.startswith(self.field_prefixes)
+
+    def query(self, statement: str) -> str:
+        """Return ``statement`` unchanged once every name in it belongs to this measurement.
+
+        Names are the measurement after FROM, tags, fields, `time` and InfluxQL keywords;
+        function calls such as ``now()`` and literals (strings, ``$params``, ``1d``) are left
+        alone. Raises ValueError on anything else.
+        """
+        source = re.search(r"\bFROM\s+(\w+)", statement, re.IGNORECASE)
+        if source is None or source[1] != self.name:
+            raise ValueError(f"{self.name}: query does not read FROM {self.name}: {statement}")
+        unknown = [
+            word
+            for word, call in _WORD.findall(_LITERALS.sub(" ", statement))
+            if not call
+            and word != self.name
+            and word.lower() not in _KEYWORDS
+            and not self.knows(word)
+        ]
+        if unknown:
+            raise ValueError(f"{self.name} has no tag or field {', '.join(unknown)}")
+        return statement
+
+    def check(self, tags: Mapping[str, object], fields: Mapping[str, object]) -> None:
+        """Raise ValueError if a point's keys or value types differ from the definition."""
+        wrong = [k for k in tags if k not in self.tags]
+        for key, value in fields.items():
+            want = self.fields.get(key, int if key.startswith(self.field_prefixes) else None)
+            if want is None or (value is not None and type(value) is not want):
+                wrong.append(f"{key}={value!r}")
+        if wrong:
+            raise ValueError(f"{self.name}: undeclared or mistyped {', '.join(wrong)}")
+
+
+SCALE_CAPTURE = Measurement(
+    "scale_capture",
+    tags=("site", "scale"),
+    fields={
+        "division_kg": int,
+        "id": str,
+        "protocol": str,
+        "raw": str,
+        "stable_ms": int,
+        "stable_source": str,
+        "weight_kg": int,
+    },
+)
+SCALE_EVENT = Measurement(
+    "scale_event",
+    tags=("site", "scale", "kind"),
+    fields={"detail": str, "id": str, "weight_kg": int},
+)
+WEIGHING = Measurement(
+    "weighing",
+    tags=("site", "scale", "client", "vehicle", "waste_type", "zone"),
+    fields={
+        "gross_kg": int,
+        "id": str,
+        "manual": bool,
+        "net_kg": int,
+        "number": str,
+        "tare_kg": int,
+        "voided": bool,
+    },
+)
+FILL = Measurement(
+    "fill",
+    tags=("site", "container", "zone"),
+    fields={
+        "battery_pct": float,
+        "battery_v": float,
+        "distance_mm": int,
+        "fill_pct": float,
+        "filtered_pct": float,
+        "id": str,
+        "overfull": bool,
+        "quality": str,
+        "temp_c": float,
+        "tilt": bool,
+    },
+)
+CONTAINER_ALERT = Measurement(
+    "container_alert",
+    tags=("site", "container", "kind"),
+    fields={
+        "active": bool,
+        "detail": str,
+        "id": str,
+        "severity": str,
+        "since": int,  # epoch ms
+        "transition": str,
+        "value": float,
+    },
+)
+CONTAINER_EVENT = Measurement(
+    "container_event",
+    tags=("site", "container", "kind"),
+    fields={"after_pct": float, "before_pct": float, "detail": str, "id": str},
+)
+INGEST_STATS = Measurement(
+    "ingest_stats",
+    tags=("site", "worker"),
+    fields={
+        # counters since the worker started (ingest/service.py)
+        "received": int,
+        "written": int,
+        "acked": int,
+        "published": int,
+        "dead_letters": int,
+        "retries": int,
+        "reconnects": int,
+        "left_for_next_session": int,
+        "not_acked_stale_connection": int,
+        # gauges of the last interval
+        "backlog": int,
+        "lag_ms_avg": float,
+        "lag_ms_max": int,
+    },
+    field_prefixes=("rejected_",),
+)
+MEASUREMENTS = (
+    SCALE_CAPTURE,
+    SCALE_EVENT,
+    WEIGHING,
+    FILL,
+    CONTAINER_ALERT,
+    CONTAINER_EVENT,
+    INGEST_STATS,
+)

@@ -1,0 +1,167 @@
+"""Every line ingest writes matches its definition in landfill/measurements.py: the name, every
+declared tag and field, and the type of every value (a wrong type is a field type conflict
+that InfluxDB rejects)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ingest import points
+from ingest.fill.tracker import FillPoint
+from ingest.stats import Stats
+from landfill import contract
+from landfill.measurements import (
+    CONTAINER_ALERT,
+    CONTAINER_EVENT,
+    FILL,
+    INGEST_STATS,
+    MEASUREMENTS,
+    SCALE_CAPTURE,
+    SCALE_EVENT,
+    WEIGHING,
+    Measurement,
+)
+
+TS = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# every optional value set, so every declared field is written; no spaces or commas in values
+READING = contract.ContainerReading(
+    ts=TS,
+    site="d",
+    container="c7",
+    device="dev",
+    model="EM310-UDL",
+    distance_mm=900,
+    temp_c=12.5,
+    battery_pct=90,
+    battery_v=3.6,
+    tilt=False,
+)
+LEVEL = FillPoint("c7", "north", TS, 900, 55.0, 54.5, "accepted", False)
+LINES = [
+    (
+        SCALE_CAPTURE,
+        points.capture_line(
+            contract.Capture(
+                ts=TS,
+                site="d",
+                scale="s1",
+                weight_kg=14560,
+                division_kg=20,
+                stable_ms=2000,
+                protocol="yaohua-a9",
+                raw=["02a1"],
+            )
+        ),
+    ),
+    (
+        SCALE_EVENT,
+        points.scale_event_line(
+            contract.ScaleEvent(
+                ts=TS, site="d", scale="s1", event="overload", weight_kg=61000, detail="max"
+            )
+        ),
+    ),
+    (
+        WEIGHING,
+        points.weighing_line(
+            contract.Ticket(
+                ts=TS,
+                site="d",
+                number="A-1",
+                status="voided",
+                scale="s1",
+                gross_kg=20000,
+                tare_kg=8000,
+                net_kg=12000,
+                client="c1",
+                vehicle="v1",
+                waste_type="msw",
+                zone="north",
+            )
+        ),
+    ),
+    (FILL, points.fill_line(READING, LEVEL)),
+    (
+        CONTAINER_ALERT,
+        points.alert_line(
+            contract.ContainerAlert(
+                ts=TS,
+                site="d",
+                container="c7",
+                alert="full",
+                active=True,
+                severity="warning",
+                transition="raised",
+                since=TS,
+                value=82,
+                detail="level",
+            )
+        ),
+    ),
+    (
+        CONTAINER_EVENT,
+        points.container_event_line(
+            contract.ContainerEvent(
+                ts=TS,
+                site="d",
+                container="c7",
+                event="emptying",
+                before_pct=85,
+                after_pct=4,
+                detail="drop",
+            )
+        ),
+    ),
+]
+
+
+def parse(line: str) -> tuple[str, dict[str, str], dict[str, object]]:
+    """Split a line whose values hold no space, comma or escape into name, tags and fields."""
+    head, body, _ts = line.split(" ")
+    name, *pairs = head.split(",")
+    tags = dict(pair.split("=", 1) for pair in pairs)
+    fields: dict[str, object] = {}
+    for pair in body.split(","):
+        key, raw = pair.split("=", 1)
+        if raw.startswith('"'):
+            fields[key] = raw[1:-1]
+        elif raw in ("true", "false"):
+            fields[key] = raw == "true"
+        elif raw.endswith("i"):
+            fields[key] = int(raw[:-1])
+        else:
+            fields[key] = float(raw)
+    return name, tags, fields
+
+
+@pytest.mark.parametrize(("measurement", "line"), LINES, ids=lambda x: getattr(x, "name", ""))
+def test_lines_match_their_measurement(measurement: Measurement, line: str | None):
+    assert line is not None
+    name, tags, fields = parse(line)
+    assert name == measurement.name
+    measurement.check(tags, fields)
+    assert set(tags) == set(measurement.tags)
+    assert set(fields) == set(measurement.fields)
+
+
+def test_every_measurement_is_written_and_to_lines_picks_it():
+    assert {m.name for m, _ in LINES} | {INGEST_STATS.name} == {m.name for m in MEASUREMENTS}
+    for _, line in LINES:
+        assert line is not None
+    assert points.to_lines(READING) == [], "fill needs the container: the fill processor"
+
+
+def test_ingest_stats_line_matches_its_measurement():
+    stats = Stats("d", "w1")
+    for counter in INGEST_STATS.fields:
+        if counter not in ("backlog", "lag_ms_avg", "lag_ms_max", "received"):
+            stats.add(counter)
+    stats.add("rejected:invalid_json")
+    stats.received = 3
+    stats.lag([10, 30])
+    name, tags, fields = parse(stats.snapshot_line(1_700_000_000_000, backlog=2) or "")
+    assert name == INGEST_STATS.name
+    INGEST_STATS.check(tags, fields)
+    assert set(fields) == set(INGEST_STATS.fields) | {"rejected_invalid_json"}
