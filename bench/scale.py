@@ -26,12 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from deploy import stack
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading
-from edge.scale.protocols import PROTOCOLS
-from edge.scale.protocols.yaohua_a9 import YaohuaA9
 from edge.scale.simulator import PtyLink
 from landfill.mqtt import broker_address, make_client
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading
+from landfill.scale.protocols import PROTOCOLS
+from landfill.scale.protocols.yaohua_a9 import YaohuaA9
 
 
 def decode_rate(frames: int) -> dict[str, float]:

@@ -196,8 +196,8 @@ def cmd_simulate_scale(args: argparse.Namespace) -> int:
     """`landfill simulate scale`."""
     import random
 
-    from edge.scale.protocols import make_protocol
     from edge.scale.simulator import PtyLink, Simulator, TcpLink, idle, scenario
+    from landfill.scale.protocols import make_protocol
 
     try:
         protocol = make_protocol(args.protocol, args.options or "")

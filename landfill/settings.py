@@ -109,7 +109,7 @@ class EdgeScaleSettings(CommonSettings):
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:
         # imported here: settings must not pull the edge into every process at import time
-        from edge.scale.protocols import make_protocol
+        from landfill.scale.protocols import make_protocol
 
         make_protocol(self.scale_protocol, self.scale_options)
         return self

@@ -22,14 +22,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from edge.outbox import Outbox, OutboxPublisher
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading, SerialSettings
-from edge.scale.protocols import make_protocol
 from edge.scale.reader import PortError, SerialPort
 from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
 from landfill.contract import Capture, LiveWeight, ScaleEvent, Topics, stable_id, utcnow
 from landfill.lifecycle import wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading, SerialSettings
+from landfill.scale.protocols import make_protocol
 from landfill.settings import EdgeScaleSettings
 
 log = logging.getLogger("landfill.edge.scale")

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading, ScaleProtocol
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading, ScaleProtocol
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 
 from deploy import stack
-from edge.scale.frames import Reading
-from edge.scale.protocols import PROTOCOLS, make_protocol
 from edge.scale.service import ScaleService
 from edge.scale.simulator import (
     SCENARIOS,
@@ -32,6 +30,8 @@ from edge.scale.simulator import (
 )
 from edge.scale.weighing import State
 from landfill.cli import SCENARIO_NAMES
+from landfill.scale.frames import Reading
+from landfill.scale.protocols import PROTOCOLS, make_protocol
 from landfill.settings import EdgeScaleSettings
 from tests.conftest import wait_for
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import inspect
 
-from edge.scale.frames import ScaleProtocol
-from edge.scale.protocols.keli_eq import KeliEq
-from edge.scale.protocols.mt_sics import MtSics
-from edge.scale.protocols.rinstrum import Rinstrum
-from edge.scale.protocols.sma import Sma
-from edge.scale.protocols.st_us import StUs
-from edge.scale.protocols.tenso_m import TensoM
-from edge.scale.protocols.toledo import Toledo
-from edge.scale.protocols.yaohua_a9 import YaohuaA9
-from edge.scale.protocols.yaohua_a9_poll import YaohuaA9Poll
-from edge.scale.protocols.yaohua_a12 import YaohuaA12
-from edge.scale.protocols.yaohua_a12e import YaohuaA12E
+from landfill.scale.frames import ScaleProtocol
+from landfill.scale.protocols.keli_eq import KeliEq
+from landfill.scale.protocols.mt_sics import MtSics
+from landfill.scale.protocols.rinstrum import Rinstrum
+from landfill.scale.protocols.sma import Sma
+from landfill.scale.protocols.st_us import StUs
+from landfill.scale.protocols.tenso_m import TensoM
+from landfill.scale.protocols.toledo import Toledo
+from landfill.scale.protocols.yaohua_a9 import YaohuaA9
+from landfill.scale.protocols.yaohua_a9_poll import YaohuaA9Poll
+from landfill.scale.protocols.yaohua_a12 import YaohuaA12
+from landfill.scale.protocols.yaohua_a12e import YaohuaA12E
 
 PROTOCOLS: dict[str, type[ScaleProtocol]] = {
     cls.name: cls

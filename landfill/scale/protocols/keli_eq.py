@@ -26,7 +26,7 @@ reversed: "format"), any split.
 
 from __future__ import annotations
 
-from edge.scale.frames import (
+from landfill.scale.frames import (
     Decoded,
     Noise,
     Reading,
