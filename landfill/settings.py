@@ -1,7 +1,9 @@
 """Settings: one pydantic-settings class per process, environment variables prefixed LANDFILL_.
 
 Every variable is listed with a comment in `.env.example` and in the README's configuration
-table. Placeholder secrets are refused outside development.
+table. Each field is also an option of its command (`landfill/options.py`): `--field-name`, and
+the short name in ``json_schema_extra={"option": ...}``. Placeholder secrets are refused outside
+development, and secrets (``{"env_only": True}``) are never options.
 """
 
 from __future__ import annotations
