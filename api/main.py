@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from api.routes import captures, containers, dispatch, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore, QueryError
+from landfill.lifecycle import setup_logging
 from landfill.mqtt import announce, connect_async, make_client
+from landfill.options import add_options, build, command_parser
 from landfill.settings import ApiSettings
 
 log = logging.getLogger("landfill.api")
@@ -93,7 +96,26 @@ def _seed_site(app: FastAPI, settings: ApiSettings) -> None:
             session.commit()
 
 
-def main(settings: ApiSettings) -> int:
+DESCRIPTION = """\
+Serve the HTTP API (/docs lists every route) and the dispatcher page (/dispatch): the scale
+and container registry, captures, fill levels, alerts, emptyings and collection routes."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `landfill api`, from `ApiSettings`."""
+    parser = command_parser("api", DESCRIPTION)
+    add_options(parser, ApiSettings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill api`: serve with uvicorn until interrupted."""
+    settings = build(ApiSettings, build_parser().parse_args(argv))
+    setup_logging(settings.log_level)
+    return serve(settings)
+
+
+def serve(settings: ApiSettings) -> int:
     """Serve the API with uvicorn until interrupted."""
     import uvicorn
 

@@ -26,12 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from deploy import stack
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading
-from edge.scale.protocols import PROTOCOLS
-from edge.scale.protocols.yaohua_a9 import YaohuaA9
 from edge.scale.simulator import PtyLink
 from landfill.mqtt import broker_address, make_client
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading
+from landfill.scale.protocols import PROTOCOLS
+from landfill.scale.protocols.yaohua_a9 import YaohuaA9
 
 
 def decode_rate(frames: int) -> dict[str, float]:
@@ -72,7 +72,6 @@ def latency(trucks: int) -> tuple[list[float], int, int]:
     sub.connect(*broker_address(broker.url))
     sub.loop_start()
     link = PtyLink(tmp / "scale.tty")
-    a9 = YaohuaA9()
     env = {
         **os.environ,
         "LANDFILL_SITE": site,
@@ -85,32 +84,9 @@ def latency(trucks: int) -> tuple[list[float], int, int]:
          "--no-data-seconds", "30"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    results: list[float] = []
-    rss = hwm = 0
     try:
-        for _ in range(20):  # let the edge open the pty and connect
-            link.write(a9.encode(Reading(Decimal(0))))
-            time.sleep(0.1)
-        for t in range(trucks):
-            kg = 8_000 + 1_000 * t
-            for w in (0, 0, kg // 3, 2 * kg // 3):
-                link.write(a9.encode(Reading(Decimal(w))))
-                time.sleep(0.1)
-            got.clear()
-            for _ in range(30):
-                sent = time.perf_counter()
-                link.write(a9.encode(Reading(Decimal(kg))))
-                if got.wait(0.1):
-                    results.append((arrived[-1] - sent) * 1000)
-                    break
-            for _ in range(8):
-                link.write(a9.encode(Reading(Decimal(0))))
-                time.sleep(0.1)
-        for line in Path(f"/proc/{edge.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                hwm = int(line.split()[1])
+        results = _drive(link, trucks, got, arrived)
+        rss, hwm = _memory(edge.pid)
     finally:
         edge.terminate()
         edge.wait(20)
@@ -119,6 +95,42 @@ def latency(trucks: int) -> tuple[list[float], int, int]:
         link.close()
         broker.stop()
     return results, rss, hwm
+
+
+def _drive(link: PtyLink, trucks: int, got: threading.Event, arrived: list[float]) -> list[float]:
+    """Drive trucks onto the indicator; ms from each stabilising frame to its capture."""
+    a9 = YaohuaA9()
+    results: list[float] = []
+    for _ in range(20):  # let the edge open the pty and connect
+        link.write(a9.encode(Reading(Decimal(0))))
+        time.sleep(0.1)
+    for t in range(trucks):
+        kg = 8_000 + 1_000 * t
+        for w in (0, 0, kg // 3, 2 * kg // 3):
+            link.write(a9.encode(Reading(Decimal(w))))
+            time.sleep(0.1)
+        got.clear()
+        for _ in range(30):
+            sent = time.perf_counter()
+            link.write(a9.encode(Reading(Decimal(kg))))
+            if got.wait(0.1):
+                results.append((arrived[-1] - sent) * 1000)
+                break
+        for _ in range(8):
+            link.write(a9.encode(Reading(Decimal(0))))
+            time.sleep(0.1)
+    return results
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """A process's resident set and its peak, in kB."""
+    rss = hwm = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+        elif line.startswith("VmHWM:"):
+            hwm = int(line.split()[1])
+    return rss, hwm
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ otherwise we stop with a message naming them.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import shutil
@@ -14,12 +15,15 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from landfill.options import build, command_parser
+from landfill.settings import STATE_DIR, CommonSettings
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = {"mosquitto": "mosquitto", "influxd": "influxdb"}
@@ -326,3 +330,39 @@ def status(state: Path, ports: StackPorts = StackPorts()) -> dict[str, str]:
             ok = port_open("127.0.0.1", port)
             result[name] = f"running, pid {pid}, 127.0.0.1:{port}{'' if ok else ' (not answering)'}"
     return result
+
+
+# ---- `landfill stack` -----------------------------------------------------------------------
+
+DESCRIPTION = """\
+Run mosquitto and influxd from the Debian packages on loopback, with their data in the state
+folder. The ports are those of LANDFILL_MQTT_URL and LANDFILL_INFLUX_URL (default 18830 and
+18086). Installs the packages with apt-get when they are missing and we are root."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments of `landfill stack`."""
+    parser = command_parser("stack", DESCRIPTION)
+    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument(
+        "--state", type=Path, default=STATE_DIR, help=f"state folder (default {STATE_DIR})"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill stack up|down|status`."""
+    args = build_parser().parse_args(argv)
+    common = build(CommonSettings, argparse.Namespace())
+    ports = StackPorts.from_urls(common.mqtt_url, common.influx_url)
+    try:
+        if args.action == "up":
+            up(args.state, ports)
+        elif args.action == "down":
+            down(args.state)
+        else:
+            for name, state in status(args.state, ports).items():
+                print(f"{name:10} {state}")  # noqa: T201 - the status is this command's output
+    except StackError as exc:
+        raise SystemExit(f"stack: {exc}") from None
+    return 0

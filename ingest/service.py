@@ -28,13 +28,14 @@ subscription stays in the session, so the broker queues for the next start).
 
 from __future__ import annotations
 
+import argparse
 import faulthandler
 import logging
 import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,7 @@ import paho.mqtt.client as mqtt
 from ingest.backlog import Backlog
 from ingest.fill.processor import start_fill
 from ingest.processors import Processor, default_processors
-from ingest.stats import Stats
+from ingest.stats import Stats, format_status, read_status
 from landfill.contract import (
     DeadLetter,
     Message,
@@ -58,14 +59,16 @@ from landfill.contract import (
 from landfill.influx import (
     FatalWriteError,
     InfluxStore,
+    QueryError,
     RejectedWriteError,
     RetryableWriteError,
     backoff_delays,
     epoch_ms,
     wait_for_influx,
 )
-from landfill.lifecycle import wait_for_signal
+from landfill.lifecycle import setup_logging, wait_for_signal
 from landfill.mqtt import ack_many, announce, connect_async, make_client
+from landfill.options import add_options, build, command_parser
 from landfill.settings import IngestSettings
 
 log = logging.getLogger("landfill.ingest")
@@ -406,7 +409,51 @@ class Ingest:
         self.store.close()
 
 
-def main(settings: IngestSettings) -> int:
+DESCRIPTION = """\
+Consume contract messages and write them to InfluxDB; a message is acknowledged only after
+InfluxDB stored it. With --status, print every worker's latest counters instead."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `landfill ingest`, from `IngestSettings`, and `--status`."""
+    parser = command_parser("ingest", DESCRIPTION)
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="print every worker's latest ingest_stats and exit (1 when none is recent)",
+    )
+    add_options(parser, IngestSettings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill ingest`: run until interrupted, or `--status`: print the workers' counters."""
+    args = build_parser().parse_args(argv)
+    settings = build(IngestSettings, args)
+    if args.status:
+        return print_status(settings)
+    setup_logging(settings.log_level)
+    return run(settings)
+
+
+def print_status(settings: IngestSettings) -> int:
+    """Print each worker's newest stats; 0 when one reported within 3 intervals, else 1."""
+    store = InfluxStore(
+        settings.influx_url, settings.influx_db, settings.influx_username, settings.influx_password
+    )
+    try:
+        rows = read_status(store, settings.site)
+    except QueryError as exc:
+        raise SystemExit(f"ingest status: {exc}") from None
+    finally:
+        store.close()
+    now = epoch_ms(utcnow())
+    print(format_status(rows, now))  # noqa: T201 - the status is this command's output
+    fresh = any(now - int(r["time"]) <= 3000 * settings.ingest_stats_seconds for r in rows)
+    return 0 if fresh else 1
+
+
+def run(settings: IngestSettings) -> int:
     """Run ingest until interrupted; SIGUSR1 dumps every thread's stack to stderr."""
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     fill = start_fill(settings)  # container fill levels and alerts (ingest/fill/processor.py)

@@ -7,10 +7,12 @@ sends SIGTERM). So the handler only records the signal; the main thread polls fo
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import NoReturn
 
 
 def wait_for_signal(done: Callable[[], bool] = lambda: False, poll: float = 0.1) -> int | None:
@@ -28,3 +30,17 @@ def wait_for_signal(done: Callable[[], bool] = lambda: False, poll: float = 0.1)
         for s, h in previous.items():
             signal.signal(s, h)
     return received[0] if received else None
+
+
+def setup_logging(level: str) -> None:
+    """Log lines with time, level and logger; httpx's line per request only when it warns."""
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def raise_interrupt(*_: object) -> NoReturn:
+    """Signal handler that stops a single-threaded loop (a simulator) as Ctrl-C does."""
+    raise KeyboardInterrupt

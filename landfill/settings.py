@@ -1,7 +1,9 @@
 """Settings: one pydantic-settings class per process, environment variables prefixed LANDFILL_.
 
 Every variable is listed with a comment in `.env.example` and in the README's configuration
-table. Placeholder secrets are refused outside development.
+table. Each field is also an option of its command (`landfill/options.py`): `--field-name`, and
+the short name in ``json_schema_extra={"option": ...}``. Placeholder secrets are refused outside
+development, and secrets (``{"env_only": True}``) are never options.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from landfill.language import Language
 from landfill.names import check_name
+from landfill.scale.protocols import make_protocol
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
 STATE_DIR = Path(".state")
@@ -33,15 +36,17 @@ class CommonSettings(BaseSettings):
         extra="ignore",
     )
 
-    env: Literal["development", "production"] = "development"
+    env: Literal["development", "production"] = Field(
+        "development", description="production refuses placeholder secrets"
+    )
     site: str = Field("dostuk", description="site name in topics and tags")
     mqtt_url: str = Field(
         "mqtt://127.0.0.1:18830", description="broker, mqtt://user:pass@host:port"
     )
     influx_url: str = Field("http://127.0.0.1:18086", description="InfluxDB v1 HTTP API base URL")
-    influx_db: str = "landfill"
-    influx_username: str = ""
-    influx_password: str = ""
+    influx_db: str = Field("landfill", description="InfluxDB database")
+    influx_username: str = Field("", description="HTTP Basic user; none: no auth")
+    influx_password: str = Field("", json_schema_extra={"env_only": True})
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     timezone: str = Field(
         DEFAULT_TIMEZONE,
@@ -97,17 +102,46 @@ class CommonSettings(BaseSettings):
 class EdgeScaleSettings(CommonSettings):
     """`landfill edge scale`: one scale indicator on a serial port."""
 
-    scale: str = "scale1"
-    scale_port: str = Field("", description="pyserial URL: /dev/ttyUSB0, loop://, socket://h:p")
-    scale_protocol: str = "yaohua-a9"
-    scale_options: str = Field(
-        "", description="protocol options, key=value,...: address=B, reverse=true, checksum=true"
+    scale: str = Field("scale1", description="scale code in topics")
+    scale_port: str = Field(
+        "",
+        description="pyserial URL: /dev/ttyUSB0, a pty, loop://, socket://host:port",
+        json_schema_extra={"option": "port"},
     )
-    scale_baudrate: int | None = Field(None, gt=0, description="override the protocol's baud")
-    scale_bytesize: Literal[7, 8] | None = None
-    scale_parity: Literal["N", "E", "O"] | None = None
-    scale_stopbits: Literal[1, 2] | None = None
-    scale_poll_seconds: float = Field(0.1, gt=0, le=10, description="poll period (polled)")
+    scale_protocol: str = Field(
+        "yaohua-a9", description="indicator protocol", json_schema_extra={"option": "protocol"}
+    )
+    scale_options: str = Field(
+        "",
+        description="protocol options key=value,... (see the protocols above)",
+        json_schema_extra={"option": "options"},
+    )
+    scale_baudrate: int | None = Field(
+        None,
+        gt=0,
+        description="baud rate; none: the protocol's",
+        json_schema_extra={"option": "baudrate"},
+    )
+    scale_bytesize: Literal[7, 8] | None = Field(
+        None,
+        description="data bits; none: the protocol's",
+        json_schema_extra={"option": "bytesize"},
+    )
+    scale_parity: Literal["N", "E", "O"] | None = Field(
+        None, description="parity; none: the protocol's", json_schema_extra={"option": "parity"}
+    )
+    scale_stopbits: Literal[1, 2] | None = Field(
+        None,
+        description="stop bits; none: the protocol's",
+        json_schema_extra={"option": "stopbits"},
+    )
+    scale_poll_seconds: float = Field(
+        0.1,
+        gt=0,
+        le=10,
+        description="poll period of command-mode protocols",
+        json_schema_extra={"option": "poll-seconds"},
+    )
     scale_live_seconds: float = Field(0.25, ge=0, le=10, description="min gap of live weights")
     scale_bad_frames_seconds: float = Field(
         60.0, gt=0, description="period of the bad_frames event (sent only when counts grew)"
@@ -115,23 +149,42 @@ class EdgeScaleSettings(CommonSettings):
     scale_max_gap_seconds: float = Field(
         1.5, gt=0, description="a gap between readings this long restarts the stable window"
     )
-    division_kg: int = Field(20, gt=0, description="scale division (e) in kg")
-    min_weight_kg: int = Field(200, ge=0, description="below this the platform counts as empty")
+    division_kg: int = Field(
+        20, gt=0, description="scale division (e) in kg", json_schema_extra={"option": "division"}
+    )
+    min_weight_kg: int = Field(
+        200,
+        ge=0,
+        description="kg below which the platform counts as empty",
+        json_schema_extra={"option": "min-weight"},
+    )
     stable_seconds: float = Field(2.0, gt=0, description="window of readings within one division")
-    zero_band_kg: int = Field(40, ge=0, description="weight that still counts as back to zero")
+    zero_band_kg: int = Field(
+        40,
+        ge=0,
+        description="kg that still count as back to zero",
+        json_schema_extra={"option": "zero-band"},
+    )
     no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
-    outbox_path: Path = STATE_DIR / "edge-scale-outbox.sqlite"
+    outbox_path: Path = Field(
+        STATE_DIR / "edge-scale-outbox.sqlite",
+        description="durable outbox (SQLite)",
+        json_schema_extra={"option": "outbox"},
+    )
 
     @field_validator("scale")
     @classmethod
     def _scale(cls, value: str) -> str:
         return check_name(value)
 
+    @field_validator("scale_bytesize", "scale_stopbits", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # the environment gives text, and Literal[7, 8] takes no "7"
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:
-        # imported here: settings must not pull the edge into every process at import time
-        from edge.scale.protocols import make_protocol
-
         make_protocol(self.scale_protocol, self.scale_options)
         return self
 
@@ -140,15 +193,34 @@ class IngestSettings(CommonSettings):
     """`landfill ingest`: broker to InfluxDB."""
 
     ingest_client_id: str = Field(
-        "landfill-ingest", description="MQTT client id of the persistent session; unique per worker"
+        "landfill-ingest",
+        description="MQTT client id of the persistent session; unique per worker",
+        json_schema_extra={"option": "client-id"},
     )
-    ingest_shared_group: str = Field("", description="join $share/<group>/... when set")
-    ingest_batch_size: int = Field(5000, gt=0, le=50_000, description="points per write")
+    ingest_shared_group: str = Field(
+        "",
+        description="join $share/<group>/... to split the work with other workers",
+        json_schema_extra={"option": "shared-group"},
+    )
+    ingest_batch_size: int = Field(
+        5000,
+        gt=0,
+        le=50_000,
+        description="points per write",
+        json_schema_extra={"option": "batch-size"},
+    )
     ingest_flush_seconds: float = Field(
-        0.5, gt=0, le=60, description="longest wait for a batch to fill before writing it"
+        0.5,
+        gt=0,
+        le=60,
+        description="longest wait for a batch to fill before writing it",
+        json_schema_extra={"option": "flush-seconds"},
     )
     ingest_max_pending: int = Field(
-        20_000, gt=0, description="messages held in memory before the broker is made to wait"
+        20_000,
+        gt=0,
+        description="messages held in memory before the broker is made to wait",
+        json_schema_extra={"option": "max-pending"},
     )
     ingest_retry_max_seconds: float = Field(
         5.0, gt=0, le=300, description="cap of the jittered backoff while InfluxDB is down"
@@ -180,7 +252,11 @@ class IngestSettings(CommonSettings):
     )
     # alert notifications (ingest.notify)
     notify_webhook_url: str = Field("", description="POST alert transitions as JSON here")
-    notify_telegram_token: str = Field("", description="Telegram bot token; empty: no Telegram")
+    notify_telegram_token: str = Field(
+        "",
+        description="Telegram bot token; empty: no Telegram",
+        json_schema_extra={"env_only": True},
+    )
     notify_telegram_chat_id: str = ""
     notify_telegram_api: str = "https://api.telegram.org"
     notify_language: Language = "ru"
@@ -201,8 +277,12 @@ class ApiSettings(CommonSettings):
     database_url: str = Field(
         f"sqlite:///{STATE_DIR}/landfill.sqlite", description="SQLAlchemy URL"
     )
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, gt=0, lt=65536)
+    api_host: str = Field(
+        "127.0.0.1", description="bind address", json_schema_extra={"option": "host"}
+    )
+    api_port: int = Field(
+        8000, gt=0, lt=65536, description="port", json_schema_extra={"option": "port"}
+    )
     seed_demo: bool = Field(False, description="load the 33 demo containers at start-up")
     # the landfill in the Dostuk area, where collection rounds start and end (approximate)
     depot_lat: float = Field(41.112, ge=-90, le=90, description="route start, degrees north")
@@ -220,7 +300,9 @@ class EdgeSensorsSettings(CommonSettings):
     """`landfill edge sensors`: LoRaWAN network-server uplinks to container readings."""
 
     sensors_source_url: str = Field(
-        "", description="broker of the network server (ChirpStack/TTS); empty: mqtt_url"
+        "",
+        description="broker of the network server (ChirpStack/TTS); none: mqtt_url",
+        json_schema_extra={"option": "source-url"},
     )
     sensors_source_topics: list[str] = Field(
         default_factory=lambda: [
@@ -231,12 +313,20 @@ class EdgeSensorsSettings(CommonSettings):
         description="uplink topic filters on the source broker; {site} is replaced",
     )
     sensors_client_id: str = Field("", description="source session id; empty: edge-sensors-SITE")
-    sensors_registry_cache: Path = STATE_DIR / "edge-sensors-registry.json"
+    sensors_registry_cache: Path = Field(
+        STATE_DIR / "edge-sensors-registry.json",
+        description="JSON copy of the last registry, for starts without the API",
+        json_schema_extra={"option": "registry-cache"},
+    )
     sensors_registry_wait_seconds: float = Field(
         10.0, ge=0, description="wait this long for the registry before taking uplinks"
     )
     sensors_dedup_seconds: float = Field(60.0, gt=0, description="repeat window per frame counter")
-    outbox_path: Path = STATE_DIR / "edge-sensors-outbox.sqlite"
+    outbox_path: Path = Field(
+        STATE_DIR / "edge-sensors-outbox.sqlite",
+        description="durable outbox (SQLite)",
+        json_schema_extra={"option": "outbox"},
+    )
 
     @field_validator("sensors_source_url")
     @classmethod

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from landfill.cli import build_parser
+from landfill import cli
 from tests.test_docs import all_settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -21,7 +21,7 @@ def test_compose_names_only_real_settings_and_commands():
     unknown = set(re.findall(r"\b(LANDFILL_[A-Z0-9_]+)\b", text)) - set(all_settings())
     assert not unknown
     for name in ("ingest", "api", "edge-scale"):
-        build_parser().parse_args(compose["services"][name]["command"])
+        cli.parse(compose["services"][name]["command"])
     for name in ("mosquitto", "influxdb", "grafana"):
         image = compose["services"][name]["image"]
         assert image.split(":")[0] in {"eclipse-mosquitto", "influxdb", "grafana/grafana-oss"}
@@ -33,7 +33,7 @@ def test_systemd_units_start_real_subcommands(unit):
     assert exec_start is not None
     argv = shlex.split(exec_start.group(1))
     assert argv[0].endswith("/landfill")
-    build_parser().parse_args(argv[1:])
+    cli.parse(argv[1:])
 
 
 def _settings(path: Path) -> dict[str, str]:

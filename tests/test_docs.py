@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from landfill import settings
-from landfill.cli import build_parser
+from edge.sensors.models import MODELS
+from edge.sensors.simulator import fleet
+from landfill import cli, settings
+from landfill.scale.protocols import PROTOCOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +44,6 @@ def test_readme_commands_are_the_scripts_ci_runs():
 
 
 def test_every_subcommand_has_help(capsys):
-    parser = build_parser()
     commands = [
         ["stack"],
         ["edge", "scale"],
@@ -55,6 +56,40 @@ def test_every_subcommand_has_help(capsys):
     ]
     for argv in commands:
         with pytest.raises(SystemExit) as done:
-            parser.parse_args([*argv, "--help"])
+            cli.main([*argv, "--help"])
         assert done.value.code == 0
         assert "usage: landfill" in capsys.readouterr().out
+
+
+def _help(capsys, argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as done:
+        cli.main([*argv, "--help"])
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_lists_protocols_and_sensor_models_and_describes_every_group(capsys):
+    for argv in (["edge", "scale"], ["simulate", "scale"]):
+        text = _help(capsys, argv)
+        assert all(f"  {name} " in text for name in PROTOCOLS), argv
+    text = _help(capsys, ["edge", "sensors"])
+    assert all(model.name in text for model in MODELS)
+    text = _help(capsys, ["simulate", "sensors"])
+    assert all(c.model in text for c in fleet())
+    for group, first_words in [
+        (["api"], "Serve the HTTP API"),
+        (["edge"], "device-facing processes"),
+        (["simulate"], "simulated devices"),
+    ]:
+        assert first_words in _help(capsys, group), group
+
+
+def test_settings_give_options_with_their_defaults_and_the_documented_names(capsys):
+    text = _help(capsys, ["edge", "scale"])
+    # the option names README, docs/scale.md and the deployment files use
+    for option in ("--port", "--protocol", "--division", "--outbox", "--options", "--baudrate"):
+        assert f"{option} " in text, option
+    assert "scale division (e) in kg (default 20)" in " ".join(text.split())
+    text = _help(capsys, ["ingest"])
+    assert all(o in text for o in ("--status", "--flush-seconds", "--batch-size"))
+    assert "--influx-password" not in text  # secrets never on a command line (ps shows them)

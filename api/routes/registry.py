@@ -68,7 +68,7 @@ def list_scales(
 @router.post("/scales", response_model=ScalePublic, status_code=201)
 def create_scale(body: ScaleCreate, session: SessionDep) -> ScalePublic:
     """Register a scale at a site."""
-    from edge.scale.protocols import PROTOCOLS
+    from landfill.scale.protocols import PROTOCOLS
 
     if body.protocol not in PROTOCOLS:
         raise HTTPException(422, f"unknown protocol; known: {', '.join(sorted(PROTOCOLS))}")

@@ -1,1 +1,4 @@
-"""Truck scale indicator driver: frames (pure), stream buffer, stability, reader (serial)."""
+"""Truck scale edge: reader (serial), weighing (stability), service, simulator.
+
+The pure layer (frames, stream buffer, protocols) is `landfill/scale/`.
+"""

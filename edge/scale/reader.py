@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import serial
 
-from edge.scale.frames import SerialSettings
+from landfill.scale.frames import SerialSettings
 
 
 class PortError(OSError):

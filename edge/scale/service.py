@@ -12,24 +12,26 @@ Polled protocols (A9 command mode, SMA, MT-SICS, Tenso-M) get their poll every
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from edge.outbox import Outbox, OutboxPublisher
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading, SerialSettings
-from edge.scale.protocols import make_protocol
 from edge.scale.reader import PortError, SerialPort
 from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
 from landfill.contract import Capture, LiveWeight, ScaleEvent, Topics, kind_of, stable_id, utcnow
-from landfill.lifecycle import wait_for_signal
+from landfill.lifecycle import setup_logging, wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
+from landfill.options import add_options, build, command_parser
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading, SerialSettings
+from landfill.scale.protocols import describe, make_protocol
 from landfill.settings import EdgeScaleSettings
 
 log = logging.getLogger("landfill.edge.scale")
@@ -287,7 +289,29 @@ class ScaleService:
             self.outbox.close()
 
 
-def main(settings: EdgeScaleSettings) -> int:
+DESCRIPTION = """\
+Read a truck-scale indicator over RS-232, detect stable weights and publish captures through
+a durable outbox.
+
+protocols (--protocol), what they read, and their --options key=value,...:
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `landfill edge scale`, from `EdgeScaleSettings`."""
+    parser = command_parser("edge scale", DESCRIPTION + describe())
+    add_options(parser, EdgeScaleSettings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill edge scale`: read the indicator until interrupted."""
+    settings = build(EdgeScaleSettings, build_parser().parse_args(argv))
+    setup_logging(settings.log_level)
+    return run(settings)
+
+
+def run(settings: EdgeScaleSettings) -> int:
     """Run the scale edge until interrupted."""
     if not settings.scale_port:
         raise SystemExit("no scale port: pass --port or set LANDFILL_SCALE_PORT")

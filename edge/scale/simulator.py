@@ -2,15 +2,7 @@
 
 Speaks any registered protocol byte for byte through the protocol's own `encode` (streaming
 protocols) or `answer` (polled ones: A9 command mode, SMA, MT-SICS, Tenso-M), so the edge
-reads exactly what a real indicator would send. Scenarios (`SCENARIOS`, `--scenario`):
-
-    trucks    endless random trucks: empty, drive on, settle with one-division flicker, drive off
-    truck     one truck of ``gross_kg``
-    moving    a load rolls across without stopping (never stable: no capture)
-    person    a truck is captured, a person steps on and off, the truck leaves (one capture)
-    not-zero  a truck leaves and mud keeps the platform off zero (event not_back_to_zero)
-    overload  a load beyond capacity (the indicator's overload flag; event overload)
-    mixed     moving, truck, person, not-zero, truck: the acceptance script
+reads exactly what a real indicator would send. Scenarios: `SCENARIOS` (`--scenario`).
 
 Line faults: ``noise`` is the share of frames preceded by random garbage bytes, ``bad`` the
 share of frames replaced by a copy with one byte changed so the protocol's own checks reject
@@ -19,19 +11,26 @@ it (a bad checksum; protocols without a checksum get a broken format where one e
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
+import signal
 import socket
 import threading
 import time
 import tty
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading, ScaleProtocol
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from landfill.lifecycle import raise_interrupt
+from landfill.options import add_options, build, command_parser
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading, ScaleProtocol
+from landfill.scale.protocols import describe, make_protocol
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,15 @@ def overload(capacity_kg: int, rate_hz: float) -> Iterator[Reading]:
     yield from idle(1.0, rate_hz)
 
 
-SCENARIOS = ("trucks", "truck", "moving", "person", "not-zero", "overload", "mixed")
+SCENARIOS: dict[str, str] = {
+    "trucks": "endless random trucks: empty, drive on, settle with one-division flicker, leave",
+    "truck": "one truck of --weight",
+    "moving": "a load rolls across without stopping (never stable: no capture)",
+    "person": "a truck is captured, a person steps on and off, the truck leaves (one capture)",
+    "not-zero": "a truck leaves and mud keeps the platform off zero (event not_back_to_zero)",
+    "overload": "a load beyond capacity (the indicator's overload flag; event overload)",
+    "mixed": "moving, truck, person, not-zero, truck: the acceptance script",
+}
 
 
 def scenario(
@@ -134,7 +141,7 @@ def scenario(
     trucks: int = 0,
     hold_s: float = 5.0,
 ) -> Iterator[Reading]:
-    """Readings of a named scenario (see the module docstring); ``trucks`` limits ``trucks``."""
+    """Readings of a named scenario (see `SCENARIOS`); ``trucks`` limits ``trucks``."""
     truck = Truck(gross_kg, empty_s=1.0, ramp_s=1.0, hold_s=hold_s, leave_s=1.0)
     if name == "trucks":
         for n, t in enumerate(random_trucks(rng)):
@@ -339,3 +346,94 @@ class Simulator:
                     pending = pending[-64:]  # a host sending nonsense must not grow this
             self.sent += 1
             self.sleep(1.0 / self.rate_hz)
+
+
+# ---- `landfill simulate scale` -------------------------------------------------------------
+
+
+class ScaleSimulatorOptions(BaseModel):
+    """What `landfill simulate scale` plays, and how."""
+
+    protocol: str = Field("yaohua-a9", description="indicator protocol (see above)")
+    options: str = Field("", description="protocol options key=value,... (see above)")
+    link: Path | None = Field(None, description="also make a symlink to the pty here")
+    tcp: int | None = Field(
+        None, ge=0, lt=65536, description="serve on this TCP port instead of a pty (0: any)"
+    )
+    rate: float = Field(10.0, gt=0, description="frames per second")
+    scenario: str = Field("trucks", description="what drives on (see above)")
+    weight: int = Field(14_560, gt=0, description="gross kg of scripted trucks")
+    hold: float = Field(5.0, ge=0, description="seconds a scripted truck stands")
+    trucks: int = Field(0, ge=0, description="stop after N trucks (0: forever)")
+    noise: float = Field(0.0, ge=0, le=1, description="share of frames after garbage")
+    bad_checksums: float = Field(0.0, ge=0, le=1, description="share of frames sent corrupted")
+    seed: int | None = Field(None, description="random seed for repeatable runs")
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario_exists(cls, value: str) -> str:
+        if value not in SCENARIOS:
+            raise ValueError(f"unknown scenario {value!r}; known: {', '.join(SCENARIOS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _protocol_exists(self) -> ScaleSimulatorOptions:
+        make_protocol(self.protocol, self.options)
+        return self
+
+
+DESCRIPTION = """\
+Simulate trucks on a scale indicator speaking PROTOCOL byte for byte. Prints the device path
+(or socket:// URL) first.
+
+scenarios (--scenario):
+{scenarios}
+
+protocols (--protocol), what they read, and their --options key=value,...:
+{protocols}
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `landfill simulate scale`, from `ScaleSimulatorOptions`."""
+    scenarios = "\n".join(f"  {name:9} {what}" for name, what in SCENARIOS.items())
+    text = DESCRIPTION.format(scenarios=scenarios, protocols=describe())
+    parser = command_parser("simulate scale", text)
+    add_options(parser, ScaleSimulatorOptions)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill simulate scale`: play the scenario until it ends or Ctrl-C."""
+    opts = build(ScaleSimulatorOptions, build_parser().parse_args(argv))
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    rng = random.Random(opts.seed)
+    readings = scenario(
+        opts.scenario, opts.rate, rng, gross_kg=opts.weight, trucks=opts.trucks, hold_s=opts.hold
+    )
+    link: PtyLink | TcpLink = TcpLink(opts.tcp) if opts.tcp is not None else PtyLink(opts.link)
+    print(link.path, flush=True)  # noqa: T201 - the device path is this command's output
+    finite = opts.scenario != "trucks" or opts.trucks > 0
+
+    def script() -> Iterator[Reading]:
+        yield from readings
+        # after a finite script the indicator stays on, showing an empty platform
+        while finite:
+            yield from idle(1.0, opts.rate)
+
+    sim = Simulator(
+        make_protocol(opts.protocol, opts.options),
+        link,
+        script(),
+        rate_hz=opts.rate,
+        noise=opts.noise,
+        bad=opts.bad_checksums,
+        rng=random.Random(None if opts.seed is None else opts.seed + 1),
+    )
+    try:
+        sim.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        link.close()
+    return 0

@@ -17,8 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Literal
 
-from edge.scale.frames import Reading
 from landfill.contract import ScaleEventKind
+from landfill.scale.frames import Reading
 
 
 def round_to_division(kg: Decimal, division_kg: int) -> int:

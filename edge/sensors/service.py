@@ -15,13 +15,15 @@ bounded wait). An uplink is acknowledged to the source broker only after it is i
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
+import textwrap
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from pydantic import ValidationError
 from edge.outbox import Outbox, OutboxPublisher
 from edge.sensors.dedup import DuplicateFilter
 from edge.sensors.envelopes import EnvelopeError, parse
-from edge.sensors.models import find_model
+from edge.sensors.models import MODELS, find_model
 from edge.sensors.normalise import decode_envelope, to_reading
 from landfill.contract import (
     ContainerRegistry,
@@ -42,8 +44,9 @@ from landfill.contract import (
     decode,
     utcnow,
 )
-from landfill.lifecycle import wait_for_signal
+from landfill.lifecycle import setup_logging, wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
+from landfill.options import add_options, build, command_parser
 from landfill.settings import EdgeSensorsSettings
 
 log = logging.getLogger("landfill.edge.sensors")
@@ -262,7 +265,32 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def main(settings: EdgeSensorsSettings) -> int:
+DESCRIPTION = """\
+Take ChirpStack v4, The Things Stack v3 and native uplinks from the network server's broker,
+map devices to containers with the retained registry, decode the device bytes and publish
+readings through a durable outbox.
+
+sensor models:
+{models}
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `landfill edge sensors`, from `EdgeSensorsSettings`."""
+    models = textwrap.fill(", ".join(f"{m.vendor} {m.name}" for m in MODELS), 76)
+    parser = command_parser("edge sensors", DESCRIPTION.format(models=models))
+    add_options(parser, EdgeSensorsSettings)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill edge sensors`: take uplinks until interrupted."""
+    settings = build(EdgeSensorsSettings, build_parser().parse_args(argv))
+    setup_logging(settings.log_level)
+    return run(settings)
+
+
+def run(settings: EdgeSensorsSettings) -> int:
     """Run the sensor edge until interrupted."""
     service = SensorService(settings)
     starter = threading.Thread(target=service.start, name="start", daemon=True)

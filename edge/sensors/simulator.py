@@ -15,22 +15,32 @@ Time is simulated: ``advance(until)`` yields every uplink due up to ``until`` in
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
+import logging
 import math
+import os
 import random
+import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
+from pydantic import AwareDatetime, BaseModel, Field
+
 from edge.sensors.encoders import DeviceValues, encode
-from landfill.contract import ContainerRegistry
+from landfill.contract import ContainerRegistry, Topics
 from landfill.fill.spec import ContainerSpec
-from landfill.settings import DEFAULT_TIMEZONE
+from landfill.lifecycle import raise_interrupt, setup_logging
+from landfill.mqtt import broker_address, make_client
+from landfill.options import add_options, build, command_parser
+from landfill.settings import DEFAULT_TIMEZONE, EdgeSensorsSettings
 
 __all__ = [
     "SETTLEMENTS",
@@ -40,6 +50,7 @@ __all__ = [
     "fleet",
     "registry",
     "run",
+    "main",
 ]
 
 Network = Literal["chirpstack", "tts"]
@@ -381,3 +392,104 @@ def run(
             break
         sleep(0.1)
     return sent
+
+
+# ---- `landfill simulate sensors` -----------------------------------------------------------
+
+log = logging.getLogger("landfill.simulate.sensors")
+
+
+class SensorSimulatorOptions(BaseModel):
+    """What `landfill simulate sensors` plays, and how fast."""
+
+    speed: float = Field(60.0, gt=0, description="simulated s per real s (1440: a day a minute)")
+    seed: int | None = Field(None, description="random seed for repeatable runs")
+    containers: int = Field(33, ge=1, le=33, description="how many of the 33")
+    hours: float = Field(0, ge=0, description="stop after H simulated hours (0: never)")
+    start: AwareDatetime | None = Field(
+        None, description="simulated start, ISO-8601 with zone; none: now"
+    )
+    url: str = Field("", description="broker to publish uplinks on; none: the source broker")
+    live: bool = Field(
+        False,
+        description="replay from --start up to now at once, then report in real time "
+        "(ignores --speed)",
+    )
+    publish_registry: bool = Field(
+        False, description="publish a matching retained container registry first"
+    )
+
+
+DESCRIPTION = """\
+Simulate the customer's containers filling, being emptied weekly, catching fire, tipping
+over, going silent and sending sentinel readings; publish ChirpStack v4 and TTS v3 uplinks
+with real device bytes. The broker and site come from the LANDFILL_* variables.
+
+sensor models: {models}
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `landfill simulate sensors`, from `SensorSimulatorOptions`."""
+    models = ", ".join(sorted({c.model for c in fleet()}))
+    parser = command_parser("simulate sensors", DESCRIPTION.format(models=models))
+    add_options(parser, SensorSimulatorOptions)
+    return parser
+
+
+def _connect(url: str, name: str) -> mqtt.Client:
+    client = make_client(url, f"sim-sensors-{name}-{os.getpid()}")
+    try:
+        client.connect(*broker_address(url))
+    except OSError as exc:
+        raise SystemExit(f"simulate sensors: broker {url} not reachable: {exc}") from None
+    client.loop_start()
+    return client
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`landfill simulate sensors`: send uplinks until --hours have passed or Ctrl-C."""
+    opts = build(SensorSimulatorOptions, build_parser().parse_args(argv))
+    given = argparse.Namespace(sensors_source_url=opts.url or None)
+    settings = build(EdgeSensorsSettings, given)
+    setup_logging(settings.log_level)
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    containers = fleet(opts.containers)
+    start = opts.start or datetime.now(UTC)
+    project = _connect(settings.mqtt_url, "registry")
+    if opts.publish_registry:
+        reg = registry(settings.site, containers, datetime.now(UTC))
+        topic = Topics(settings.site).of(ContainerRegistry)
+        project.publish(topic, reg.to_json(), 1, True).wait_for_publish(10)
+        log.info("published the registry of %d containers", len(containers))
+    same = settings.source_url == settings.mqtt_url
+    source = project if same else _connect(settings.source_url, "uplinks")
+    try:
+        _play(SensorSimulator(containers, start, seed=opts.seed, tz=settings.tz), source, opts)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for client in {id(project): project, id(source): source}.values():
+            client.disconnect()
+            client.loop_stop()
+    return 0
+
+
+def _play(sim: SensorSimulator, source: mqtt.Client, opts: SensorSimulatorOptions) -> None:
+    """Publish the uplinks as simulated time passes; wait for the last one to be sent."""
+    last: list[mqtt.MQTTMessageInfo] = []
+
+    def send(up: SimUplink) -> None:
+        last[:] = [source.publish(up.topic, up.body, qos=1)]
+        log.debug("%s %s fill %.0f %%", up.ts.isoformat(), up.container, up.fill_pct)
+
+    start = sim.start
+    log.info(
+        "%d containers, %.0f simulated s per s, from %s", len(sim.containers), opts.speed, start
+    )
+    until = start + timedelta(hours=opts.hours) if opts.hours else None
+    wall = (lambda: datetime.now(UTC)) if opts.live else None
+    sent = run(sim, send, speed=opts.speed, until=until, wall=wall)
+    if last:
+        last[0].wait_for_publish(10)
+    log.info("sent %d uplinks", sent)

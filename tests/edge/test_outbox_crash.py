@@ -26,9 +26,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge.scale.protocols import make_protocol
 from edge.scale.simulator import PtyLink, Simulator, Truck, idle, truck_weights
 from landfill.mqtt import broker_address, make_client
+from landfill.scale.protocols import make_protocol
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 
 from deploy import stack
-from edge.scale.frames import Reading
-from edge.scale.protocols import PROTOCOLS, make_protocol
 from edge.scale.service import ScaleService
 from edge.scale.simulator import (
     SCENARIOS,
@@ -28,10 +26,13 @@ from edge.scale.simulator import (
     Truck,
     idle,
     moving_load,
+    scenario,
     truck_weights,
 )
+from edge.scale.simulator import main as simulator_main
 from edge.scale.weighing import State
-from landfill.cli import SCENARIO_NAMES
+from landfill.scale.frames import Reading
+from landfill.scale.protocols import PROTOCOLS, make_protocol
 from landfill.settings import EdgeScaleSettings
 from tests.conftest import wait_for
 
@@ -136,8 +137,15 @@ def test_every_protocol_moving_load_no_capture_truck_one_capture(
         link.close()
 
 
-def test_simulator_scenarios_match_the_cli_choices():
-    assert tuple(SCENARIO_NAMES) == SCENARIOS
+def test_simulator_command_offers_every_scenario(capsys):
+    with pytest.raises(SystemExit):
+        simulator_main(["--help"])
+    help_text = capsys.readouterr().out
+    for name in SCENARIOS:
+        assert f"  {name} " in help_text
+        assert list(scenario(name, RATE, random.Random(1), trucks=1))
+    with pytest.raises(SystemExit, match="unknown scenario"):
+        simulator_main(["--scenario", "parade"])
 
 
 def test_tcp_link_closed_and_reopened_reconnects_and_captures(

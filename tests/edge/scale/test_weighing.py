@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from edge.scale.frames import Reading
 from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
+from landfill.scale.frames import Reading
 
 
 def feed(tracker: WeighingTracker, weights, start=0.0, dt=0.1, stable=None):

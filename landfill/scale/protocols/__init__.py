@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import inspect
 
-from edge.scale.frames import ScaleProtocol
-from edge.scale.protocols.keli_eq import KeliEq
-from edge.scale.protocols.mt_sics import MtSics
-from edge.scale.protocols.rinstrum import Rinstrum
-from edge.scale.protocols.sma import Sma
-from edge.scale.protocols.st_us import StUs
-from edge.scale.protocols.tenso_m import TensoM
-from edge.scale.protocols.toledo import Toledo
-from edge.scale.protocols.yaohua_a9 import YaohuaA9
-from edge.scale.protocols.yaohua_a9_poll import YaohuaA9Poll
-from edge.scale.protocols.yaohua_a12 import YaohuaA12
-from edge.scale.protocols.yaohua_a12e import YaohuaA12E
+from landfill.scale.frames import ScaleProtocol
+from landfill.scale.protocols.keli_eq import KeliEq
+from landfill.scale.protocols.mt_sics import MtSics
+from landfill.scale.protocols.rinstrum import Rinstrum
+from landfill.scale.protocols.sma import Sma
+from landfill.scale.protocols.st_us import StUs
+from landfill.scale.protocols.tenso_m import TensoM
+from landfill.scale.protocols.toledo import Toledo
+from landfill.scale.protocols.yaohua_a9 import YaohuaA9
+from landfill.scale.protocols.yaohua_a9_poll import YaohuaA9Poll
+from landfill.scale.protocols.yaohua_a12 import YaohuaA12
+from landfill.scale.protocols.yaohua_a12e import YaohuaA12E
 
 PROTOCOLS: dict[str, type[ScaleProtocol]] = {
     cls.name: cls
@@ -67,7 +67,7 @@ def make_protocol(name: str, options: str = "") -> ScaleProtocol:
     """Build protocol ``name`` with per-instance options (address, reverse, checksum...)."""
     cls = get_protocol(name)
     kwargs = parse_options(options)
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    accepted = list(protocol_options(cls))
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         known = ", ".join(accepted) or "none"
@@ -76,3 +76,23 @@ def make_protocol(name: str, options: str = "") -> ScaleProtocol:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} options {options!r}: {exc}") from None
+
+
+def protocol_options(cls: type[ScaleProtocol]) -> dict[str, object]:
+    """The per-instance options a protocol takes, with their defaults."""
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: p.default for p in params if p.name != "self" and p.kind in named}
+
+
+def describe() -> str:
+    """One line per protocol for help texts: name, what it reads, options with defaults."""
+    lines = []
+    for name, cls in PROTOCOLS.items():
+        what = (cls.__doc__ or "").strip().splitlines()[0].replace("``", "")
+        options = ", ".join(
+            f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+            for key, value in protocol_options(cls).items()
+        )
+        lines.append(f"  {name:15} {what}" + (f" Options: {options}." if options else ""))
+    return "\n".join(lines)

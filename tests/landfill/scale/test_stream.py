@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from edge.scale.buffer import FrameStream
-from edge.scale.frames import Reading
-from edge.scale.protocols.yaohua_a9 import YaohuaA9
 from edge.scale.weighing import Captured, WeighingTracker
+from landfill.scale.buffer import FrameStream
+from landfill.scale.frames import Reading
+from landfill.scale.protocols.yaohua_a9 import YaohuaA9
 
 A9 = YaohuaA9()
 

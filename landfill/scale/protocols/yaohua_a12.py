@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from edge.scale.frames import (
+from landfill.scale.frames import (
     Decoded,
     Reading,
     ScaleProtocol,

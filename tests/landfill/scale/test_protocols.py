@@ -8,10 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from edge.scale.frames import Decoded, Noise, Reading, ScaleProtocol
-from edge.scale.protocols import PROTOCOLS, get_protocol
-from edge.scale.protocols.yaohua_a9_poll import YaohuaA9Poll
-from tests.edge.scale.recorded_frames import FRAMES, REJECTS, REQUESTS, Recorded, Rejected, Request
+from landfill.scale.frames import Decoded, Noise, Reading, ScaleProtocol
+from landfill.scale.protocols import PROTOCOLS, get_protocol
+from landfill.scale.protocols.yaohua_a9_poll import YaohuaA9Poll
+from tests.landfill.scale.recorded_frames import (
+    FRAMES,
+    REJECTS,
+    REQUESTS,
+    Recorded,
+    Rejected,
+    Request,
+)
 
 GARBAGE = b"\x00\x13junk~\x7f"
 WITH_CHECKSUM = [f for f in FRAMES if f.checksum_at is not None]

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from edge.scale.frames import (
+from landfill.scale.frames import (
     Decoded,
     Noise,
     Reading,

@@ -26,7 +26,7 @@ reversed: "format"), any split.
 
 from __future__ import annotations
 
-from edge.scale.frames import (
+from landfill.scale.frames import (
     Decoded,
     Noise,
     Reading,
@@ -45,7 +45,7 @@ _NUMERIC = frozenset(b"0123456789.-")
 
 
 class KeliEq(ScaleProtocol):
-    """``=`` scoreboard frames, normal or reversed digit order."""
+    """Keli ``=`` scoreboard frames, normal or reversed digit order."""
 
     name = "keli-eq"
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.scale.frames import UNITS, Reading, ScaleProtocol
-from edge.scale.protocols import PROTOCOLS, get_protocol
-from tests.edge.scale.recorded_frames import FRAMES
-from tests.edge.scale.test_protocols import drive, readings
+from landfill.scale.frames import UNITS, Reading, ScaleProtocol
+from landfill.scale.protocols import PROTOCOLS, get_protocol
+from tests.landfill.scale.recorded_frames import FRAMES
+from tests.landfill.scale.test_protocols import drive, readings
 
 SETTINGS = settings(max_examples=200, deadline=None)
 NOISE_SETTINGS = settings(max_examples=100, deadline=None)  # per protocol variant

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from edge.scale.frames import (
+from landfill.scale.frames import (
     Decoded,
     Noise,
     Reading,

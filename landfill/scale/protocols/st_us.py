@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from edge.scale.frames import (
+from landfill.scale.frames import (
     Decoded,
     Reading,
     ScaleProtocol,

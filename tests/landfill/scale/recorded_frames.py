@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from edge.scale.frames import Reading, ScaleProtocol
-from edge.scale.protocols import get_protocol
+from landfill.scale.frames import Reading, ScaleProtocol
+from landfill.scale.protocols import get_protocol
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from edge.scale.frames import Decoded, Noise, Reading, ScaleProtocol, decimals_of, skip_to
+from landfill.scale.frames import Decoded, Noise, Reading, ScaleProtocol, decimals_of, skip_to
 
 FF, FE = 0xFF, 0xFE
 GROSS = 0xC3

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from edge.scale.frames import Decoded, Noise, Reading, ScaleProtocol, skip_to, xor_ascii_hex
-from edge.scale.protocols.yaohua_a9 import parse_weight_body, weight_body
+from landfill.scale.frames import Decoded, Noise, Reading, ScaleProtocol, skip_to, xor_ascii_hex
+from landfill.scale.protocols.yaohua_a9 import parse_weight_body, weight_body
 
 STX, ETX = b"\x02", b"\x03"
 REQUEST_LEN = 6

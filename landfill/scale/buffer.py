@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 
-from edge.scale.frames import Noise, Reading, ScaleProtocol
+from landfill.scale.frames import Noise, Reading, ScaleProtocol
 
 MAX_BUFFER = 4096
 

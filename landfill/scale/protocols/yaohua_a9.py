@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from edge.scale.frames import Decoded, Noise, Reading, ScaleProtocol, skip_to, xor_ascii_hex
+from landfill.scale.frames import Decoded, Noise, Reading, ScaleProtocol, skip_to, xor_ascii_hex
 
 STX, ETX = b"\x02", b"\x03"
 FRAME_LEN = 12
