@@ -44,7 +44,7 @@ import paho.mqtt.client as mqtt
 
 from ingest.backlog import Backlog
 from ingest.fill.processor import start_fill
-from ingest.processors import Processor, default_processors
+from ingest.pipeline import Processor, default_processors
 from ingest.stats import Stats, format_status, read_status
 from landfill.contract import (
     DeadLetter,

@@ -42,7 +42,7 @@ import paho.mqtt.client as mqtt
 from ingest.fill.tracker import ContainerTracker
 from ingest.notify import Notifier
 from ingest.points import fill_line
-from ingest.processors import NOTHING, Output
+from ingest.pipeline import NOTHING, Output
 from landfill.contract import (
     ROOT,
     ContainerAlert,
@@ -88,7 +88,7 @@ class AlertSink(Protocol):
 
 
 class FillProcessor:
-    """Fill levels, alerts and emptyings of every container ingest sees (ingest.processors)."""
+    """Fill levels, alerts and emptyings of every container ingest sees (ingest.pipeline)."""
 
     consumer = "ingest-fill"
 
@@ -112,7 +112,7 @@ class FillProcessor:
             Path(state_path).parent.mkdir(parents=True, exist_ok=True)
         self._db = self._open(state_path)
 
-    # ---- ingest.processors.Processor ---------------------------------------------------------
+    # ---- ingest.pipeline.Processor ---------------------------------------------------------
 
     def process(self, msg: Message) -> Output:
         """A reading becomes its `fill` line and the alerts and events it causes."""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.ingest import Publisher, capture_stream, stored_count, stored_ids, wait_online
-from ingest.processors import Output
+from ingest.pipeline import Output
 from ingest.service import Ingest
 from landfill import cli
 from landfill.contract import Capture, ContainerEvent, Message, ScaleEvent, Topics
