@@ -6,6 +6,7 @@
 | `scale_event`     | ScaleEvent            |
 | `weighing`        | Ticket                |
 | `fill`            | ContainerReading (*)  |
+| `fill_state`      | the fill processor's kept state (*) |
 | `container_alert` | ContainerAlert        |
 | `container_event` | ContainerEvent        |
 
@@ -14,7 +15,8 @@ replayed message overwrites itself; the message `id` is a field, so a store can 
 reconciled by id. tests/ingest/test_points.py checks every line against its definition.
 
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
-calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself.
+calls `fill_line` with the tracker's level, and `fill_state_line` with the container's kept
+state (ingest/fill/keeper.py); `to_lines` stores no reading by itself.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from landfill.measurements import (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
     FILL,
+    FILL_STATE,
     SCALE_CAPTURE,
     SCALE_EVENT,
     WEIGHING,
@@ -45,6 +48,7 @@ __all__ = [
     "capture_line",
     "container_event_line",
     "fill_line",
+    "fill_state_line",
     "scale_event_line",
     "to_lines",
     "weighing_line",
@@ -155,6 +159,18 @@ def fill_line(reading: ContainerReading, level: FillPoint) -> str | None:
             "tilt": reading.tilt,
         },
         epoch_ms(reading.ts),
+    )
+
+
+def fill_state_line(
+    site: str, container: str, state: str, ts_ms: int, source_id: str
+) -> str | None:
+    """`fill_state`: a container's state (FillState JSON) as of a change; the newest is current."""
+    return line(
+        FILL_STATE.name,
+        {"site": site, "container": container},
+        {"id": source_id, "state": state},
+        ts_ms,
     )
 
 

@@ -3,7 +3,9 @@
     registry (retained, RegistryWatcher) ─► specs per site; trackers keep their state on change
     reading ─► unknown container ────────► DeadLetter "unknown_container"
             ─► tracker.observe ─► state row saved ─► `fill` line + ContainerAlert / ContainerEvent
-    tick(now) ─► first tick after start: the last alert and event messages again (same ids)
+                              ─► keeper.observe ───► `fill_state` line (the board's kept state)
+    tick(now) ─► first tick after start: the last alert and event messages again (same ids),
+                 and every `fill_state` point again (same time and content)
               ─► tracker.tick: offline, lid open too long, fire repeats, escalations
     raise / clear / escalate ─► notifier (its own thread)
 
@@ -39,10 +41,11 @@ from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
+from ingest.fill.keeper import StateKeeper
 from ingest.fill.tracker import ContainerTracker
 from ingest.notify import Notifier
-from ingest.points import fill_line
 from ingest.pipeline import NOTHING, Output
+from ingest.points import fill_line
 from landfill.contract import (
     ROOT,
     ContainerAlert,
@@ -77,6 +80,8 @@ _SCHEMA = (
     " PRIMARY KEY (site, container))",
     "CREATE TABLE IF NOT EXISTS last_message (topic TEXT PRIMARY KEY, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS kept (site TEXT, container TEXT, state TEXT NOT NULL,"
+    " PRIMARY KEY (site, container))",
 )
 
 
@@ -106,6 +111,7 @@ class FillProcessor:
         self._lock = threading.RLock()  # the registry arrives on another thread
         self._specs: dict[tuple[str, str], ContainerSpec] = {}
         self._trackers: dict[tuple[str, str], ContainerTracker] = {}
+        self._keeper = StateKeeper(tz)
         self._replay_pending = True
         self.latest_ts: datetime | None = None  # newest reading seen: the data's own clock
         if str(state_path) != ":memory:":
@@ -132,29 +138,34 @@ class FillProcessor:
             if self.latest_ts is None or msg.ts > self.latest_ts:
                 self.latest_ts = msg.ts
             messages: list[Message] = [*derived.alerts, *derived.events]
+            state_line = self._keeper.observe(key, msg, derived)
             self._save(key, tracker, messages)
         self._notify(derived.alerts)
-        line = fill_line(msg, derived.point)
-        return Output(lines=[line] if line else [], publish=messages)
+        lines = [x for x in (fill_line(msg, derived.point), state_line) if x]
+        return Output(lines=lines, publish=messages)
 
     def tick(self, now: datetime) -> Output:
         """Replay the last messages once after a start, then run every tracker's timers."""
         out: list[Message] = []
         alerts: list[ContainerAlert] = []
+        lines: list[str] = []
         with self._lock:
             if self._replay_pending:
                 self._replay_pending = False
                 out += self._last_messages()
+                lines += self._keeper.lines()
             if self.data_clock and self.latest_ts is not None and self.latest_ts > now:
                 now = self.latest_ts  # a simulator running faster than the wall clock
             for key, tracker in self._trackers.items():
                 fired = tracker.tick(now)
                 if fired:
+                    state_line = self._keeper.alerts(key, fired)
+                    lines += [state_line] if state_line else []
                     self._save(key, tracker, fired)
                     alerts += fired
         self._notify(alerts)
         out += alerts
-        return Output(publish=out) if out else NOTHING
+        return Output(lines=lines, publish=out) if out or lines else NOTHING
 
     # ---- registry -------------------------------------------------------------------------------
 
@@ -188,6 +199,7 @@ class FillProcessor:
         for key in [k for k in self._trackers if k[0] == site and k not in wanted]:
             del self._trackers[key]  # removed from the registry: its readings are dead-lettered
             self._specs.pop(key, None)
+            self._keeper.forget(key)
 
     def has_registry(self) -> bool:
         """True once any site's registry is known (from the broker or the state file)."""
@@ -225,6 +237,7 @@ class FillProcessor:
             db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._specs.clear()
             self._trackers.clear()
+            self._keeper = StateKeeper(self.tz)
             self._load(db)
         return db
 
@@ -235,8 +248,14 @@ class FillProcessor:
             db.execute(statement)
         registries = db.execute("SELECT doc FROM registry").fetchall()
         rows = db.execute("SELECT site, container, state FROM tracker").fetchall()
+        kept = db.execute("SELECT site, container, state FROM kept").fetchall()
         latest = db.execute("SELECT value FROM meta WHERE key = 'latest_ts'").fetchone()
         saved = {(site, c): json.loads(state) for site, c, state in rows}
+        for site, c, state in kept:
+            try:
+                self._keeper.restore((site, c), json.loads(state))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("kept state of %s/%s dropped: %s", site, c, exc)
         for (doc,) in registries:
             self._apply(ContainerRegistry.model_validate_json(doc), saved)
         self.latest_ts = datetime.fromisoformat(latest[0]) if latest else None
@@ -254,6 +273,12 @@ class FillProcessor:
                 "INSERT OR REPLACE INTO tracker (site, container, state) VALUES (?, ?, ?)",
                 (key[0], key[1], json.dumps(tracker.snapshot())),
             )
+            kept = self._keeper.snapshot(key)
+            if kept is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO kept (site, container, state) VALUES (?, ?, ?)",
+                    (key[0], key[1], json.dumps(kept)),
+                )
             for m in messages:
                 db.execute(
                     "INSERT OR REPLACE INTO last_message (topic, doc) VALUES (?, ?)",
