@@ -42,6 +42,7 @@ from api.container_registry import CSV_COLUMNS
 from deploy import stack
 from ingest.fill.keeper import StateKeeper
 from ingest.fill.processor import FillProcessor
+from ingest.fill.tracker import Derived
 from ingest.pipeline import Output
 from ingest.points import to_lines
 from landfill.contract import ContainerReading, ContainerRegistry
@@ -62,14 +63,15 @@ def play(
     *,
     tz: tzinfo | None = None,
     tick: timedelta = timedelta(minutes=10),
-    on_reading: Callable[[float], None] | None = None,
+    keeper: StateKeeper | None = None,
+    state_path: Path | str = ":memory:",
 ) -> Iterator[str]:
     """The lines ingest writes for these readings (in time order), timers ticking every ``tick``.
 
     The fill processor's own lines (`fill`, `fill_state`) and the alert and event messages it
     publishes, stored as ingest stores them when they come back from the broker.
     """
-    processor = FillProcessor(":memory:", tz=tz or ApiSettings().tz)
+    processor = FillProcessor(state_path, tz=tz or ApiSettings().tz, keeper=keeper)
     processor.use_registry(registry)
     clock: datetime | None = None
     try:
@@ -78,11 +80,7 @@ def play(
             while clock <= r.ts:
                 yield from _lines(processor.tick(clock))
                 clock += tick
-            t0 = time.perf_counter()
-            out = processor.process(r)
-            if on_reading is not None:
-                on_reading(time.perf_counter() - t0)
-            yield from _lines(out)
+            yield from _lines(processor.process(r))
         yield from _lines(processor.tick(end))
     finally:
         processor.close()
@@ -202,8 +200,6 @@ class SizeResult:
     route_stops: int
     route_stopped: bool
     recompute_ms: float | None
-    reading_us: float
-    kept_us: float
 
 
 def _median_ms(call: Callable[[], Any], repeat: int) -> float:
@@ -216,28 +212,36 @@ def _median_ms(call: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-class _KeptTimer:
-    """Time spent in StateKeeper.observe, to tell the kept state's share of a reading."""
+class NoKeeper(StateKeeper):
+    """No kept state: the fill processor as it was before `fill_state`, for comparison."""
 
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._observe = StateKeeper.observe
+    def observe(self, key: tuple[str, str], reading: ContainerReading, derived: Derived) -> None:
+        """Keep nothing."""
 
-    def __enter__(self) -> _KeptTimer:
-        timer, inner = self, self._observe
 
-        def observe(keeper: StateKeeper, *args: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return inner(keeper, *args)
-            finally:
-                timer.seconds += time.perf_counter() - t0
-
-        StateKeeper.observe = observe  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        StateKeeper.observe = self._observe  # type: ignore[method-assign]
+def fill_cost(
+    containers: Sequence[BenchContainer], end: datetime, tz: tzinfo, rounds: int = 3
+) -> dict[str, float]:
+    """µs per reading through the fill processor and line building, without and with the
+    kept state, state in memory and in a file as ingest keeps it; best of ``rounds``, same run.
+    """
+    some = containers[:200]
+    registry = ContainerRegistry(ts=end, site=SITE, containers=[c.spec for c in some])
+    stream = list(readings(some, end, 2, tz))
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for kept in (False, True):
+            for where in ("memory", "file"):
+                with tempfile.TemporaryDirectory(prefix="bench-fill-") as tmp:
+                    path = ":memory:" if where == "memory" else Path(tmp) / "fill.sqlite"
+                    keeper = None if kept else NoKeeper(tz)
+                    t0 = time.perf_counter()
+                    for _ in play(registry, stream, end, tz=tz, keeper=keeper, state_path=path):
+                        pass
+                    us = (time.perf_counter() - t0) / len(stream) * 1e6
+                name = f"{where} {'with' if kept else 'without'}"
+                best[name] = min(best.get(name, us), us)
+    return best
 
 
 def seed(api: httpx.Client, store: InfluxStore, n: int, days: int, end: datetime) -> SizeResult:
@@ -251,19 +255,15 @@ def seed(api: httpx.Client, store: InfluxStore, n: int, days: int, end: datetime
     )
     resp.raise_for_status()
     registry = ContainerRegistry(ts=end, site=SITE, containers=[c.spec for c in containers])
-    spent: list[float] = []
     batch: list[str] = []
     points = 0
     tz = ApiSettings().tz
-    with _KeptTimer() as kept:
-        stream = readings(containers, end, days, tz)
-        for line in play(
-            registry, stream, end, tz=tz, tick=timedelta(hours=1), on_reading=spent.append
-        ):
-            batch.append(line)
-            if len(batch) >= 20_000:
-                store.write_lines(batch)
-                points, batch = points + len(batch), []
+    stream = readings(containers, end, days, tz)
+    for line in play(registry, stream, end, tz=tz, tick=timedelta(hours=1)):
+        batch.append(line)
+        if len(batch) >= 20_000:
+            store.write_lines(batch)
+            points, batch = points + len(batch), []
     store.write_lines(batch)
     return SizeResult(
         containers=n,
@@ -274,8 +274,6 @@ def seed(api: httpx.Client, store: InfluxStore, n: int, days: int, end: datetime
         route_stops=0,
         route_stopped=False,
         recompute_ms=None,
-        reading_us=sum(spent) / max(1, len(spent)) * 1e6,
-        kept_us=kept.seconds / max(1, len(spent)) * 1e6,
     )
 
 
@@ -373,23 +371,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--recompute-up-to", type=int, default=500, help="time the recomputation up to this size"
     )
+    p.add_argument("--no-fill-cost", action="store_true", help="skip the fill processor figures")
     args = p.parse_args(argv)
     print(f"cpus: {os.cpu_count()}  python {sys.version.split()[0]}  days: {args.days}")
+    print(f"median of {args.repeat} after a warm-up; x: times the floor of the same run")
     print(
-        "containers  points     floor   board (x floor)   route (x floor)  stops  budget  "
-        "recompute  reading  kept"
+        "containers     points   floor         board             route   stops  budget   recompute"
     )
     for n in (int(x) for x in args.containers.split(",")):
         r = run_size(n, args.days, args.repeat, args.recompute_up_to)
-        recompute = f"{r.recompute_ms:8,.0f} ms" if r.recompute_ms is not None else "         -"
+        recompute = f"{r.recompute_ms:9,.0f} ms" if r.recompute_ms is not None else "          -"
         print(
-            f"{r.containers:10,}  {r.points:9,}  {r.floor_ms:5,.0f} ms"
-            f"  {r.board_ms:5,.0f} ms ({r.board_ms / r.floor_ms:4.2f})"
-            f"  {r.route_ms:6,.0f} ms ({r.route_ms / r.floor_ms:4.2f})"
-            f"  {r.route_stops:5}  {'hit' if r.route_stopped else 'no':>6}  {recompute}"
-            f"  {r.reading_us:4.0f} us  {r.kept_us:3.0f} us",
+            f"{r.containers:10,}  {r.points:9,}  {r.floor_ms:3,.0f} ms"
+            f"  {r.board_ms:4,.0f} ms ({r.board_ms / r.floor_ms:4.2f}x)"
+            f"  {r.route_ms:5,.0f} ms ({r.route_ms / r.floor_ms:4.2f}x)"
+            f"  {r.route_stops:5}  {'hit' if r.route_stopped else 'no':>6}  {recompute}",
             flush=True,
         )
+    if not args.no_fill_cost:
+        cost = fill_cost(region(200), datetime.now(UTC), ApiSettings().tz)
+        print("fill processor, us per reading (200 containers, 2 days; best of 3, same run):")
+        for where in ("memory", "file"):
+            without, with_ = cost[f"{where} without"], cost[f"{where} with"]
+            print(
+                f"  tracker state in {where:6}  without kept state {without:4.0f}"
+                f"  with {with_:4.0f}  (+{(with_ / without - 1) * 100:.0f} %)"
+            )
     return 0
 
 

@@ -3,10 +3,11 @@
     registry (retained, RegistryWatcher) ─► specs per site; trackers keep their state on change
     reading ─► unknown container ────────► DeadLetter "unknown_container"
             ─► tracker.observe ─► state row saved ─► `fill` line + ContainerAlert / ContainerEvent
-                              ─► keeper.observe ───► `fill_state` line (the board's kept state)
+                              ─► keeper.observe (the board's kept state)
     tick(now) ─► first tick after start: the last alert and event messages again (same ids),
                  and every `fill_state` point again (same time and content)
               ─► tracker.tick: offline, lid open too long, fire repeats, escalations
+              ─► keeper: a `fill_state` point per container that changed; their state saved
     raise / clear / escalate ─► notifier (its own thread)
 
 Ingest (ingest/service.py) writes the lines, publishes the messages with QoS 1, waits for the
@@ -104,6 +105,7 @@ class FillProcessor:
         tz: tzinfo,
         notifier: AlertSink | None = None,
         data_clock: bool = False,
+        keeper: StateKeeper | None = None,
     ) -> None:
         self.tz = tz  # collection days are local days in this zone (escalations)
         self.notifier = notifier
@@ -111,7 +113,7 @@ class FillProcessor:
         self._lock = threading.RLock()  # the registry arrives on another thread
         self._specs: dict[tuple[str, str], ContainerSpec] = {}
         self._trackers: dict[tuple[str, str], ContainerTracker] = {}
-        self._keeper = StateKeeper(tz)
+        self._keeper = keeper or StateKeeper(tz)
         self._replay_pending = True
         self.latest_ts: datetime | None = None  # newest reading seen: the data's own clock
         if str(state_path) != ":memory:":
@@ -138,11 +140,11 @@ class FillProcessor:
             if self.latest_ts is None or msg.ts > self.latest_ts:
                 self.latest_ts = msg.ts
             messages: list[Message] = [*derived.alerts, *derived.events]
-            state_line = self._keeper.observe(key, msg, derived)
+            self._keeper.observe(key, msg, derived)
             self._save(key, tracker, messages)
         self._notify(derived.alerts)
-        lines = [x for x in (fill_line(msg, derived.point), state_line) if x]
-        return Output(lines=lines, publish=messages)
+        line = fill_line(msg, derived.point)
+        return Output(lines=[line] if line else [], publish=messages)
 
     def tick(self, now: datetime) -> Output:
         """Replay the last messages once after a start, then run every tracker's timers."""
@@ -159,10 +161,11 @@ class FillProcessor:
             for key, tracker in self._trackers.items():
                 fired = tracker.tick(now)
                 if fired:
-                    state_line = self._keeper.alerts(key, fired)
-                    lines += [state_line] if state_line else []
+                    self._keeper.alerts(key, fired)
                     self._save(key, tracker, fired)
                     alerts += fired
+            lines += self._keeper.flush()
+            self._save_kept()
         self._notify(alerts)
         out += alerts
         return Output(lines=lines, publish=out) if out or lines else NOTHING
@@ -218,8 +221,9 @@ class FillProcessor:
             return tracker.open_alerts if tracker is not None else frozenset()
 
     def close(self) -> None:
-        """Close the state database."""
+        """Save the kept states and close the state database."""
         with self._lock:
+            self._save_kept()
             self._db.close()
 
     # ---- state ----------------------------------------------------------------------------------
@@ -237,7 +241,7 @@ class FillProcessor:
             db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._specs.clear()
             self._trackers.clear()
-            self._keeper = StateKeeper(self.tz)
+            self._keeper = StateKeeper(self._keeper.tz, self._keeper.rules)
             self._load(db)
         return db
 
@@ -256,6 +260,9 @@ class FillProcessor:
                 self._keeper.restore((site, c), json.loads(state))
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("kept state of %s/%s dropped: %s", site, c, exc)
+        # open alerts come from the last messages, which are saved with every reading
+        last = self._last_messages(db)
+        self._keeper.resume([m for m in last if isinstance(m, ContainerAlert)])
         for (doc,) in registries:
             self._apply(ContainerRegistry.model_validate_json(doc), saved)
         self.latest_ts = datetime.fromisoformat(latest[0]) if latest else None
@@ -273,12 +280,6 @@ class FillProcessor:
                 "INSERT OR REPLACE INTO tracker (site, container, state) VALUES (?, ?, ?)",
                 (key[0], key[1], json.dumps(tracker.snapshot())),
             )
-            kept = self._keeper.snapshot(key)
-            if kept is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO kept (site, container, state) VALUES (?, ?, ?)",
-                    (key[0], key[1], json.dumps(kept)),
-                )
             for m in messages:
                 db.execute(
                     "INSERT OR REPLACE INTO last_message (topic, doc) VALUES (?, ?)",
@@ -294,9 +295,30 @@ class FillProcessor:
             db.execute("ROLLBACK")
             raise
 
-    def _last_messages(self) -> list[Message]:
+    def _save_kept(self) -> None:
+        """Save the kept states that changed since the last save, in one transaction.
+
+        Once a tick, not with every reading: a crash loses at most a tick's worth of levels
+        from the rate models (alerts are rebuilt from the last messages), and a reading
+        costs no second row to write.
+        """
+        rows = [(s, c, json.dumps(doc)) for (s, c), doc in self._keeper.changed()]
+        if not rows:
+            return
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.executemany(
+                "INSERT OR REPLACE INTO kept (site, container, state) VALUES (?, ?, ?)", rows
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _last_messages(self, db: sqlite3.Connection | None = None) -> list[Message]:
         out: list[Message] = []
-        for (doc,) in self._db.execute("SELECT doc FROM last_message ORDER BY topic"):
+        for (doc,) in (db or self._db).execute("SELECT doc FROM last_message ORDER BY topic"):
             kind = json.loads(doc).get("kind")
             model = ContainerAlert if kind == "alert" else ContainerEvent
             out.append(model.model_validate_json(doc))

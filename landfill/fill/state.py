@@ -22,7 +22,7 @@ Only what depends on ``now`` (the next collection day and the projection to it) 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -32,7 +32,6 @@ from .forecast import (
     Forecast,
     RateFit,
     Reliability,
-    expected_rate,
     project,
     reliability,
     time_to_full,
@@ -69,12 +68,26 @@ def from_ms(ms: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
+_LAST_DAY: dict[tzinfo, tuple[date, int, int]] = {}  # the zone's last local day looked up
+
+
+def _local_day(t_ms: int, tz: tzinfo) -> tuple[date, int, int]:
+    """The local date at ``t_ms``, its midnight and the next midnight (epoch ms)."""
+    last = _LAST_DAY.get(tz)
+    if last is not None and last[1] <= t_ms < last[2]:
+        return last  # readings of one day come together: no time zone arithmetic
+    day = from_ms(t_ms).astimezone(tz).date()
+    start = to_ms(local_at(day, time(0), tz))
+    end = to_ms(local_at(day + timedelta(days=1), time(0), tz))
+    _LAST_DAY[tz] = (day, start, end)
+    return day, start, end
+
+
 def _local_days(start_ms: int, end_ms: int, tz: tzinfo) -> Iterator[tuple[date, int, int]]:
     """Pieces of [start, end) cut at local midnights, each with its local date."""
     t = start_ms
     while t < end_ms:
-        day = from_ms(t).astimezone(tz).date()
-        midnight = to_ms(local_at(day + timedelta(days=1), time(0), tz))
+        day, _, midnight = _local_day(t, tz)
         piece_end = min(end_ms, midnight)
         yield day, t, piece_end
         t = piece_end
@@ -99,7 +112,8 @@ class RateModel:
     recent: list[tuple[int, float]] = field(default_factory=list)  # the last two levels
     segment_ms: int | None = None  # where an emptying drop last started a segment
     emptied_ms: int | None = None  # the tracker's last emptying (its candidate's time)
-    days: dict[str, list[float]] = field(default_factory=dict)  # local date: [rise, seconds]
+    days: dict[str, list[float]] = field(default_factory=dict)  # date: rise, seconds, weekday
+    span: list[float] = field(default_factory=lambda: [0.0] * 7)  # the fit's seconds per weekday
 
     @property
     def level(self) -> tuple[int, float] | None:
@@ -114,18 +128,18 @@ class RateModel:
         if prev is None or is_emptying_drop(prev[1], pct, rules):
             if prev is not None:
                 self.segment_ms = ts_ms
-            self._restart([])
+            self._restart([], tz)
         else:
             self._rise(prev, (ts_ms, pct), tz)
         self._fit(ts_ms, pct)
         self.recent = [*self.recent, (ts_ms, pct)][-2:]
 
-    def emptied(self, at_ms: int) -> None:
+    def emptied(self, at_ms: int, tz: tzinfo) -> None:
         """An emptying whose candidate reading came at ``at_ms``: the fit starts there."""
         self.emptied_ms = at_ms
         if self.n and self.start_ms < at_ms:
             # the candidate and its confirmation are the last two levels (ingest/fill/tracker.py)
-            self._restart([p for p in self.recent if p[0] >= at_ms])
+            self._restart([p for p in self.recent if p[0] >= at_ms], tz)
 
     def fit(self) -> RateFit | None:
         """The least squares line since the last emptying, as `forecast.fit_rate` gives it."""
@@ -141,28 +155,36 @@ class RateModel:
         """Fill rate in %/day per local weekday (0 = Monday) with enough hours of history."""
         rise = [0.0] * 7
         secs = [0.0] * 7
-        for day, (r, s) in self.days.items():
-            wd = date.fromisoformat(day).weekday()
-            rise[wd] += r
-            secs[wd] += s
+        for r, s, wd in self.days.values():
+            rise[int(wd)] += r
+            secs[int(wd)] += s
         return {wd: rise[wd] / secs[wd] * 86400 for wd in range(7) if secs[wd] >= min_hours * 3600}
 
+    def expected(self, rates: dict[int, float]) -> float | None:
+        """The weekday rates over the fit's span, weighted by time: `forecast.expected_rate`."""
+        weight = sum(self.span[wd] for wd in rates)
+        return sum(rates[wd] * self.span[wd] for wd in rates) / weight if weight else None
+
     def snapshot(self) -> dict[str, Any]:
-        """The model as a JSON-able dict."""
-        return asdict(self)
+        """The model as a JSON-able dict, to serialise at once: its lists are the model's own."""
+        return dict(vars(self))  # dataclasses.asdict would deep-copy, slowly
 
     @classmethod
     def restore(cls, doc: dict[str, Any]) -> RateModel:
         """Rebuild from `snapshot()`."""
-        fields = dict(doc)
-        recent = [(int(t), float(p)) for t, p in fields.pop("recent", [])]
-        return cls(**fields, recent=recent)
+        values = dict(doc)
+        recent = [(int(t), float(p)) for t, p in values.pop("recent", [])]
+        return cls(**values, recent=recent)
 
-    def _restart(self, points: list[tuple[int, float]]) -> None:
+    def _restart(self, points: list[tuple[int, float]], tz: tzinfo) -> None:
         self.n = 0
         self.mean_x = self.mean_y = self.cxx = self.cxy = self.cyy = 0.0
+        self.span = [0.0] * 7
         for ts_ms, pct in points:
             self._fit(ts_ms, pct)
+        for a, b in zip(points, points[1:], strict=False):
+            for day, t0, t1 in _local_days(a[0], b[0], tz):
+                self.span[day.weekday()] += (t1 - t0) / 1000
 
     def _fit(self, ts_ms: int, pct: float) -> None:
         if self.n == 0:
@@ -184,9 +206,10 @@ class RateModel:
         newest = None
         for day, t0, t1 in _local_days(a[0], b[0], tz):
             part = t1 - t0
-            bucket = self.days.setdefault(day.isoformat(), [0.0, 0.0])
+            bucket = self.days.setdefault(day.isoformat(), [0.0, 0.0, day.weekday()])
             bucket[0] += (b[1] - a[1]) * part / span
             bucket[1] += part / 1000
+            self.span[day.weekday()] += part / 1000  # a and b are the fit's last two points
             newest = day
         if newest is not None:
             oldest = (newest - timedelta(days=WEEKDAY_DAYS)).isoformat()
@@ -276,10 +299,12 @@ def forecast_at(
     )
 
 
-def model_forecast(model: RateModel, tz: tzinfo) -> tuple[RateFit | None, Reliability]:
-    """The fit and its reliability against the weekday history, at the newest level."""
+def model_forecast(
+    model: RateModel, rates: dict[int, float] | None = None
+) -> tuple[RateFit | None, Reliability]:
+    """The fit and its reliability against the weekday rates (``model.weekday_rates()``)."""
     fit = model.fit()
-    expected = None
-    if fit is not None:
-        expected = expected_rate(model.weekday_rates(), fit.start, fit.end, tz)
+    if rates is None:
+        rates = model.weekday_rates()
+    expected = model.expected(rates) if fit is not None else None
     return fit, reliability(fit, expected)

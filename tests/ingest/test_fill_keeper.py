@@ -24,60 +24,82 @@ def states(lines: list[str]) -> list[tuple[int, FillState]]:
     return out
 
 
-def test_each_new_reading_writes_the_state_a_replay_writes_none(tmp_path) -> None:
+def tick(proc: FillProcessor, minutes: float) -> list[tuple[int, FillState]]:
+    return states(proc.tick(T0 + timedelta(minutes=minutes)).lines)
+
+
+def test_one_state_point_a_tick_for_what_changed(tmp_path) -> None:
     proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
+    assert tick(proc, 0) == []  # the first tick after a start: nothing kept yet
     out = feed(proc, [40, 41, 42, 85, 86, 88])
-    kept = [states(lines) for lines, _ in out]
-    assert all(len(k) == 1 for k in kept)
-    ts, last = kept[-1][0]
+    assert [states(lines) for lines, _ in out] == [[]] * 6, "readings write their fill only"
+    [(ts, last)] = tick(proc, 50)  # six readings, one point
     assert ts == to_ms(T0 + timedelta(minutes=50)) == last.last_ms == last.level_ms
     assert last.level_pct == 86.0  # the tracker's filtered level (median of three)
     assert last.points == 6
     assert last.rate_pct_per_day is not None
     assert [a.kind for a in last.alerts] == ["full"]
     assert last.alerts[0].since_ms == to_ms(T0 + timedelta(minutes=40))
+    assert tick(proc, 51) == [], "nothing changed"
     assert run(proc, reading(50, 88)) == ([], []), "a replay changes nothing"
+    assert tick(proc, 52) == []
 
 
 def test_timers_write_the_state_and_a_late_reading_never_goes_back_in_time(tmp_path) -> None:
     proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
     feed(proc, [30])
-    proc.tick(T0)  # the first tick after a start writes the states again
-    out = proc.tick(T0 + timedelta(seconds=1600))  # 2.5 x 600 s of silence: offline
-    [(ts, offline)] = states(out.lines)
+    [(first, _)] = tick(proc, 0)
+    assert first == to_ms(T0)
+    [(ts, offline)] = tick(proc, 1600 / 60)  # 2.5 x 600 s of silence: offline
     assert [a.kind for a in offline.alerts] == ["offline"]
     assert ts == to_ms(T0 + timedelta(seconds=1500))  # the alert's own time
     # a queued reading from before the alert: it clears the alert, and its state point comes
     # after the one that said offline, so the newest point is the current state
-    lines, _ = run(proc, reading(24, 31))
-    [(later, cleared)] = states(lines)
+    run(proc, reading(24, 31))
+    [(later, cleared)] = tick(proc, 27)
     assert cleared.alerts == ()
     assert later == ts + 1
     assert cleared.last_ms == to_ms(T0 + timedelta(minutes=24))
 
 
 def test_a_restart_keeps_the_model_and_writes_every_state_again(tmp_path) -> None:
-    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
-    proc.use_registry(registry())
-    before = feed(proc, [20, 22, 24, 26])
-    [last_line] = [x for x in before[-1][0] if x.startswith("fill_state,")]
-    proc.close()  # or kill -9: the kept state was saved with the tracker's
+    def first_half(proc: FillProcessor) -> list[str]:
+        proc.use_registry(registry())
+        feed(proc, [20, 22, 24, 26])
+        return proc.tick(T0 + timedelta(minutes=30)).lines  # writes and saves what changed
 
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
+    [last_line] = first_half(proc)
+    # then a crash (no close): nothing is lost
     again = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
-    first = again.tick(T0)
-    assert [x for x in first.lines if x.startswith("fill_state,")] == [last_line], "same point"
-    assert not again.tick(T0).lines
-    [(_, state)] = states(feed(again, [28], start=40)[0][0])
+    assert again.tick(T0).lines == [last_line], "the same point again"
+    assert again.tick(T0).lines == []
+    feed(again, [28], start=40)
+    [(_, state)] = tick(again, 40)
     # the same state as a processor that never stopped
     never = FillProcessor(":memory:", tz=BISHKEK)
-    never.use_registry(registry())
-    feed(never, [20, 22, 24, 26])
-    [(_, want)] = states(feed(never, [28], start=40)[0][0])
+    first_half(never)
+    feed(never, [28], start=40)
+    [(_, want)] = tick(never, 40)
     assert state == want
     assert state.points == 5
-    assert state.rate_pct_per_day is not None
+
+
+def test_a_crash_between_ticks_loses_levels_from_the_model_never_an_open_alert(tmp_path) -> None:
+    proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
+    proc.use_registry(registry())
+    feed(proc, [60, 62])
+    tick(proc, 10)  # the model is saved with two levels
+    feed(proc, [85, 86, 88], start=20)
+    # a crash before the next tick: the tracker and its messages were saved, the model was not
+    again = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
+    assert again.open_alerts(SITE, "bin-01") == {"full"}
+    feed(again, [90], start=60)
+    [_, (_, state)] = tick(again, 60)  # the saved state again, then the new one
+    assert [a.kind for a in state.alerts] == ["full"], "open alerts come from the last messages"
+    assert state.points == 3, "the two saved levels and this one"
 
 
 def test_a_damaged_kept_row_is_dropped_alone(tmp_path) -> None:
@@ -85,11 +107,11 @@ def test_a_damaged_kept_row_is_dropped_alone(tmp_path) -> None:
     proc = FillProcessor(path, tz=BISHKEK)
     proc.use_registry(registry())
     feed(proc, [40, 41])
-    proc.close()
+    proc.close()  # saves what changed
     with sqlite3.connect(path) as db:
         db.execute("UPDATE kept SET state = ?", (json.dumps({"model": {"n": "x"}}),))
     again = FillProcessor(path, tz=BISHKEK)
-    assert again.open_alerts(SITE, "bin-01") == frozenset()
     assert again.containers(SITE) == ["bin-01"], "the tracker state survives"
-    [(_, state)] = states(feed(again, [42], start=30)[0][0])
+    feed(again, [42], start=30)
+    [(_, state)] = tick(again, 30)
     assert state.points == 1, "the model starts again"

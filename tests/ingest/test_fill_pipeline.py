@@ -76,9 +76,8 @@ def test_fill_point_has_the_shared_schema(tmp_path) -> None:
     proc = FillProcessor(tmp_path / "state.sqlite", tz=BISHKEK)
     proc.use_registry(registry())
     r = reading(0, 40, temp_c=4.5, battery_pct=87, tilt=False)
-    [line, state], messages = run(proc, r)
+    [line], messages = run(proc, r)
     assert messages == []
-    assert state.startswith(f"fill_state,container=bin-01,site={SITE} id=")  # the kept state
     ms = int(r.ts.timestamp() * 1000)
     # tags and fields sorted by key and whole floats without ".0", as influxdb-client writes
     assert line == (
@@ -87,8 +86,7 @@ def test_fill_point_has_the_shared_schema(tmp_path) -> None:
         f"temp_c=4.5,tilt=false {ms}"
     )
     # a sentinel distance: no level fields at all, never 0 % or 100 %
-    [line, state], _ = run(proc, reading(10, distance_mm=None, battery_v=3.4))
-    assert state.startswith("fill_state,")
+    [line], _ = run(proc, reading(10, distance_mm=None, battery_v=3.4))
     fields = dict(kv.split("=", 1) for kv in line.split(" ")[1].split(","))
     assert set(fields) == {"battery_v", "quality", "overfull", "id"}
     assert fields["quality"] == '"rejected"'
@@ -127,7 +125,7 @@ def test_unknown_container_is_dead_lettered(tmp_path) -> None:
     assert run(proc, r)[1][0].id == letter.id, "a replay is dead-lettered identically"
     proc.use_registry(registry(spec("bin-99")))
     lines, _ = run(proc, r)
-    assert [x.split(",")[0] for x in lines] == ["fill", "fill_state"]
+    assert len(lines) == 1
 
 
 def test_full_is_raised_once_and_cleared_by_an_emptying(tmp_path) -> None:

@@ -32,10 +32,10 @@ def kept(history: list[FillSample], emptied: datetime | None = None) -> FillStat
     for ts, pct in history:
         model.add(to_ms(ts), pct, BISHKEK)
         if emptied is not None and model.emptied_ms is None and ts > emptied:
-            model.emptied(to_ms(emptied))  # the tracker says so with the confirming level
+            model.emptied(to_ms(emptied), BISHKEK)  # the tracker says so with the confirming level
     # a restart in the middle changes nothing
     model = RateModel.restore(json.loads(json.dumps(model.snapshot())))
-    fit, rel = model_forecast(model, BISHKEK)
+    fit, rel = model_forecast(model)
     level = model.level
     assert level is not None
     return FillState(
