@@ -253,12 +253,20 @@ def _history(
     return out
 
 
+KEPT_RECENT = timedelta(days=2)  # most containers report hourly: the kept query reads one shard
+
+
 def kept_states(
-    influx: InfluxStore, site: str, since: datetime, now: datetime
+    influx: InfluxStore,
+    site: str,
+    since: datetime,
+    now: datetime,
+    only: Sequence[str] | None = None,
 ) -> dict[str, FillState]:
     """The newest `fill_state` of every container that changed after ``since``, by code."""
     out: dict[str, FillState] = {}
-    for series in _series(influx, Q_KEPT, {"site": site, "since": since, "now": now}):
+    q, params = _only(Q_KEPT, {"site": site, "since": since, "now": now}, only)
+    for series in _series(influx, q, params):
         for row in series.rows():
             try:
                 out[series.tags.get("container", "")] = FillState.model_validate_json(row["state"])
@@ -279,13 +287,20 @@ def container_states(
 ) -> list[ContainerState]:
     """Every container's state: the kept one where ingest wrote it, else recomputed.
 
-    ``tz`` is the zone of collection days, for the forecast's overflow risk.
+    The kept states of the last two days come in one query (one shard); those of containers
+    silent for longer, back to ``history_days``, in a second one limited to them. ``tz`` is
+    the zone of collection days, for the forecast's overflow risk.
     """
-    since = now - timedelta(days=history_days)
-    kept = kept_states(influx, site, since, now)
+    rows = list(containers)
+    kept = kept_states(
+        influx, site, max(now - KEPT_RECENT, now - timedelta(days=history_days)), now
+    )
+    older = [row.code for row in rows if row.code not in kept]
+    if older:
+        kept |= kept_states(influx, site, now - timedelta(days=history_days), now, older)
     states: list[ContainerState] = []
     missing: list[Container] = []
-    for row in containers:
+    for row in rows:
         k = kept.get(row.code)
         if k is None or (k.emptied_id is not None and k.emptied_id in rejected_emptyings):
             missing.append(row)

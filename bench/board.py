@@ -197,6 +197,7 @@ class SizeResult:
     floor_ms: float
     board_ms: float
     route_ms: float
+    page_ms: float  # everything the page loads on a refresh: board, alerts, emptyings, route
     route_stops: int
     route_stopped: bool
     recompute_ms: float | None
@@ -271,6 +272,7 @@ def seed(api: httpx.Client, store: InfluxStore, n: int, days: int, end: datetime
         floor_ms=0,
         board_ms=0,
         route_ms=0,
+        page_ms=0,
         route_stops=0,
         route_stopped=False,
         recompute_ms=None,
@@ -335,6 +337,7 @@ def run_size(n: int, days: int, repeat: int, recompute_up_to: int) -> SizeResult
                 result.board_ms = _median_ms(lambda: _get(api, "/api/v1/dispatch/board"), repeat)
                 route = _get(api, "/api/v1/dispatch/route")
                 result.route_ms = _median_ms(lambda: _get(api, "/api/v1/dispatch/route"), repeat)
+                result.page_ms = _median_ms(lambda: _refresh(api), repeat)
                 result.route_stops, result.route_stopped = (
                     route["count"],
                     route["stopped_on_budget"],
@@ -347,6 +350,12 @@ def run_size(n: int, days: int, repeat: int, recompute_up_to: int) -> SizeResult
             proc.wait(30)
             broker.stop()
             influxd.stop()
+
+
+def _refresh(api: httpx.Client) -> None:
+    """What the page asks for every 30 s (one after the other here, not in parallel)."""
+    for what in ("board", "alerts", "emptyings", "route"):
+        _get(api, f"/api/v1/dispatch/{what}")
 
 
 def _healthy(api: httpx.Client) -> bool:
@@ -376,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"cpus: {os.cpu_count()}  python {sys.version.split()[0]}  days: {args.days}")
     print(f"median of {args.repeat} after a warm-up; x: times the floor of the same run")
     print(
-        "containers     points   floor         board             route   stops  budget   recompute"
+        "containers     points   floor         board             route   stops  budget"
+        "   page refresh   recompute"
     )
     for n in (int(x) for x in args.containers.split(",")):
         r = run_size(n, args.days, args.repeat, args.recompute_up_to)
@@ -385,7 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r.containers:10,}  {r.points:9,}  {r.floor_ms:3,.0f} ms"
             f"  {r.board_ms:4,.0f} ms ({r.board_ms / r.floor_ms:4.2f}x)"
             f"  {r.route_ms:5,.0f} ms ({r.route_ms / r.floor_ms:4.2f}x)"
-            f"  {r.route_stops:5}  {'hit' if r.route_stopped else 'no':>6}  {recompute}",
+            f"  {r.route_stops:5}  {'hit' if r.route_stopped else 'no':>6}"
+            f"  {r.page_ms:9,.0f} ms  {recompute}",
             flush=True,
         )
     if not args.no_fill_cost:

@@ -381,14 +381,15 @@ def _sorted_alerts(alerts: list[AlertRow]) -> list[AlertRow]:
 @router.get("/alerts", response_model=AlertsPublic)
 def list_alerts(
     session: SessionDep,
+    settings: SettingsDep,
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
     acknowledged: Annotated[bool | None, Query(description="omit for all")] = None,
 ) -> AlertsPublic:
-    """Open alerts (the newest point per container and kind is active), most severe first."""
-    alerts = open_alerts(influx, site.code, now)
-    acks = _acks(session, site)
+    """Open alerts of the active containers, most severe first (from the board's states)."""
+    states, acks = _states(session, site, influx, settings, now)
+    alerts = [a for s in states for a in s.alerts]
     data = [_alert_public(a, acks) for a in _sorted_alerts(alerts)]
     if acknowledged is not None:
         data = [a for a in data if (a.acknowledged is not None) == acknowledged]
