@@ -21,6 +21,12 @@ STATE = Path(".state")
 # `landfill --help` does not load the edge
 SCENARIO_NAMES = ("trucks", "truck", "moving", "person", "not-zero", "overload", "mixed")
 
+# commands with parsers of their own: "module:function" taking the rest of the command line
+PASSTHROUGH = {
+    "users": ("api.users_cli:main", "accounts: add, passwd, disable, enable, list"),
+    "tokens": ("api.tokens_cli:main", "API tokens for machines: create, list, revoke"),
+}
+
 DESCRIPTION = """\
 Landfill telemetry: truck scale, container fill sensors and billing for a municipal waste
 enterprise. Settings come from LANDFILL_* environment variables (see .env.example); the
@@ -335,6 +341,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             time.sleep(0.05)
         spawn("edge-scale", "edge", "scale", "--port", str(tty))
         spawn("ingest", "ingest")
+        demo = _demo_login(state, log.info)
         # the API loads the 33 demo containers and publishes the retained registry
         spawn("api", "api", "--port", str(args.port), "--seed-demo")
         if not args.no_sensors:
@@ -348,8 +355,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             spawn("sensor-simulator", "simulate", "sensors", "--live", "--start", start)
         log.info("API on http://127.0.0.1:%d  (captures: /api/v1/captures, /health)", args.port)
         log.info("dispatcher page: http://127.0.0.1:%d/dispatch", args.port)
+        if demo is not None:
+            log.info("log in as %s with password %s", demo.username, demo.password)
         log.info("Ctrl-C stops everything")
-        _watch_captures(args.port, children, log.info)
+        _watch_captures(args.port, children, log.info, demo.token if demo else "")
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
@@ -372,6 +381,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_login(state: Path, say: Callable[[str], None]) -> Any:
+    """The demo admin (password saved in the state folder) and a token to read captures."""
+    from api.auth.users import AccountError
+    from api.users_cli import demo_login
+    from landfill.settings import ApiSettings
+
+    try:
+        return demo_login(_settings(ApiSettings, argparse.Namespace(), {}), state)
+    except AccountError as exc:
+        say(f"no demo login: {exc}")
+        return None
+
+
 def _wait_for_line(path: Path, text: str, timeout: float) -> bool:
     """Wait until a child's log file contains ``text``."""
     deadline = time.monotonic() + timeout
@@ -383,7 +405,10 @@ def _wait_for_line(path: Path, text: str, timeout: float) -> bool:
 
 
 def _watch_captures(
-    port: int, children: list[tuple[str, subprocess.Popen[bytes]]], say: Callable[[str], None]
+    port: int,
+    children: list[tuple[str, subprocess.Popen[bytes]]],
+    say: Callable[[str], None],
+    token: str,
 ) -> None:
     """Print each new capture as the API reports it; return when a child dies."""
     from zoneinfo import ZoneInfo
@@ -399,7 +424,11 @@ def _watch_captures(
                     f"{name} exited with {proc.returncode}; see .state/logs/{name}.log"
                 )
         try:
-            data = httpx.get(f"http://127.0.0.1:{port}/api/v1/captures", timeout=2).json()["data"]
+            data = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/captures",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=2,
+            ).json()["data"]
         except (httpx.HTTPError, KeyError, ValueError):
             data = []
         for c in reversed(data):
@@ -578,11 +607,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="also stop a stack that was already running before",
     )
     run.set_defaults(func=cmd_run)
+    for name, (_, text) in PASSTHROUGH.items():
+        sub.add_parser(name, help=text, add_help=False)  # main() hands these over before parsing
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `landfill` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        import importlib
+
+        module, _, function = PASSTHROUGH[argv[0]][0].partition(":")
+        return int(getattr(importlib.import_module(module), function)(argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Header, Query
+from fastapi import APIRouter, Cookie, Depends, Header, Query
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.auth import roles
+from api.auth.access import PAGE_DISPATCH, Caller
 from api.deps import SettingsDep
 from api.i18n import LANGUAGES, catalogue, pick_language
 
@@ -21,9 +23,10 @@ TEMPLATES = Environment(
 LANG_COOKIE_S = 365 * 86400
 
 
-@router.get("/dispatch", response_class=HTMLResponse)
+@router.get("/dispatch", response_class=HTMLResponse, include_in_schema=False)
 def dispatch_page(
     settings: SettingsDep,
+    caller: Annotated[Caller, Depends(PAGE_DISPATCH)],
     lang: Annotated[str | None, Query(max_length=8)] = None,
     lang_cookie: Annotated[str | None, Cookie(alias="lang")] = None,
     accept_language: Annotated[str | None, Header()] = None,
@@ -39,6 +42,9 @@ def dispatch_page(
         texts_json=texts_json,
         languages=[(code, catalogue(code)["lang.name"]) for code in LANGUAGES],
         timezone=settings.timezone,
+        caller=caller,
+        # an auditor sees the board but not the buttons (the API refuses them too)
+        can_act=caller.role in roles.ACT_DISPATCH,
     )
     response = HTMLResponse(html)
     if lang is not None and lang[:2].lower() in LANGUAGES:
