@@ -90,6 +90,10 @@ class LoginRequired(Exception):
 class PageRefused(Exception):
     """A page the caller's role may not open."""
 
+    def __init__(self, caller: Caller) -> None:
+        super().__init__(caller.name)
+        self.caller = caller
+
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
@@ -177,7 +181,7 @@ def require_page(*roles: Role) -> Callable[..., Caller]:
             raise LoginRequired(target)
         _check_csrf(request, caller)
         if caller.role not in allowed:
-            raise PageRefused()
+            raise PageRefused(caller)
         return caller
 
     dependency.roles = allowed  # type: ignore[attr-defined]
@@ -206,9 +210,11 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         return RedirectResponse(f"/login?next={quote(exc.path, safe='')}", status_code=303)
 
-    async def page_refused(request: Request, _exc: Exception) -> Response:
+    async def page_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageRefused)
         settings: ApiSettings = request.app.state.settings
-        return page(request, settings, "refused.html", 403)
+        # who is logged in, with the logout button: the way to another account
+        return page(request, settings, "refused.html", 403, caller=exc.caller)
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PageRefused, page_refused)
