@@ -443,3 +443,37 @@ def test_users_and_tokens_command_line(make_api, monkeypatch, capsys, tmp_path):
         ("user.create", "cli"),
         ("user.create", "cli"),
     ]
+
+
+@pytest.mark.parametrize("command", ["users", "tokens"])
+def test_command_line_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        landfill_main([command, "--help"])
+    assert done.value.code == 0
+    assert f"usage: landfill {command}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        landfill_main(["--help"])
+    assert command in capsys.readouterr().out
+
+
+def test_demo_login_only_outside_production(make_api, tmp_path, monkeypatch):
+    from api.users_cli import demo_login
+    from landfill.settings import ApiSettings
+
+    api = make_api(as_admin=False)
+    settings = ApiSettings(database_url=f"sqlite:///{tmp_path}/api.sqlite")
+    first = demo_login(settings, tmp_path / "state")
+    again = demo_login(settings, tmp_path / "state")
+    assert (first.username, first.password) == (again.username, again.password)  # kept
+    assert (tmp_path / "state" / "demo-login.txt").stat().st_mode & 0o077 == 0
+    assert login(client_for(api.app), "demo", first.password).status_code == 303
+    assert client_for(api.app, first.token).get("/api/v1/captures").status_code == 401  # revoked
+    assert client_for(api.app, again.token).get("/api/v1/captures").status_code == 200
+    production = ApiSettings(
+        database_url=f"sqlite:///{tmp_path}/api.sqlite",
+        env="production",
+        influx_password="a-real-secret",
+        mqtt_url="mqtt://api:a-real-secret@127.0.0.1:1883",
+    )
+    with pytest.raises(ValueError, match="no demo login in production"):
+        demo_login(production, tmp_path / "state")

@@ -245,7 +245,13 @@ def test_page_and_assets_are_local(make_api):
     assert '<html lang="ru">' in api.get("/dispatch").text  # remembered
     api.cookies.clear()
     assert '<html lang="ky">' in api.get("/dispatch", headers={"Accept-Language": "fr"}).text
-    for path in ("/static/dispatch.js", "/static/dispatch.css", "/static/i18n/ky.json"):
+    for path in (
+        "/static/dispatch.js",
+        "/static/dispatch.css",
+        "/static/site.css",
+        "/static/i18n/ky.json",
+        "/login",
+    ):
         body = api.get(path)
         assert body.status_code == 200, path
         urls = set(re.findall(r"https?://[^\s\"'`)]+", body.text))

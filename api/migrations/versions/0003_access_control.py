@@ -17,6 +17,11 @@ ROLES = "'operator', 'supervisor', 'dispatcher', 'billing', 'client', 'admin', '
 
 def upgrade() -> None:
     """Create the access-control tables."""
+    _accounts()
+    _records()
+
+
+def _accounts() -> None:
     op.create_table(
         "app_user",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -67,6 +72,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+def _records() -> None:
     op.create_table(
         "login_failure",
         sa.Column("id", sa.Integer, primary_key=True),
