@@ -15,8 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from api import db
+from api.auth import access
 from api.container_registry import publish_registry, seed_demo
-from api.routes import captures, containers, dispatch, health, pages, registry
+from api.routes import admin, auth, captures, containers, dispatch, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore, QueryError
@@ -79,6 +80,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(containers.router)
     app.include_router(dispatch.router)
     app.include_router(pages.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -294,6 +294,22 @@ class ApiSettings(CommonSettings):
     dispatch_history_days: int = Field(
         14, gt=0, le=90, description="fill history the forecast looks at"
     )
+    # access control (api/auth): sessions, cookies, login rate limits
+    session_idle_minutes: int = Field(
+        30, gt=0, le=24 * 60, description="a session unused this long ends"
+    )
+    session_max_hours: int = Field(12, gt=0, le=24 * 30, description="a session's longest life")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Secure cookies: auto = when the request came over https or in production",
+    )
+    login_max_failures_per_user: int = Field(
+        5, gt=0, description="failed logins of one username within the window before refusing"
+    )
+    login_max_failures_per_address: int = Field(
+        20, gt=0, description="failed logins from one address within the window before refusing"
+    )
+    login_window_seconds: int = Field(900, gt=0, description="window of the login rate limits")
 
 
 class EdgeSensorsSettings(CommonSettings):

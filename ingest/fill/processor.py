@@ -41,8 +41,8 @@ import paho.mqtt.client as mqtt
 
 from ingest.fill.tracker import ContainerTracker
 from ingest.notify import Notifier
-from ingest.points import fill_line
 from ingest.pipeline import NOTHING, Output
+from ingest.points import fill_line
 from landfill.contract import (
     ROOT,
     ContainerAlert,
