@@ -77,7 +77,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
     ports = _stack_ports()
     try:
         if args.action == "up":
-            stack.up(args.state, ports)
+            stack.up(args.state, ports, acl=args.acl)
         elif args.action == "down":
             stack.down(args.state)
         else:
@@ -430,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("action", choices=["up", "down", "status"])
     st.add_argument("--state", type=Path, default=STATE, help="state folder (default .state)")
+    st.add_argument(
+        "--acl",
+        action="store_true",
+        help="up: broker with logins and ACL from STATE/mqtt (written by `landfill mqtt-acl`)",
+    )
     st.set_defaults(func=cmd_stack)
 
     edge = sub.add_parser("edge", help="device-facing processes").add_subparsers(
@@ -578,6 +583,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also stop a stack that was already running before",
     )
     run.set_defaults(func=cmd_run)
+
+    from deploy import mqtt_acl  # light: its heavy imports are inside its functions
+
+    acl = sub.add_parser(
+        "mqtt-acl",
+        help="write mosquitto's password file and ACL from the registry",
+        description=mqtt_acl.DESCRIPTION,
+    )
+    mqtt_acl.add_arguments(acl)
+    acl.set_defaults(func=mqtt_acl.run)
     return p
 
 
