@@ -499,3 +499,73 @@ def test_real_ingest_stores_what_the_scale_edge_sends_with_their_own_logins(
 def test_stack_up_with_acl_needs_the_logins(tmp_path):
     with pytest.raises(stack.StackError, match="landfill mqtt-acl"):
         stack.up(tmp_path, acl=True, log=lambda _m: None)
+
+
+# ---- the production files ------------------------------------------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def test_compose_and_units_give_each_process_its_own_login():
+    import yaml
+
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    creds = "./production/mqtt/credentials/"
+    assert services["ingest"]["env_file"] == f"{creds}landfill-ingest.env"
+    assert services["api"]["env_file"] == f"{creds}api.env"
+    assert services["edge-scale"]["env_file"].startswith(f"{creds}edge-scale-")
+    assert services["mosquitto"]["env_file"] == f"{creds}monitor.env"
+    assert services["mosquitto"]["ports"] == ["8883:8883"]  # plain MQTT is not published
+    assert "@" not in compose["x-app"]["environment"]["LANDFILL_MQTT_URL"]
+    for unit in (DEPLOY / "systemd").glob("*.service"):
+        assert "EnvironmentFile=/etc/landfill/credentials/" in unit.read_text(), unit.name
+
+
+def test_production_broker_config_runs_with_logins_acl_and_tls(logins_dir, tmp_path, monkeypatch):
+    import getpass
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (tmp_path / "data").mkdir()
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is not installed: apt-get install openssl")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(certs / "server.key"), "-out", str(certs / "server.crt")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    plain, tls = stack.free_port(), stack.free_port()
+    text = (DEPLOY / "production" / "mosquitto.conf").read_text()
+    for old, new in (
+        ("/mosquitto/config/mqtt/", f"{logins_dir}/"),
+        ("/mosquitto/certs/", f"{certs}/"),
+        ("/mosquitto/data/", f"{tmp_path}/data/"),
+        ("listener 1883\n", f"listener {plain} 127.0.0.1\n"),
+        ("listener 8883\n", f"listener {tls} 127.0.0.1\n"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"user {getpass.getuser()}\n{text}")
+    binary = stack.find_binary("mosquitto")
+    assert binary is not None
+    log = (tmp_path / "mosquitto.log").open("wb")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: stack.port_open("127.0.0.1", tls), 15, "the TLS listener")
+        monkeypatch.setenv("SSL_CERT_FILE", str(certs / "server.crt"))  # as an installer's CA
+        user = "edge-scale-scale1"
+        good = Client(login_url(f"mqtts://localhost:{tls}", user, password(logins_dir, user)))
+        good.close()
+        assert good.ok
+        for url in (f"mqtts://localhost:{tls}", f"mqtt://127.0.0.1:{plain}"):
+            anonymous = Client(url)
+            anonymous.close()
+            assert not anonymous.ok, url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
