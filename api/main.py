@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api import db
 from api.containers import publish_registry, seed_demo
-from api.routes import captures, containers, dispatch, health, pages, registry
+from api.routes import captures, containers, dispatch, docs, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore
@@ -66,7 +66,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.influx.close()
             engine.dispose()
 
-    app = FastAPI(title="Landfill telemetry", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Landfill telemetry",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,  # served by api.routes.docs from vendored assets, not a CDN
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(captures.router)
@@ -74,6 +80,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(containers.router)
     app.include_router(dispatch.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
