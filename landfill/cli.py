@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "simulate sensors": "edge.sensors.simulator:main",
     "users": "api.users_cli:main",
     "tokens": "api.tokens_cli:main",
+    "mqtt-acl": "deploy.mqtt_acl:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -43,6 +44,7 @@ SUMMARIES: dict[str, str] = {
     "simulate sensors": "the 33 containers as ChirpStack and TTS uplinks",
     "users": "accounts of people: add, passwd, disable, enable, list",
     "tokens": "API tokens for machines: create, list, revoke",
+    "mqtt-acl": "mosquitto password file and ACL: one login per process and device",
 }
 
 DESCRIPTION = """\
