@@ -15,8 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from api import db
+from api.auth import access
 from api.container_registry import publish_registry, seed_demo
-from api.routes import captures, containers, dispatch, health, pages, registry
+from api.routes import admin, auth, captures, containers, dispatch, docs, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore, QueryError
@@ -39,10 +40,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         db.migrate(engine)
         app.state.sessions = db.session_factory(engine)
         _seed_site(app, settings)
-        if settings.seed_demo:
-            with app.state.sessions() as session:
-                site = session.scalar(select(db.Site).where(db.Site.code == settings.site))
-                log.info("demo containers loaded: %d", seed_demo(session, site))
         app.state.influx = InfluxStore(
             settings.influx_url,
             settings.influx_db,
@@ -70,15 +67,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.influx.close()
             engine.dispose()
 
-    app = FastAPI(title="Landfill telemetry", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Landfill telemetry",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,  # served by api.routes.docs from vendored assets, not a CDN
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.add_exception_handler(QueryError, _influx_unavailable)
-    app.include_router(health.router)
-    app.include_router(captures.router)
-    app.include_router(registry.router)
-    app.include_router(containers.router)
-    app.include_router(dispatch.router)
-    app.include_router(pages.router)
+    for area in (health, captures, registry, containers, dispatch, pages, auth, admin, docs):
+        app.include_router(area.router)
+    access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -89,11 +89,15 @@ async def _influx_unavailable(_request: Request, exc: Exception) -> JSONResponse
 
 
 def _seed_site(app: FastAPI, settings: ApiSettings) -> None:
-    """Make sure the configured site exists in the registry."""
+    """Make sure the configured site exists in the registry, and the demo containers if asked."""
     with app.state.sessions() as session:
-        if session.scalar(select(db.Site).where(db.Site.code == settings.site)) is None:
-            session.add(db.Site(code=settings.site, name=settings.site, timezone=settings.timezone))
+        site = session.scalar(select(db.Site).where(db.Site.code == settings.site))
+        if site is None:
+            site = db.Site(code=settings.site, name=settings.site, timezone=settings.timezone)
+            session.add(site)
             session.commit()
+        if settings.seed_demo:
+            log.info("demo containers loaded: %d", seed_demo(session, site))
 
 
 DESCRIPTION = """\

@@ -331,6 +331,7 @@ def run_size(n: int, days: int, repeat: int, recompute_up_to: int) -> SizeResult
             store.ensure_database()
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as api:
                 stack.wait_until(lambda: _healthy(api), 60, "the API")
+                api.headers["Authorization"] = f"Bearer {admin_token(database_url)}"
                 end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
                 result = seed(api, store, n, days, end)
                 result.floor_ms = _median_ms(lambda: store.query(FLOOR, {"site": SITE}), repeat)
@@ -360,9 +361,24 @@ def _refresh(api: httpx.Client) -> None:
 
 def _healthy(api: httpx.Client) -> bool:
     try:
-        return api.get("/api/v1/dispatch/board", params={"per_page": 1}).status_code == 200
+        return api.get("/health").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def admin_token(database_url: str) -> str:
+    """An admin's API token, made in the API's database (migrated by the API at start-up)."""
+    from api import db
+    from api.auth.tokens import create_token
+
+    engine = db.make_engine(database_url)
+    try:
+        with db.session_factory(engine)() as session:
+            _, secret = create_token(session, "bench", "admin", "bench", datetime.now(UTC))
+            session.commit()
+        return secret
+    finally:
+        engine.dispose()
 
 
 def _get(api: httpx.Client, path: str) -> Any:

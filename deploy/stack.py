@@ -173,10 +173,26 @@ def _binary(name: str, package: str) -> str:
     return binary
 
 
+ACCESS = """\
+# logins and ACL written by `landfill mqtt-acl`, as in deploy/production/mosquitto.conf
+allow_anonymous false
+password_file {acl}/mosquitto.passwd
+acl_file {acl}/mosquitto.acl
+use_username_as_clientid true"""
+
+
 def start_mosquitto(
-    state: Path, port: int, host: str = "127.0.0.1", *, detach: bool = False
+    state: Path,
+    port: int,
+    host: str = "127.0.0.1",
+    *,
+    detach: bool = False,
+    acl: Path | None = None,
 ) -> Server:
-    """Start mosquitto with the project's config; state (persistence, log) under ``state``."""
+    """Start mosquitto with the project's config; state (persistence, log) under ``state``.
+
+    With ``acl`` (a folder `landfill mqtt-acl` wrote), clients log in and obey its ACL.
+    """
     binary = _binary("mosquitto", "mosquitto")
     state.mkdir(parents=True, exist_ok=True)
     conf = _render(
@@ -186,6 +202,7 @@ def start_mosquitto(
         host=host,
         state=state.resolve(),
         user=getpass.getuser(),
+        access="allow_anonymous true" if acl is None else ACCESS.format(acl=acl.resolve()),
     )
     return _start(
         "mosquitto",
@@ -281,10 +298,22 @@ def _read_pid(state: Path, name: str) -> int | None:
     return pid if _alive(pid) else None
 
 
-def up(state: Path, ports: StackPorts = StackPorts(), log: Callable[[str], None] = print) -> None:
-    """Start mosquitto and influxd in the background unless they already run."""
+def up(
+    state: Path,
+    ports: StackPorts = StackPorts(),
+    log: Callable[[str], None] = print,
+    *,
+    acl: bool = False,
+) -> None:
+    """Start mosquitto and influxd in the background unless they already run.
+
+    With ``acl``, the broker takes the logins and ACL in ``state/mqtt``.
+    """
     ensure_packages(log)
     state.mkdir(parents=True, exist_ok=True)
+    logins = state / "mqtt"
+    if acl and not (logins / "mosquitto.acl").exists():
+        raise StackError(f"no logins in {logins}: run `landfill mqtt-acl --out {logins}` first")
     for name, port in (("mosquitto", ports.mqtt), ("influxd", ports.influx)):
         pid = _read_pid(state, name)
         if pid is not None:
@@ -293,7 +322,9 @@ def up(state: Path, ports: StackPorts = StackPorts(), log: Callable[[str], None]
         if port_open("127.0.0.1", port):
             raise StackError(f"port {port} is taken by another program; stop it or change ports")
         if name == "mosquitto":
-            server = start_mosquitto(state / "mosquitto", ports.mqtt, detach=True)
+            server = start_mosquitto(
+                state / "mosquitto", ports.mqtt, detach=True, acl=logins if acl else None
+            )
         else:
             server = start_influxd(
                 state / "influxdb", ports.influx, rpc_port=ports.influx_rpc, detach=True
@@ -347,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--state", type=Path, default=STATE_DIR, help=f"state folder (default {STATE_DIR})"
     )
+    parser.add_argument(
+        "--acl",
+        action="store_true",
+        help="up: broker with logins and ACL from STATE/mqtt (written by `landfill mqtt-acl`)",
+    )
     return parser
 
 
@@ -357,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ports = StackPorts.from_urls(common.mqtt_url, common.influx_url)
     try:
         if args.action == "up":
-            up(args.state, ports)
+            up(args.state, ports, acl=args.acl)
         elif args.action == "down":
             down(args.state)
         else:

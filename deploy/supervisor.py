@@ -11,6 +11,7 @@ already running is left running unless `--stop-stack`.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -105,17 +106,18 @@ class Children:
 class CaptureWatcher:
     """The captures the API reports that were taken after ``since``, each once."""
 
-    def __init__(self, api: httpx.Client, since: datetime, zone: str) -> None:
+    def __init__(self, api: httpx.Client, since: datetime, zone: str, token: str = "") -> None:
         self.api = api
         self.since = since
         self.zone = ZoneInfo(zone)
         self.seen: set[str] = set()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def new_lines(self) -> list[str]:
         """A line for each capture not reported before, oldest first; none while the API is down."""
         params: dict[str, str | int] = {"since": self.since.isoformat(), "limit": 1000}
         try:
-            resp = self.api.get("/api/v1/captures", params=params)
+            resp = self.api.get("/api/v1/captures", params=params, headers=self.headers)
             data: list[dict[str, Any]] = resp.json()["data"]
         except (httpx.HTTPError, KeyError, ValueError):
             return []
@@ -130,6 +132,21 @@ class CaptureWatcher:
         """``capture 14,560 kg on scale1 at 10:42:11 (Asia/Bishkek)``."""
         at = datetime.fromisoformat(capture["ts"]).astimezone(self.zone).strftime("%H:%M:%S")
         return f"capture {capture['weight_kg']:,} kg on {capture['scale']} at {at} ({self.zone})"
+
+
+def demo_login(state: Path) -> dict[str, str]:
+    """The demo admin's login and a read token (`landfill users demo`); empty when refused."""
+    done = subprocess.run(
+        [sys.executable, "-m", "landfill.cli", "users", "demo", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        log.warning("no demo login: %s", done.stderr.strip().splitlines()[-1:] or "?")
+        return {}
+    login: dict[str, str] = json.loads(done.stdout)
+    return login
 
 
 def start_all(children: Children, opts: RunOptions) -> None:
@@ -189,12 +206,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"stack: {exc}") from None
     children = Children(opts.state / "logs")
     try:
+        login = demo_login(opts.state)
         start_all(children, opts)
         log.info("API on http://127.0.0.1:%d  (captures: /api/v1/captures, /health)", opts.port)
         log.info("dispatcher page: http://127.0.0.1:%d/dispatch", opts.port)
+        if login:
+            log.info("log in as %s with password %s", login["username"], login["password"])
         log.info("Ctrl-C stops everything")
         with httpx.Client(base_url=f"http://127.0.0.1:{opts.port}", timeout=2) as api:
-            watch(children, CaptureWatcher(api, started, settings.timezone), log.info)
+            watcher = CaptureWatcher(api, started, settings.timezone, login.get("token", ""))
+            watch(children, watcher, log.info)
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

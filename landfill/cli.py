@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "api": "api.main:main",
     "simulate scale": "edge.scale.simulator:main",
     "simulate sensors": "edge.sensors.simulator:main",
+    "users": "api.users_cli:main",
+    "tokens": "api.tokens_cli:main",
+    "mqtt-acl": "deploy.mqtt_acl:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -39,6 +42,9 @@ SUMMARIES: dict[str, str] = {
     "simulate": "simulated devices for demos and tests: an indicator and the 33 containers",
     "simulate scale": "a scale indicator on a pty or TCP port, any protocol",
     "simulate sensors": "the 33 containers as ChirpStack and TTS uplinks",
+    "users": "accounts of people: add, passwd, disable, enable, list",
+    "tokens": "API tokens for machines: create, list, revoke",
+    "mqtt-acl": "mosquitto password file and ACL: one login per process and device",
 }
 
 DESCRIPTION = """\

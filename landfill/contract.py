@@ -263,9 +263,10 @@ class Kind:
         below = self.pattern.format(**{k: check_name(v) for k, v in names.items()})
         return f"{ROOT}/{check_name(site)}/{below}"
 
-    def topic_filter(self) -> str:
-        """Return the topic filter that matches this kind on every site."""
-        return f"{ROOT}/+/" + re.sub(r"\{\w+\}", "+", self.pattern)
+    def topic_filter(self, site: str = "+") -> str:
+        """Return the topic filter that matches this kind on one site (default: every site)."""
+        where = site if site == "+" else check_name(site)
+        return f"{ROOT}/{where}/" + re.sub(r"\{\w+\}", "+", self.pattern)
 
 
 KINDS: tuple[Kind, ...] = (

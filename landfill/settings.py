@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +23,28 @@ from landfill.scale.protocols import make_protocol
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
 STATE_DIR = Path(".state")
 DEFAULT_TIMEZONE = "Asia/Bishkek"
+
+
+def login_url(url: str, username: str, password: str) -> str:
+    """Return the broker URL with this login as its user info (any old one replaced)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    login = quote(username, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+
+def companion_url(url: str, role: str) -> str:
+    """Return the URL of a process's second connection: user ``<user>-<role>``, same password.
+
+    The broker makes a client's id its username (`use_username_as_clientid`, so nobody can take
+    over another's session); two connections of one process therefore need two users, and
+    `landfill mqtt-acl` makes the companion with the same password. No user: ``url`` as is.
+    """
+    parts = urlsplit(url)
+    if not parts.username:
+        return url
+    user = unquote(parts.username)
+    return login_url(url, f"{user}-{role}", unquote(parts.password or ""))
 
 
 class CommonSettings(BaseSettings):
@@ -43,6 +65,8 @@ class CommonSettings(BaseSettings):
     mqtt_url: str = Field(
         "mqtt://127.0.0.1:18830", description="broker, mqtt://user:pass@host:port"
     )
+    mqtt_username: str = Field("", description="broker login; replaces the URL's user")
+    mqtt_password: str = Field("", description="password of LANDFILL_MQTT_USERNAME")
     influx_url: str = Field("http://127.0.0.1:18086", description="InfluxDB v1 HTTP API base URL")
     influx_db: str = Field("landfill", description="InfluxDB database")
     influx_username: str = Field("", description="HTTP Basic user; none: no auth")
@@ -90,6 +114,11 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> CommonSettings:
+        if self.mqtt_password and not self.mqtt_username:
+            raise ValueError("LANDFILL_MQTT_PASSWORD needs LANDFILL_MQTT_USERNAME")
+        if self.mqtt_username:
+            # every MQTT client is built from the URL, so the login travels in it
+            self.mqtt_url = login_url(self.mqtt_url, self.mqtt_username, self.mqtt_password)
         if self.env == "production":
             if self.influx_password.lower() in PLACEHOLDERS:
                 raise ValueError("set LANDFILL_INFLUX_PASSWORD to a real secret in production")
@@ -264,6 +293,11 @@ class IngestSettings(CommonSettings):
     notify_retry_seconds: float = Field(2.0, ge=0)
     notify_timeout_seconds: float = Field(5.0, gt=0)
 
+    @property
+    def registry_url(self) -> str:
+        """The broker URL of the registry watcher, a second connection (companion user)."""
+        return companion_url(self.mqtt_url, "registry")
+
     @model_validator(mode="after")
     def _telegram_pair(self) -> IngestSettings:
         if bool(self.notify_telegram_token) != bool(self.notify_telegram_chat_id):
@@ -300,6 +334,22 @@ class ApiSettings(CommonSettings):
     route_budget_seconds: float = Field(
         1.0, gt=0, le=60, description="time the route's order may take to improve"
     )
+    # access control (api/auth): sessions, cookies, login rate limits
+    session_idle_minutes: int = Field(
+        30, gt=0, le=24 * 60, description="a session unused this long ends"
+    )
+    session_max_hours: int = Field(12, gt=0, le=24 * 30, description="a session's longest life")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Secure cookies: auto = when the request came over https or in production",
+    )
+    login_max_failures_per_user: int = Field(
+        5, gt=0, description="failed logins of one username within the window before refusing"
+    )
+    login_max_failures_per_address: int = Field(
+        20, gt=0, description="failed logins from one address within the window before refusing"
+    )
+    login_window_seconds: int = Field(900, gt=0, description="window of the login rate limits")
 
 
 class EdgeSensorsSettings(CommonSettings):
@@ -344,8 +394,8 @@ class EdgeSensorsSettings(CommonSettings):
 
     @property
     def source_url(self) -> str:
-        """The broker uplinks come from."""
-        return self.sensors_source_url or self.mqtt_url
+        """The broker uplinks come from (this project's broker: as the companion user)."""
+        return self.sensors_source_url or companion_url(self.mqtt_url, "source")
 
     def source_filters(self) -> list[str]:
         """Uplink topic filters with the site filled in."""

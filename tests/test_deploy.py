@@ -27,6 +27,18 @@ def test_compose_names_only_real_settings_and_commands():
         assert image.split(":")[0] in {"eclipse-mosquitto", "influxdb", "grafana/grafana-oss"}
 
 
+def test_compose_serves_people_only_over_https():
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    # the API's plain http is published on loopback only; the proxy terminates TLS
+    assert all(p.startswith("127.0.0.1:") for p in services["api"]["ports"])
+    assert services["https"]["image"].split(":")[0] == "caddy"
+    assert services["https"]["ports"] == ["443:443"]
+    caddyfile = (DEPLOY / "production" / "Caddyfile").read_text()
+    assert "reverse_proxy api:8000" in caddyfile
+    assert re.search(r"^\s*tls /certs/server\.crt /certs/server\.key$", caddyfile, re.M)
+    assert "LANDFILL_ENV: production" in (DEPLOY / "compose.yaml").read_text()
+
+
 @pytest.mark.parametrize("unit", sorted((DEPLOY / "systemd").glob("*.service")), ids=str)
 def test_systemd_units_start_real_subcommands(unit):
     exec_start = re.search(r"^ExecStart=(.+)$", unit.read_text(), re.M)

@@ -1,13 +1,15 @@
 """Real processes end to end: simulator on a pty, edge, mosquitto, ingest, InfluxDB, API.
 
 Also the README's run command: `landfill run` from a clean folder shows captures through the
-API within a minute and leaves no process behind when stopped.
+API within a minute (to the demo admin it prints a login for) and leaves no process behind
+when stopped.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -79,12 +81,31 @@ def procs(tmp_path):
     p.stop_all()
 
 
-def api_captures(port: int) -> list[dict]:
+def api_captures(port: int, client: httpx.Client | None = None, token: str = "") -> list[dict]:
+    """Captures through the API, as a logged-in client or with a token; [] until it answers."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        resp = httpx.get(f"http://127.0.0.1:{port}/api/v1/captures", timeout=2)
+        get = client.get if client is not None else httpx.get
+        resp = get(f"http://127.0.0.1:{port}/api/v1/captures", headers=headers, timeout=2)
     except httpx.HTTPError:
         return []
+    assert resp.status_code != 401, "the API refused the login or token"
     return resp.json()["data"] if resp.status_code == 200 else []
+
+
+def log_in(port: int, username: str, password: str) -> httpx.Client | None:
+    """Log in through the login form as a browser would; None while the API is not up."""
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+    try:
+        form = client.get("/login")
+    except httpx.HTTPError:
+        client.close()
+        return None
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    data = {"username": username, "password": password, "csrf_token": csrf}
+    resp = client.post("/login", data=data)
+    assert resp.status_code == 303, resp.text
+    return client
 
 
 def test_simulated_trucks_reach_the_api_to_the_kilogram(procs, env_for, tmp_path):
@@ -92,6 +113,17 @@ def test_simulated_trucks_reach_the_api_to_the_kilogram(procs, env_for, tmp_path
     tty = tmp_path / "scale.tty"
     api_port = stack.free_port()
     seed, trucks, rate = 7, 2, 20.0
+    # an operator's token from the command line, as an installer gives one to a machine
+    made = subprocess.run(
+        [*LANDFILL, "tokens", "create", "e2e-reader", "--role", "operator"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = made.stdout.strip()
+    assert token.startswith("lft_"), made
     # edge first: it retries the port until the simulator creates it, like an unplugged cable
     procs.start("edge", [*LANDFILL, "edge", "scale", "--port", str(tty)], env)
     procs.start("ingest", [*LANDFILL, "ingest", "--flush-seconds", "0.1"], env)
@@ -115,7 +147,10 @@ def test_simulated_trucks_reach_the_api_to_the_kilogram(procs, env_for, tmp_path
     )
     expected = expected_trucks(seed, trucks, rate)
     got = wait_for(
-        lambda: len(api_captures(api_port)) >= trucks and api_captures(api_port),
+        lambda: (
+            len(api_captures(api_port, token=token)) >= trucks
+            and api_captures(api_port, token=token)
+        ),
         timeout=60,
         what=f"{trucks} captures via the API",
     )
@@ -154,7 +189,18 @@ def test_readme_run_command_shows_a_weighing_within_a_minute(procs, tmp_path):
     }
     api_port = stack.free_port()
     run = procs.start("run", [*LANDFILL, "run", "--port", str(api_port)], env, cwd=tmp_path)
-    got = wait_for(lambda: api_captures(api_port), timeout=60, what="a capture via the API")
+    # the newcomer logs in with the demo login `landfill run` prints
+    printed = wait_for(
+        lambda: re.search(r"log in as (\S+) with password (\S+)", procs.log("run")),
+        timeout=30,
+        what="the demo login",
+    )
+    assert (tmp_path / ".state" / "demo-login.txt").read_text().strip() == printed.group(2)
+    browser = wait_for(lambda: log_in(api_port, printed.group(1), printed.group(2)), what="a login")
+    got = wait_for(
+        lambda: api_captures(api_port, browser), timeout=60, what="a capture via the API"
+    )
+    browser.close()
     assert got[0]["weight_kg"] > 0
     assert got[0]["weight_kg"] % 20 == 0
     assert run.poll() is None

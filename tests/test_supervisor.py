@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from deploy.supervisor import CaptureWatcher
 from landfill.settings import ApiSettings
+from tests.api.conftest import add_token
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -40,9 +41,11 @@ def test_a_second_start_prints_only_captures_that_arrive_after_it(broker, influx
             for n in range(27)
         ]
     )
-    with TestClient(create_app(settings)) as api:
+    app = create_app(settings)
+    with TestClient(app) as api:
         wait_for(lambda: api.get("/health").status_code == 200, what="healthy API")
-        watcher = CaptureWatcher(api, started, "Asia/Bishkek")
+        # `landfill run` reads with the demo login's token (`landfill users demo`)
+        watcher = CaptureWatcher(api, started, "Asia/Bishkek", add_token(app, "auditor"))
         assert watcher.new_lines() == []
         influx.write_lines([capture_line(site, "new", 14_560, started + timedelta(seconds=5))])
         at = (started + timedelta(seconds=5)).astimezone(watcher.zone).strftime("%H:%M:%S")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
+from api.auth.access import READ_CAPTURES
 from api.deps import InfluxDep
 from landfill.measurements import SCALE_CAPTURE
 from landfill.names import NAME_PATTERN
@@ -45,7 +46,7 @@ class CapturesPublic(BaseModel):
     count: int
 
 
-@router.get("", response_model=CapturesPublic)
+@router.get("", response_model=CapturesPublic, dependencies=[Depends(READ_CAPTURES)])
 def list_captures(
     influx: InfluxDep,
     scale: Annotated[str | None, Query(pattern=NAME_PATTERN, description="scale code")] = None,

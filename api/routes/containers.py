@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.auth.access import EDIT_CONTAINERS, READ_CONTAINERS, Caller
+from api.auth.audit import record
 from api.container_registry import (
     ContainerFields,
     apply_fields,
@@ -32,6 +34,7 @@ from api.deps import MqttDep, SessionDep, SiteDep
 
 router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
 MAX_CSV_BYTES = 1_000_000
+Editor = Annotated[Caller, Depends(EDIT_CONTAINERS)]
 
 
 class ContainerPublic(ContainerFields):
@@ -95,6 +98,11 @@ def _public(row: Container, site: str) -> ContainerPublic:
     return ContainerPublic(**fields_of(row).model_dump(), site=site, updated_at=row.updated_at)
 
 
+def _record(row: Container | None) -> dict[str, Any] | None:
+    """A container's fields as the audit log keeps them."""
+    return None if row is None else fields_of(row).model_dump(mode="json")
+
+
 def _commit(session: Session) -> None:
     try:
         session.commit()
@@ -106,7 +114,7 @@ def _commit(session: Session) -> None:
         raise HTTPException(409, "a container with this code exists") from None
 
 
-@router.get("", response_model=ContainersPublic)
+@router.get("", response_model=ContainersPublic, dependencies=[Depends(READ_CONTAINERS)])
 def list_containers(
     session: SessionDep,
     site: SiteDep,
@@ -130,7 +138,7 @@ def list_containers(
     return ContainersPublic(data=data, count=len(data))
 
 
-@router.get("/export", response_class=Response)
+@router.get("/export", response_class=Response, dependencies=[Depends(READ_CONTAINERS)])
 def export_containers(session: SessionDep, site: SiteDep) -> Response:
     """Every container of the site as CSV (the import layout)."""
     rows = list(
@@ -145,7 +153,7 @@ def export_containers(session: SessionDep, site: SiteDep) -> Response:
     )
 
 
-@router.get("/{code}", response_model=ContainerPublic)
+@router.get("/{code}", response_model=ContainerPublic, dependencies=[Depends(READ_CONTAINERS)])
 def get_container(code: str, session: SessionDep, site: SiteDep) -> ContainerPublic:
     """One container."""
     return _public(_get(session, site, code), site.code)
@@ -153,7 +161,11 @@ def get_container(code: str, session: SessionDep, site: SiteDep) -> ContainerPub
 
 @router.post("", response_model=ContainerPublic, status_code=201)
 def create_container(
-    body: ContainerFields, session: SessionDep, site: SiteDep, mqtt: MqttDep
+    body: ContainerFields,
+    session: SessionDep,
+    site: SiteDep,
+    mqtt: MqttDep,
+    caller: Editor,
 ) -> ContainerPublic:
     """Register a container; its device may not be bound to another active container."""
     if session.scalar(
@@ -165,6 +177,7 @@ def create_container(
     row = Container(site_id=site.id)
     apply_fields(row, body)
     session.add(row)
+    record(session, caller.actor, caller.at, "container.create", body.container, after=_record(row))
     _commit(session)
     publish_registry(mqtt, session, site.code)
     return _public(row, site.code)
@@ -172,7 +185,12 @@ def create_container(
 
 @router.patch("/{code}", response_model=ContainerPublic)
 def update_container(
-    code: str, body: ContainerPatch, session: SessionDep, site: SiteDep, mqtt: MqttDep
+    code: str,
+    body: ContainerPatch,
+    session: SessionDep,
+    site: SiteDep,
+    mqtt: MqttDep,
+    caller: Editor,
 ) -> ContainerPublic:
     """Change some fields; the whole container is checked again."""
     row = _get(session, site, code)
@@ -184,7 +202,10 @@ def update_container(
         raise HTTPException(422, first_error(exc)) from None
     if fields.active and device_owner(session, fields.device, except_code=code) is not None:
         raise HTTPException(409, "device is bound to another container")
+    before = _record(row)
     apply_fields(row, fields)
+    after = _record(row)
+    record(session, caller.actor, caller.at, "container.update", code, before=before, after=after)
     _commit(session)
     publish_registry(mqtt, session, site.code)
     return _public(row, site.code)
@@ -198,16 +219,23 @@ def delete_container(
     session: SessionDep,
     site: SiteDep,
     mqtt: MqttDep,
+    caller: Editor,
     purge: Annotated[bool, Query(description="remove the row instead of deactivating")] = False,
 ) -> Any:
     """Deactivate a container (its history stays); with purge=true remove it entirely."""
     row = _get(session, site, code)
+    before = _record(row)
     if purge:
+        record(session, caller.actor, caller.at, "container.purge", code, before=before)
         session.delete(row)
         _commit(session)
         publish_registry(mqtt, session, site.code)
         return Response(status_code=204)
     row.active = False
+    after = _record(row)
+    record(
+        session, caller.actor, caller.at, "container.deactivate", code, before=before, after=after
+    )
     _commit(session)
     publish_registry(mqtt, session, site.code)
     return _public(row, site.code)
@@ -219,7 +247,7 @@ def delete_container(
     responses={422: {"description": "rows with errors, by line; nothing was imported"}},
 )
 async def import_containers(
-    request: Request, session: SessionDep, site: SiteDep, mqtt: MqttDep
+    request: Request, session: SessionDep, site: SiteDep, mqtt: MqttDep, caller: Editor
 ) -> Any:
     """Create or update containers from CSV (text/csv body or multipart field `file`)."""
     content_type = request.headers.get("content-type", "")
@@ -240,11 +268,23 @@ async def import_containers(
     except UnicodeDecodeError:
         raise HTTPException(422, "file is not UTF-8") from None
     rows, errors = parse_csv(text)
+    before = {
+        c.code: _record(c)
+        for c in session.scalars(select(Container).where(Container.site_id == site.id))
+    }
     if not errors:
         created, updated, errors = import_rows(session, site, rows)
     if errors:
         session.rollback()
         return _import_errors(errors)
+    for _, fields in rows:
+        after = fields.model_dump(mode="json")
+        was = before.get(fields.container)
+        if after != was:
+            action = "container.import_update" if was else "container.import_create"
+            record(
+                session, caller.actor, caller.at, action, fields.container, before=was, after=after
+            )
     try:
         session.commit()
     except IntegrityError:

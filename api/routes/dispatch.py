@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.auth.access import ACT_DISPATCH, READ_DISPATCH, Caller
+from api.auth.audit import record
 from api.board import (
     AlertRow,
     ContainerState,
@@ -35,6 +37,7 @@ from landfill.settings import ApiSettings
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 Filter = Literal["full", "overflow_risk", "offline", "battery"]
 StatusFilter = Literal["red", "orange", "grey", "yellow", "green"]
+Actor = Annotated[Caller, Depends(ACT_DISPATCH)]
 
 
 class AckPublic(BaseModel):
@@ -165,9 +168,9 @@ class AlertsPublic(BaseModel):
 
 
 class DecisionCreate(BaseModel):
-    """A dispatcher's acknowledgement, confirmation or rejection: who, and why."""
+    """An acknowledgement, confirmation or rejection: who made it comes from the login."""
 
-    by: str = Field(min_length=1, max_length=100)
+    model_config = ConfigDict(extra="forbid")
     note: str = Field("", max_length=500)
 
 
@@ -321,7 +324,7 @@ def _board_item(
     )
 
 
-@router.get("/board", response_model=BoardPublic)
+@router.get("/board", response_model=BoardPublic, dependencies=[Depends(READ_DISPATCH)])
 def board(
     session: SessionDep,
     settings: SettingsDep,
@@ -378,7 +381,7 @@ def _sorted_alerts(alerts: list[AlertRow]) -> list[AlertRow]:
     return sorted(alerts, key=lambda a: (severity_rank(a.severity), a.since, a.container))
 
 
-@router.get("/alerts", response_model=AlertsPublic)
+@router.get("/alerts", response_model=AlertsPublic, dependencies=[Depends(READ_DISPATCH)])
 def list_alerts(
     session: SessionDep,
     settings: SettingsDep,
@@ -404,6 +407,7 @@ def acknowledge(
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
+    caller: Actor,
 ) -> AlertPublic:
     """Acknowledge an open alert; the acknowledgement holds until the alert clears."""
     alert = alert_by_id(influx, site.code, alert_id)
@@ -419,15 +423,17 @@ def acknowledge(
         container=alert.container,
         kind=alert.kind,
         since=alert.since,
-        by=body.by.strip(),
+        by=caller.display,
         at=now,
         note=body.note.strip(),
     )
+    after = {"container": ack.container, "kind": ack.kind, "by": ack.by, "note": ack.note}
+    record(session, caller.actor, now, "alert.ack", alert_id, after=after)
     _add_once(session, ack, "alert already acknowledged")
     return _alert_public(live, _acks(session, site))
 
 
-@router.get("/emptyings", response_model=EmptyingsPublic)
+@router.get("/emptyings", response_model=EmptyingsPublic, dependencies=[Depends(READ_DISPATCH)])
 def list_emptyings(
     session: SessionDep,
     site: SiteDep,
@@ -473,6 +479,7 @@ def _decide(
     site: Site,
     influx: InfluxDep,
     now: datetime,
+    caller: Caller,
 ) -> DecisionPublic:
     event = emptying_by_id(influx, site.code, event_id)
     if event is None:
@@ -482,10 +489,13 @@ def _decide(
         event_id=event_id,
         container=event.container,
         decision=decision,
-        by=body.by.strip(),
+        by=caller.display,
         at=now,
         note=body.note.strip(),
     )
+    after = {"container": row.container, "decision": decision, "by": row.by, "note": row.note}
+    action = "emptying.confirm" if decision == "confirmed" else "emptying.reject"
+    record(session, caller.actor, now, action, event_id, after=after)
     _add_once(session, row, "emptying already decided")
     return DecisionPublic(decision=decision, by=row.by, at=now, note=row.note)
 
@@ -498,9 +508,10 @@ def confirm_emptying(
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
+    caller: Actor,
 ) -> DecisionPublic:
     """Confirm that a detected emptying was a collection."""
-    return _decide(event_id, "confirmed", body, session, site, influx, now)
+    return _decide(event_id, "confirmed", body, session, site, influx, now, caller)
 
 
 @router.post("/emptyings/{event_id}/reject", response_model=DecisionPublic, status_code=201)
@@ -511,12 +522,13 @@ def reject_emptying(
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
+    caller: Actor,
 ) -> DecisionPublic:
     """Reject a detected emptying (not a collection); forecasts then ignore it."""
-    return _decide(event_id, "rejected", body, session, site, influx, now)
+    return _decide(event_id, "rejected", body, session, site, influx, now, caller)
 
 
-@router.get("/route", response_model=RoutePublic)
+@router.get("/route", response_model=RoutePublic, dependencies=[Depends(READ_DISPATCH)])
 def route(
     session: SessionDep,
     settings: SettingsDep,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from api.auth.access import EDIT_SCALES, READ_REGISTRY, Caller
+from api.auth.audit import record
 from api.db import Scale, Site
 from api.deps import SessionDep
 from landfill.names import NAME_PATTERN
@@ -48,13 +50,13 @@ class ScalePublic(BaseModel):
     max_kg: int
 
 
-@router.get("/sites", response_model=list[SitePublic])
+@router.get("/sites", response_model=list[SitePublic], dependencies=[Depends(READ_REGISTRY)])
 def list_sites(session: SessionDep) -> list[Site]:
     """All sites."""
     return list(session.scalars(select(Site).order_by(Site.code)))
 
 
-@router.get("/scales", response_model=list[ScalePublic])
+@router.get("/scales", response_model=list[ScalePublic], dependencies=[Depends(READ_REGISTRY)])
 def list_scales(
     session: SessionDep, site: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None
 ) -> list[ScalePublic]:
@@ -66,7 +68,9 @@ def list_scales(
 
 
 @router.post("/scales", response_model=ScalePublic, status_code=201)
-def create_scale(body: ScaleCreate, session: SessionDep) -> ScalePublic:
+def create_scale(
+    body: ScaleCreate, session: SessionDep, caller: Annotated[Caller, Depends(EDIT_SCALES)]
+) -> ScalePublic:
     """Register a scale at a site."""
     from landfill.scale.protocols import PROTOCOLS
 
@@ -84,6 +88,10 @@ def create_scale(body: ScaleCreate, session: SessionDep) -> ScalePublic:
         max_kg=body.max_kg,
     )
     session.add(scale)
+    after = _public(scale, site.code).model_dump()
+    record(
+        session, caller.actor, caller.at, "scale.create", f"{site.code}/{body.code}", after=after
+    )
     try:
         session.commit()
     except IntegrityError:

@@ -7,6 +7,9 @@
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
 const LANG = document.body.dataset.lang;
 const TZ = document.body.dataset.tz;  // LANDFILL_TIMEZONE, set by the server
+// the session's CSRF token goes with every state-changing request; who acts comes from the login
+const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+const CAN_ACT = document.body.dataset.canAct === "true";
 const LOCALE = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" }[LANG] || "ky-KG";
 const REFRESH_MS = 30000;
 const PER_PAGE = 100;
@@ -82,31 +85,26 @@ function showError(text) {
   box.hidden = !text;
 }
 
-async function getJson(path) {
-  const resp = await fetch(path, { headers: { Accept: "application/json" } });
-  if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
-  return resp.json();
+function toLogin() {
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
 }
 
-function userName() {
-  const input = document.getElementById("user");
-  const name = input.value.trim();
-  if (!name) {
-    showError(t("error.need_name"));
-    input.focus();
-    return null;
-  }
-  localStorage.setItem("dispatch.user", name);
-  return name;
+async function getJson(path) {
+  const resp = await fetch(path, { headers: { Accept: "application/json" } });
+  if (resp.status === 401) toLogin();
+  if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
+  return resp.json();
 }
 
 async function post(path, body) {
   const resp = await fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": CSRF },
     body: JSON.stringify(body),
   });
+  if (resp.status === 401) return toLogin();
   if (resp.status === 409) showError(t("error.conflict"));
+  else if (resp.status === 403) showError(t("error.forbidden"));
   else if (!resp.ok) showError(t("error.failed"));
   else showError("");
   await refresh();
@@ -283,15 +281,13 @@ function drawAlerts(alerts) {
   for (const a of alerts.data) {
     const ack = a.acknowledged
       ? el("p", { class: "acked" }, t("alerts.acked", { by: a.acknowledged.by, time: fmtTime(a.acknowledged.at) }))
-      : el("div", { class: "actions" },
+      : !CAN_ACT ? null : el("div", { class: "actions" },
         el("input", { class: "note", placeholder: t("alerts.note"), maxlength: 500, "aria-label": t("alerts.note") }),
         el("button", {
           type: "button", "data-ack": a.id,
           onclick: (ev) => {
-            const by = userName();
-            if (!by) return;
             const note = ev.target.parentElement.querySelector(".note").value;
-            post(`/api/v1/dispatch/alerts/${encodeURIComponent(a.id)}/ack`, { by, note });
+            post(`/api/v1/dispatch/alerts/${encodeURIComponent(a.id)}/ack`, { note });
           },
         }, t("alerts.ack")));
     list.append(el("li", { class: `card sev-${a.severity}`, "data-alert": a.id, "data-container": a.container },
@@ -309,12 +305,11 @@ function drawEmptyings(emptyings) {
   for (const e of shown) {
     const change = t("emptyings.change", { before: Math.round(e.before_pct ?? 0), after: Math.round(e.after_pct ?? 0) });
     const decide = (what) => () => {
-      const by = userName();
-      if (by) post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, { by });
+      post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, {});
     };
     const decided = e.decision
       ? el("p", { class: `decided ${e.decision.decision}` }, t(`emptyings.${e.decision.decision}`, { by: e.decision.by }))
-      : el("div", { class: "actions" },
+      : !CAN_ACT ? null : el("div", { class: "actions" },
         el("button", { type: "button", "data-confirm": e.id, onclick: decide("confirm") }, t("emptyings.confirm")),
         el("button", { type: "button", "data-reject": e.id, class: "secondary", onclick: decide("reject") }, t("emptyings.reject")));
     list.append(el("li", { class: "card", "data-emptying": e.id },
@@ -367,7 +362,6 @@ async function refresh() {
   }
 }
 
-document.getElementById("user").value = localStorage.getItem("dispatch.user") || "";
 document.getElementById("refresh").addEventListener("click", refresh);
 // a changed filter or page asks the server for that page of the board alone
 async function loadBoard() {

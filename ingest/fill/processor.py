@@ -358,7 +358,7 @@ class RegistryWatcher:
         self.received = threading.Event()
         self.subscribed = threading.Event()
         self.settings = settings
-        self.client = make_client(settings.mqtt_url, f"{settings.ingest_client_id}-registry")
+        self.client = make_client(settings.registry_url, f"{settings.ingest_client_id}-registry")
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = self._on_message

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from deploy import stack
 from landfill.settings import ApiSettings
+from tests.api.conftest import add_token
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -26,6 +27,7 @@ def api(broker, influx, site, tmp_path):
     )
     with TestClient(create_app(settings)) as client:
         wait_for(lambda: client.get("/health").status_code == 200, what="healthy")
+        client.headers["Authorization"] = f"Bearer {add_token(client.app, 'admin')}"
         yield client
 
 
@@ -47,6 +49,7 @@ def test_health_is_503_when_influx_is_down(broker, site, tmp_path):
     )
     with TestClient(create_app(settings)) as client:
         wait_for(lambda: client.get("/health").json()["broker"], what="broker connected")
+        client.headers["Authorization"] = f"Bearer {add_token(client.app, 'operator')}"
         resp = client.get("/health")
         assert resp.status_code == 503
         assert resp.json()["status"] == "degraded"

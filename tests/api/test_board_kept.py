@@ -137,7 +137,7 @@ def test_a_rejected_emptying_is_recomputed_without_it(demo, influx, site, clock)
     for e in emptyings:  # newest first
         latest.setdefault(e["container"], e["id"])
     code, event = sorted(latest.items())[0]
-    resp = demo.post(f"/api/v1/dispatch/emptyings/{event}/reject", json={"by": "Aigul"})
+    resp = demo.post(f"/api/v1/dispatch/emptyings/{event}/reject", json={"note": "no truck"})
     assert resp.status_code == 201
     board = demo.get("/api/v1/dispatch/board", params={"per_page": 500}).json()
     assert board["recomputed"] == 1

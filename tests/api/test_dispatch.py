@@ -12,6 +12,7 @@ from api.main import create_app
 from api.routing import Stop, plan_route
 from deploy import stack
 from landfill.settings import ApiSettings
+from tests.api.conftest import add_token, add_user, client_for, login
 from tests.api.seed import SCENARIO, seed_scenario
 
 pytestmark = pytest.mark.integration
@@ -22,6 +23,17 @@ def api(make_api, clock, influx, site):
     client = make_api(clock=clock)
     seed_scenario(client, influx, site, clock.now)
     return client
+
+
+def dispatchers(api):
+    """Aigul and Bakyt, two dispatchers logged in through the login form."""
+    out = []
+    for username, name in (("aigul", "Aigul"), ("bakyt", "Bakyt")):
+        add_user(api.app, username, "dispatcher", full_name=name)
+        client = client_for(api.app)
+        assert login(client, username).status_code == 303
+        out.append(client)
+    return out
 
 
 def _by_code(board):
@@ -104,16 +116,19 @@ def test_alerts_open_only_and_acknowledge_persists(api, make_api, clock):
     ]
     assert all(a["acknowledged"] is None for a in alerts["data"])
 
-    resp = api.post("/api/v1/dispatch/alerts/al-full-1/ack", json={"by": "Aigul", "note": "truck"})
+    aigul, bakyt = dispatchers(api)
+    resp = aigul.post("/api/v1/dispatch/alerts/al-full-1/ack", json={"note": "truck"})
     assert resp.status_code == 201, resp.text
     assert resp.json()["acknowledged"]["by"] == "Aigul"
-    resp = api.post("/api/v1/dispatch/alerts/al-full-1/ack", json={"by": "Bakyt"})
+    resp = bakyt.post("/api/v1/dispatch/alerts/al-full-1/ack", json={})
     assert (resp.status_code, resp.json()["detail"]) == (409, "alert already acknowledged")
-    resp = api.post("/api/v1/dispatch/alerts/al-fire-1/ack", json={"by": "Bakyt"})
+    resp = bakyt.post("/api/v1/dispatch/alerts/al-fire-1/ack", json={})
     assert (resp.status_code, resp.json()["detail"]) == (409, "alert is no longer open")
-    resp = api.post("/api/v1/dispatch/alerts/nope/ack", json={"by": "Bakyt"})
+    resp = bakyt.post("/api/v1/dispatch/alerts/nope/ack", json={})
     assert (resp.status_code, resp.json()["detail"]) == (404, "alert not found")
-    assert api.post("/api/v1/dispatch/alerts/al-off-1/ack", json={"by": ""}).status_code == 422
+    # who acknowledged comes from the login: a name in the body is refused, not believed
+    resp = bakyt.post("/api/v1/dispatch/alerts/al-off-1/ack", json={"by": "Aigul"})
+    assert resp.status_code == 422
 
     # stored in SQL: a second API process on the same database sees it
     other = make_api(clock=clock)
@@ -133,15 +148,18 @@ def test_emptyings_confirm_and_reject_persist(api, make_api, clock):
         ("ev-1", "sched-1", 85.0, 4.0),
         ("ev-2", "risk-1", 90.0, 6.0),
     ]
-    resp = api.post("/api/v1/dispatch/emptyings/ev-1/confirm", json={"by": "Aigul"})
+    aigul, bakyt = dispatchers(api)
+    resp = aigul.post("/api/v1/dispatch/emptyings/ev-1/confirm", json={})
     assert resp.status_code == 201
     assert resp.json()["decision"] == "confirmed"
-    resp = api.post("/api/v1/dispatch/emptyings/ev-2/reject", json={"by": "Bakyt", "note": "test"})
+    resp = bakyt.post("/api/v1/dispatch/emptyings/ev-2/reject", json={"note": "test"})
     assert resp.json()["decision"] == "rejected"
-    resp = api.post("/api/v1/dispatch/emptyings/ev-2/confirm", json={"by": "Aigul"})
+    resp = aigul.post("/api/v1/dispatch/emptyings/ev-2/confirm", json={})
     assert (resp.status_code, resp.json()["detail"]) == (409, "emptying already decided")
-    resp = api.post("/api/v1/dispatch/emptyings/ev-9/confirm", json={"by": "Aigul"})
+    resp = aigul.post("/api/v1/dispatch/emptyings/ev-9/confirm", json={})
     assert (resp.status_code, resp.json()["detail"]) == (404, "emptying not found")
+    resp = aigul.post("/api/v1/dispatch/emptyings/ev-1/reject", json={"by": "Bakyt"})
+    assert resp.status_code == 422  # who decided comes from the login
 
     other = make_api(clock=clock)
     data = other.get("/api/v1/dispatch/emptyings").json()["data"]
@@ -208,6 +226,7 @@ def test_dispatch_is_503_when_influx_is_down(broker, site, tmp_path):
         database_url=f"sqlite:///{tmp_path}/api.sqlite",
     )
     with TestClient(create_app(settings)) as api:
+        api.headers["Authorization"] = f"Bearer {add_token(api.app, 'dispatcher')}"
         for path in ("board", "alerts", "emptyings", "route"):
             resp = api.get(f"/api/v1/dispatch/{path}")
             assert resp.status_code == 503, path
@@ -233,7 +252,13 @@ def test_page_and_assets_are_local(make_api):
     assert '<html lang="ru">' in api.get("/dispatch").text  # remembered
     api.cookies.clear()
     assert '<html lang="ky">' in api.get("/dispatch", headers={"Accept-Language": "fr"}).text
-    for path in ("/static/dispatch.js", "/static/dispatch.css", "/static/i18n/ky.json"):
+    for path in (
+        "/static/dispatch.js",
+        "/static/dispatch.css",
+        "/static/site.css",
+        "/static/i18n/ky.json",
+        "/login",
+    ):
         body = api.get(path)
         assert body.status_code == 200, path
         urls = set(re.findall(r"https?://[^\s\"'`)]+", body.text))

@@ -1,14 +1,16 @@
 """The dispatcher page in real headless Chromium against a real API (uvicorn on a free port).
 
 The page reads seeded InfluxDB data: a full container is red on the map and in the list, an
-alert is acknowledged through the page (and stored), the collection list follows plan_route,
-and the language switch changes the text.
+alert is acknowledged through the page (and stored, in the logged-in user's name), the
+collection list follows plan_route, and the language switch changes the text. A dispatcher
+logs in and out; an operator cannot open the dispatcher's page or do its actions.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,7 +22,7 @@ from api.main import create_app
 from api.routing import Stop, plan_route
 from deploy import stack
 from landfill.settings import ApiSettings
-from tests.api.conftest import Clock
+from tests.api.conftest import PASSWORD, Clock, add_token, add_user
 from tests.api.seed import SCENARIO, seed_scenario
 from tests.conftest import wait_for
 
@@ -30,9 +32,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+@dataclass(frozen=True)
+class Served:
+    """The API's base URL and the headers of an admin's token."""
+
+    url: str
+    admin: dict[str, str]
+
+
 @pytest.fixture
-def server(broker, influx, site, tmp_path, clock) -> Iterator[str]:
-    """The API with the scenario seeded, served by uvicorn in a thread; yields its base URL."""
+def server(broker, influx, site, tmp_path, clock) -> Iterator[Served]:
+    """The API with the scenario and accounts, served by uvicorn in a thread.
+
+    Accounts: aigul (dispatcher, "Aigul"), oskon (operator), ainura (auditor).
+    """
     port = stack.free_port()
     settings = ApiSettings(
         site=site,
@@ -57,9 +70,13 @@ def server(broker, influx, site, tmp_path, clock) -> Iterator[str]:
             return False
 
     wait_for(healthy, what="uvicorn serving the API")
-    with httpx.Client(base_url=base) as client:
+    admin = {"Authorization": f"Bearer {add_token(app, 'admin')}"}
+    add_user(app, "aigul", "dispatcher", full_name="Aigul")
+    add_user(app, "oskon", "operator", full_name="Oskon")
+    add_user(app, "ainura", "auditor", full_name="Ainura")
+    with httpx.Client(base_url=base, headers=admin) as client:
         seed_scenario(client, influx, site, clock.now)
-    yield base
+    yield Served(base, admin)
     srv.should_exit = True
     thread.join(10)
 
@@ -87,9 +104,19 @@ def _page(browser, **context):
     return page, external
 
 
+def _log_in(page, username: str) -> None:
+    """Fill in the login form the browser was sent to, and wait for where it leads."""
+    page.wait_for_selector("form#login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form#login button[type=submit]")
+
+
 def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock):
     page, external = _page(browser)
-    page.goto(f"{server}/dispatch?lang=en")
+    page.goto(f"{server.url}/dispatch?lang=en")
+    _log_in(page, "aigul")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     page.screenshot(path=str(tmp_path / "dispatch-en.png"), full_page=True)
 
@@ -131,15 +158,16 @@ def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock
     points = page.get_attribute("#route-line", "points")
     assert len(points.split()) == len(listed) + 2  # depot, stops, depot
 
-    # acknowledge through the page: a name is needed first
-    page.click("button[data-ack=al-full-1]")
-    assert page.inner_text("#error") == "Enter your name first"
-    page.fill("#user", "Aigul")
+    # acknowledge through the page: the name is the logged-in user's, nobody types it
+    assert page.inner_text("#who").startswith("Aigul")
+    assert page.locator("#user").count() == 0
     page.fill("li[data-alert=al-full-1] .note", "truck 2 is on its way")
     page.click("button[data-ack=al-full-1]")
     page.wait_for_selector("li[data-alert=al-full-1] .acked", timeout=10000)
     assert "Acknowledged by Aigul" in page.inner_text("li[data-alert=al-full-1]")
-    stored = httpx.get(f"{server}/api/v1/dispatch/alerts?acknowledged=true").json()["data"]
+    stored = httpx.get(
+        f"{server.url}/api/v1/dispatch/alerts?acknowledged=true", headers=server.admin
+    ).json()["data"]
     assert [(a["id"], a["acknowledged"]["note"]) for a in stored] == [
         ("al-full-1", "truck 2 is on its way")
     ]
@@ -163,7 +191,9 @@ def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock
 )
 def test_language_from_accept_language(server, browser, how, expected):
     page, _ = _page(browser, **how)
-    page.goto(f"{server}/dispatch")
+    page.goto(f"{server.url}/dispatch")
+    assert page.get_attribute("html", "lang") == expected  # the login page's too
+    _log_in(page, "aigul")
     assert page.get_attribute("html", "lang") == expected
 
 
@@ -172,7 +202,8 @@ def test_switching_language_changes_the_text(server, browser, tmp_path):
     titles = {}
     for lang, link in (("ky", None), ("ru", "ru"), ("en", "en"), ("ky", "ky")):
         if link is None:
-            page.goto(f"{server}/dispatch?lang=ky")
+            page.goto(f"{server.url}/dispatch?lang=ky")
+            _log_in(page, "aigul")
         else:
             with page.expect_navigation():
                 page.click(f"a[data-lang-link={link}]")
@@ -193,13 +224,14 @@ def test_switching_language_changes_the_text(server, browser, tmp_path):
     assert titles["en"][2:] == ("Acknowledge", "Full")
     assert len({v[0] for v in titles.values()}) == 3
     # the choice is remembered in a cookie (Chromium itself asks for en-US)
-    page.goto(f"{server}/dispatch")
+    page.goto(f"{server.url}/dispatch")
     assert page.get_attribute("html", "lang") == "ky"
 
 
 def test_the_server_filters_and_pages_and_the_map_follows(server, browser):
     page, external = _page(browser)
-    page.goto(f"{server}/dispatch?lang=en")
+    page.goto(f"{server.url}/dispatch?lang=en")
+    _log_in(page, "aigul")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     page.select_option("#settlement-filter", "Tendik")
     page.wait_for_selector('body[data-board="settlement=Tendik"]')
@@ -224,14 +256,15 @@ def test_a_large_site_is_paged_and_clustered(server, browser, tmp_path):
         for i in range(MAP_PINS + 100)
     ]
     resp = httpx.post(
-        f"{server}/api/v1/containers/import",
+        f"{server.url}/api/v1/containers/import",
         content="\n".join(rows) + "\n",
-        headers={"content-type": "text/csv"},
+        headers={"content-type": "text/csv", **server.admin},
     )
     assert resp.status_code == 200, resp.text
     total = MAP_PINS + 100 + len(SCENARIO)
     page, _ = _page(browser)
-    page.goto(f"{server}/dispatch?lang=en")
+    page.goto(f"{server.url}/dispatch?lang=en")
+    _log_in(page, "ainura")  # the auditor reads the board too
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     assert page.inner_text("#page-range") == f"1–100 of {total}"
     assert page.locator("#containers tbody tr[data-container]").count() == 100
@@ -248,3 +281,82 @@ def test_a_large_site_is_paged_and_clustered(server, browser, tmp_path):
     first = page.get_attribute("#containers tbody tr[data-container]", "data-container")
     assert first is not None
     assert first.startswith("big-")
+
+
+def test_dispatcher_logs_in_acknowledges_and_logs_out(server, browser, tmp_path):
+    page, external = _page(browser, extra_http_headers={"Accept-Language": "en"})
+    page.goto(f"{server.url}/")
+    assert page.inner_text("h2") == "Sign in"  # sent to the login page
+    page.fill("#username", "aigul")
+    page.fill("#password", "not her password")
+    with page.expect_navigation():
+        page.click("form#login button[type=submit]")
+    assert page.inner_text("#login-error") == "Wrong username or password"
+    _log_in(page, "aigul")
+    # the home page shows the dispatcher the pages of her role
+    pages = page.eval_on_selector_all("#pages li", "items => items.map(i => i.dataset.page)")
+    assert pages == ["/dispatch", "/docs"]
+    with page.expect_navigation():
+        page.click("#pages a[href='/dispatch']")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    page.click("button[data-ack=al-over-2]")
+    page.wait_for_selector("li[data-alert=al-over-2] .acked", timeout=10000)
+    assert "Acknowledged by Aigul" in page.inner_text("li[data-alert=al-over-2]")
+    audit = httpx.get(
+        f"{server.url}/api/v1/audit", params={"action": "alert.ack"}, headers=server.admin
+    ).json()["data"]
+    assert [(e["actor"], e["target"], e["after"]["by"]) for e in audit] == [
+        ("aigul", "al-over-2", "Aigul")
+    ]
+    page.screenshot(path=str(tmp_path / "dispatch-logged-in.png"), full_page=True)
+
+    with page.expect_navigation():
+        page.click("#logout")
+    assert page.inner_text("#login-notice") == "You have signed out."
+    page.goto(f"{server.url}/dispatch")
+    assert "/login?next=" in page.url  # the session is gone
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert "landfill_session" not in cookies
+    assert external == []
+
+
+def test_an_operator_cannot_open_the_dispatchers_actions(server, browser, tmp_path):
+    page, _ = _page(browser, extra_http_headers={"Accept-Language": "en"})
+    page.goto(f"{server.url}/login")
+    _log_in(page, "oskon")
+    assert page.eval_on_selector_all("#pages li", "items => items.map(i => i.dataset.page)") == [
+        "/docs"
+    ]
+    assert page.get_attribute("#who", "data-role") == "operator"
+    session = {c["name"]: c for c in page.context.cookies()}["landfill_session"]
+    assert session["httpOnly"] is True
+    assert session["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("landfill_session") == -1  # not for scripts
+    response = page.goto(f"{server.url}/dispatch")
+    assert response.status == 403
+    assert page.inner_text("#refused") == "Not allowed"
+    assert page.inner_text("#who").startswith("Oskon")  # and a way to log out
+    page.screenshot(path=str(tmp_path / "operator-refused.png"), full_page=True)
+    # and the API refuses the action itself, even with the session's CSRF token
+    page.goto(f"{server.url}/")
+    token = page.get_attribute("form[action='/logout'] input[name=csrf_token]", "value")
+    status = page.evaluate(
+        """async (token) => (await fetch("/api/v1/dispatch/alerts/al-off-1/ack", {
+            method: "POST", body: "{}",
+            headers: {"Content-Type": "application/json", "X-CSRF-Token": token},
+        })).status""",
+        token,
+    )
+    assert status == 403
+    alerts = httpx.get(f"{server.url}/api/v1/dispatch/alerts", headers=server.admin).json()
+    assert all(a["acknowledged"] is None for a in alerts["data"])
+
+
+def test_an_auditor_sees_the_board_without_its_buttons(server, browser):
+    page, _ = _page(browser, extra_http_headers={"Accept-Language": "en"})
+    page.goto(f"{server.url}/dispatch")
+    _log_in(page, "ainura")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    assert page.locator("li[data-alert]").count() == 3
+    assert page.locator("button[data-ack], button[data-confirm], button[data-reject]").count() == 0
+    assert "read only" in page.inner_text("#who")

@@ -36,9 +36,17 @@ def test_texts_differ_between_languages():
 
 def _used_keys() -> set[str]:
     js = (API / "static" / "dispatch.js").read_text(encoding="utf-8")
-    html = (API / "templates" / "dispatch.html").read_text(encoding="utf-8")
+    html = "".join(
+        p.read_text(encoding="utf-8") for p in sorted((API / "templates").glob("*.html"))
+    )
     used = set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", js))
     used |= set(re.findall(r"""t\[["']([\w.]+)["']\]""", html))
+    # the home page's links and the role names (api/routes/auth.py, api/auth/roles.py)
+    from api.auth.roles import Role
+    from api.routes.auth import PAGES
+
+    used |= {key for p in PAGES for key in (p.title, p.note)}
+    used |= {f"role.{r}" for r in Role}
     # keys built from data: t(`status.${...}`), t("filter." ~ f), ...
     for prefix, values in {
         "status.": ("red", "orange", "grey", "yellow", "green"),
@@ -51,7 +59,11 @@ def _used_keys() -> set[str]:
         "emptyings.": ("confirmed", "rejected"),
     }.items():
         used |= {prefix + v for v in values}
-    return used | {"reason.low_battery", "reason.scheduled", "lang.name"}
+    return (
+        used
+        | {"reason.low_battery", "reason.scheduled", "lang.name"}
+        | {f"login.{k}" for k in ("failed", "too_many", "expired", "signed_out")}
+    )
 
 
 def test_every_key_the_page_uses_exists():

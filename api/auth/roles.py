@@ -1,0 +1,48 @@
+"""Roles and the role sets routes are guarded by; `docs/security.md` has the same table.
+
+One role per account. A role set names what its members may do; each set becomes one FastAPI
+dependency (`api/auth/access.py`), so every route states its decision in one word.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "ACT_DISPATCH",
+    "ANYONE",
+    "EDIT_CONTAINERS",
+    "EDIT_SCALES",
+    "MANAGE_ACCESS",
+    "READ_CAPTURES",
+    "READ_CONTAINERS",
+    "READ_DISPATCH",
+    "READ_REGISTRY",
+    "READ_SECURITY",
+    "Role",
+]
+
+
+class Role(StrEnum):
+    """What an account is for."""
+
+    operator = "operator"  # the weighbridge operator
+    supervisor = "supervisor"  # shift lead: registry and dispatcher decisions
+    dispatcher = "dispatcher"  # container board, alerts, emptyings, routes
+    billing = "billing"  # weights for invoices
+    client = "client"  # a legal entity's own user: only its own data (bound to a client code)
+    admin = "admin"  # accounts, tokens, configuration
+    auditor = "auditor"  # reads everything, changes nothing
+
+
+R = Role
+ANYONE = frozenset(Role)
+READ_CAPTURES = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
+READ_REGISTRY = ANYONE - {R.client}
+EDIT_SCALES = frozenset({R.admin})
+READ_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
+EDIT_CONTAINERS = frozenset({R.supervisor, R.admin})
+READ_DISPATCH = READ_CONTAINERS
+ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
+READ_SECURITY = frozenset({R.admin, R.auditor})
+MANAGE_ACCESS = frozenset({R.admin})
