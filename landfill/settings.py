@@ -1,11 +1,15 @@
 """Settings: one pydantic-settings class per process, environment variables prefixed LANDFILL_.
 
 Every variable is listed with a comment in `.env.example` and in the README's configuration
-table. Placeholder secrets are refused outside development.
+table. In production (LANDFILL_ENV=production) weak secrets are refused: shorter than 12
+characters, containing a word anyone would try first, or too repetitive by a simple entropy
+estimate (see `secret_problem`).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -15,8 +19,30 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from landfill.contract import _name
 
-PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
+# words a guesser tries first; a production secret containing one is refused
+GUESSABLE = ("changeme", "change-me", "secret", "password", "admin", "landfill", "qwerty", "1234")
+MIN_SECRET_LENGTH = 12
+MIN_SECRET_BITS = 32.0  # 12 random letters and digits give about 41, `openssl rand -hex 16` 116
 STATE_DIR = Path(".state")
+
+
+def entropy_bits(value: str) -> float:
+    """A simple entropy estimate: length times the Shannon bits of its own character mix."""
+    n = len(value)
+    return -sum(c * math.log2(c / n) for c in Counter(value).values())
+
+
+def secret_problem(value: str) -> str | None:
+    """Why ``value`` is too weak to be a production secret, or None when it will do."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    lowered = value.lower()
+    word = next((w for w in GUESSABLE if w in lowered), None)
+    if word is not None:
+        return f"contains {word!r}"
+    if entropy_bits(value) < MIN_SECRET_BITS:
+        return "too repetitive (use e.g. `openssl rand -hex 16`)"
+    return None
 
 
 class CommonSettings(BaseSettings):
@@ -63,13 +89,14 @@ class CommonSettings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets(self) -> CommonSettings:
+    def _no_weak_secrets(self) -> CommonSettings:
         if self.env == "production":
-            if self.influx_password.lower() in PLACEHOLDERS:
-                raise ValueError("set LANDFILL_INFLUX_PASSWORD to a real secret in production")
-            password = urlsplit(self.mqtt_url).password or ""
-            if password.lower() in PLACEHOLDERS:
-                raise ValueError("LANDFILL_MQTT_URL must carry a real password in production")
+            problem = secret_problem(self.influx_password)
+            if problem:
+                raise ValueError(f"LANDFILL_INFLUX_PASSWORD is too weak for production: {problem}")
+            problem = secret_problem(urlsplit(self.mqtt_url).password or "")
+            if problem:
+                raise ValueError(f"the password in LANDFILL_MQTT_URL is too weak: {problem}")
         return self
 
 
