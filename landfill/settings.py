@@ -156,6 +156,11 @@ class IngestSettings(CommonSettings):
     ingest_max_pending: int = Field(
         20_000, gt=0, description="messages held in memory before the broker is made to wait"
     )
+    ingest_max_pending_bytes: int = Field(
+        64 * 1024 * 1024,
+        gt=0,
+        description="payload bytes held in memory before the broker is made to wait",
+    )
     ingest_retry_max_seconds: float = Field(
         5.0, gt=0, le=300, description="cap of the jittered backoff while InfluxDB is down"
     )
