@@ -9,11 +9,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from api import db
 from api.containers import publish_registry, seed_demo
+from api.limits import MAX_BODY_BYTES, validation_error
 from api.routes import captures, containers, dispatch, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
@@ -66,7 +68,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.influx.close()
             engine.dispose()
 
-    app = FastAPI(title="Landfill telemetry", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Landfill telemetry",
+        version=__version__,
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,  # 413 before a larger body is read (api/limits.py)
+        exception_handlers={RequestValidationError: validation_error},
+    )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(captures.router)

@@ -13,7 +13,7 @@ import yaml
 
 from landfill.cli import build_parser
 from landfill.influx import InfluxStore, RejectedWriteError
-from landfill.mqtt import broker_address, make_client
+from landfill.mqtt import MAX_PACKET_BYTES, broker_address, make_client
 from tests.conftest import publish, wait_for
 from tests.test_docs import all_settings
 
@@ -83,6 +83,7 @@ def test_compose_influxdb_has_the_tested_body_limit():
 def test_broker_refuses_an_oversized_publish(broker, collect, site):
     """A publish over max_packet_size is neither acknowledged nor forwarded; others still are."""
     limit = int(_settings(DEPLOY / "mosquitto.conf")["max_packet_size"])
+    assert limit == MAX_PACKET_BYTES, "the API sizes the registry by landfill.mqtt's constant"
     topic = f"landfill/v1/{site}/scale/s1/event"
     seen = collect(topic)
     dropped = threading.Event()

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.deps import InfluxDep
+from api.limits import Instant, influx_unavailable
 from landfill.contract import _NAME
 from landfill.influx import QueryError
 
@@ -40,8 +41,8 @@ class CapturesPublic(BaseModel):
 def list_captures(
     influx: InfluxDep,
     scale: Annotated[str | None, Query(pattern=_NAME.pattern, description="scale code")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="ISO-8601 with zone")] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query(description="ISO-8601 with zone, 1970..2100")] = None,
+    until: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CapturesPublic:
     """Captures newest first; `since` defaults to 24 hours ago."""
@@ -58,7 +59,7 @@ def list_captures(
     try:
         rows = influx.rows(q, params)
     except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+        raise influx_unavailable(exc) from exc
     data = [
         CapturePublic(
             id=r["id"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
@@ -26,12 +26,15 @@ from api.containers import (
     import_rows,
     parse_csv,
     publish_registry,
+    registry_overflow,
 )
 from api.db import Container, Site
 from api.deps import MqttDep, SessionDep, SettingsDep
+from api.spreadsheet import decode
 
 router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
 MAX_CSV_BYTES = 1_000_000
+MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
 class ContainerPublic(ContainerFields):
@@ -100,6 +103,13 @@ def _get(session: Session, site: Site, code: str) -> Container:
 
 def _public(row: Container, site: str) -> ContainerPublic:
     return ContainerPublic(**fields_of(row).model_dump(), site=site, updated_at=row.updated_at)
+
+
+def _refuse_overflow(session: Session, site: str) -> None:
+    problem = registry_overflow(session, site)
+    if problem is not None:
+        session.rollback()
+        raise HTTPException(422, problem)
 
 
 def _commit(session: Session) -> None:
@@ -176,6 +186,7 @@ def create_container(
     row = Container(site_id=site.id)
     apply_fields(row, body)
     session.add(row)
+    _refuse_overflow(session, site.code)
     _commit(session)
     publish_registry(mqtt, session, site.code)
     return _public(row, site.code)
@@ -197,6 +208,7 @@ def update_container(
     if fields.active and device_owner(session, fields.device, except_code=code) is not None:
         raise HTTPException(409, "device is bound to another container")
     apply_fields(row, fields)
+    _refuse_overflow(session, site.code)
     _commit(session)
     publish_registry(mqtt, session, site.code)
     return _public(row, site.code)
@@ -226,15 +238,8 @@ def delete_container(
     return _public(row, site.code)
 
 
-@router.post(
-    "/import",
-    response_model=ImportPublic,
-    responses={422: {"description": "rows with errors, by line; nothing was imported"}},
-)
-async def import_containers(
-    request: Request, session: SessionDep, settings: SettingsDep, mqtt: MqttDep
-) -> Any:
-    """Create or update containers from CSV (text/csv body or multipart field `file`)."""
+async def csv_upload(request: Request) -> bytes:
+    """The uploaded file (text/csv body or multipart field `file`), read on the event loop."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
@@ -248,10 +253,30 @@ async def import_containers(
         raise HTTPException(415, "send text/csv or multipart/form-data")
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, "file too large")
+    return raw
+
+
+@router.post(
+    "/import",
+    response_model=ImportPublic,
+    responses={422: {"description": "rows with errors, by line; nothing was imported"}},
+    max_body_size=MAX_CSV_BYTES + MULTIPART_SLACK,  # 413 before more is read
+)
+def import_containers(
+    raw: Annotated[bytes, Depends(csv_upload)],
+    session: SessionDep,
+    settings: SettingsDep,
+    mqtt: MqttDep,
+) -> Any:
+    """Create or update containers from CSV (text/csv body or multipart field `file`).
+
+    A plain function, so FastAPI runs it on a worker thread: checking and storing 60,000 rows
+    takes seconds, and the API keeps answering meanwhile.
+    """
     try:
-        text = raw.decode("utf-8")
+        text = decode(raw)
     except UnicodeDecodeError:
-        raise HTTPException(422, "file is not UTF-8") from None
+        raise HTTPException(422, "file is neither UTF-8 nor Windows-1251") from None
     site = _site(session, settings.site)
     rows, errors = parse_csv(text)
     if not errors:
@@ -259,6 +284,7 @@ async def import_containers(
     if errors:
         session.rollback()
         return _import_errors(errors)
+    _refuse_overflow(session, site.code)
     try:
         session.commit()
     except IntegrityError:

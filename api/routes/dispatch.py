@@ -27,6 +27,7 @@ from api.dispatch import (
     emptying_rows,
     open_alerts,
 )
+from api.limits import Day, influx_unavailable
 from api.routing import Stop
 from ingest.fill.schedule import BISHKEK
 from landfill.influx import QueryError
@@ -253,7 +254,7 @@ def _states(
             rejected_emptyings=rejected,
         )
     except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+        raise influx_unavailable(exc) from exc
     return states, _acks(session, site)
 
 
@@ -350,7 +351,7 @@ def list_alerts(
     try:
         alerts = open_alerts(influx, site.code, now)
     except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+        raise influx_unavailable(exc) from exc
     acks = _acks(session, site)
     data = [_alert_public(a, acks) for a in _sorted_alerts(alerts)]
     if acknowledged is not None:
@@ -373,7 +374,7 @@ def acknowledge(
         alert = alert_by_id(influx, site.code, alert_id)
         current = {(a.container, a.kind): a for a in open_alerts(influx, site.code, now)}
     except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+        raise influx_unavailable(exc) from exc
     if alert is None:
         raise HTTPException(404, "alert not found")
     live = current.get((alert.container, alert.kind))
@@ -407,7 +408,7 @@ def list_emptyings(
     try:
         events = emptying_rows(influx, site.code, now - timedelta(days=days), now)
     except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+        raise influx_unavailable(exc) from exc
     decisions = {
         d.event_id: d
         for d in session.scalars(
@@ -448,7 +449,7 @@ def _decide(
     try:
         event = emptying_by_id(influx, site.code, event_id)
     except QueryError as exc:
-        raise HTTPException(503, f"InfluxDB query failed: {exc}") from exc
+        raise influx_unavailable(exc) from exc
     if event is None:
         raise HTTPException(404, "emptying not found")
     row = EmptyingDecision(
@@ -497,7 +498,7 @@ def route(
     influx: InfluxDep,
     now: NowDep,
     day: Annotated[
-        date | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
+        Day | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
     ] = None,
 ) -> RoutePublic:
     """Containers to collect on a day, in visiting order from the depot, with the km."""
