@@ -45,16 +45,29 @@ def escape_field_string(value: str) -> str:
     return value.translate(_STRING)
 
 
+_KEYS: dict[str, str] = {}  # escaped tag and field keys: a few dozen names from ingest/points
+
+
+def _key(name: str) -> str:
+    """A tag or field key escaped once and remembered (keys repeat on every point)."""
+    escaped = _KEYS.get(name)
+    if escaped is None:
+        escaped = escape_tag(name)
+        if len(_KEYS) < 1024:  # bounded, should keys ever come from data
+            _KEYS[name] = escaped
+    return escaped
+
+
 def _field(key: str, value: FieldValue) -> str | None:
     if value is None:
         return None
     if value is True or value is False:
-        return f"{escape_tag(key)}={'true' if value else 'false'}"
+        return f"{_key(key)}={'true' if value else 'false'}"
     if isinstance(value, int):
-        return f"{escape_tag(key)}={value}i"
+        return f"{_key(key)}={value}i"
     if isinstance(value, float):
-        return f"{escape_tag(key)}={value!r}" if math.isfinite(value) else None
-    return f'{escape_tag(key)}="{escape_field_string(value)}"'
+        return f"{_key(key)}={value!r}" if math.isfinite(value) else None
+    return f'{_key(key)}="{escape_field_string(value)}"'
 
 
 def line(
@@ -67,7 +80,7 @@ def line(
     parts = [escape_measurement(measurement)]
     for key, value in tags.items():
         if value:
-            parts.append(f"{escape_tag(key)}={escape_tag(value)}")
+            parts.append(f"{_key(key)}={escape_tag(value)}")
     rendered = [f for k, v in fields.items() if (f := _field(k, v)) is not None]
     if not rendered:
         return None
