@@ -2,8 +2,8 @@
 
     measurement[,tag=value...] field=value[,field=value...] epoch_ms
 
-influxdb-client's `Point` costs about 13 us per point, which matters at 15,000 msg/s; this
-builder does the same job in about 2 us. Escaping, as InfluxDB 1.x-3.x parse it:
+influxdb-client's `Point` costs about 13.5 us for a capture's point, which matters at 15,000
+msg/s; this builder does the same job in about 5 us. Escaping, as InfluxDB 1.x-3.x parse it:
 - measurement: `,` and space are escaped with a backslash;
 - tag keys and values: `,`, `=` and space are escaped; newline, carriage return and tab (which
   would end or corrupt the line) become a space; a backslash is doubled so it can never escape
