@@ -9,14 +9,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
 from api import db
 from api.auth import access
 from api.container_registry import publish_registry, seed_demo
+from api.limits import MAX_BODY_BYTES, influx_unavailable, validation_error
 from api.routes import admin, auth, captures, containers, dispatch, docs, health, pages, registry
 from landfill import __version__
 from landfill.contract import Topics
@@ -73,19 +74,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by api.routes.docs from vendored assets, not a CDN
         redoc_url=None,
+        max_body_size=MAX_BODY_BYTES,  # 413 before a larger body is read (api/limits.py)
+        exception_handlers={RequestValidationError: validation_error},
     )
     app.state.settings = settings
-    app.add_exception_handler(QueryError, _influx_unavailable)
+    app.add_exception_handler(QueryError, influx_unavailable)
     for area in (health, captures, registry, containers, dispatch, pages, auth, admin, docs):
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
-
-
-async def _influx_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    """Any route: an InfluxDB query that fails is 503, the data is out of reach for now."""
-    return JSONResponse({"detail": f"InfluxDB query failed: {exc}"}, status_code=503)
 
 
 def _seed_site(app: FastAPI, settings: ApiSettings) -> None:

@@ -133,7 +133,11 @@ class Ingest:
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
         self.stats = Stats(settings.site, self.node)
-        self.backlog: Backlog[Raw] = Backlog(settings.ingest_max_pending)
+        self.backlog: Backlog[Raw] = Backlog(
+            settings.ingest_max_pending,
+            settings.ingest_max_pending_bytes,
+            weigh=lambda raw: len(raw.payload),
+        )
         self._batches: queue.Queue[list[Item] | None] = queue.Queue(maxsize=1)
         self._in_process = 0  # messages taken from the backlog and not yet acknowledged
         self._gen = 0  # connection generation: acks only go to the connection a message came on

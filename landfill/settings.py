@@ -2,12 +2,16 @@
 
 Every variable is listed with a comment in `.env.example` and in the README's configuration
 table. Each field is also an option of its command (`landfill/options.py`): `--field-name`, and
-the short name in ``json_schema_extra={"option": ...}``. Placeholder secrets are refused outside
-development, and secrets (``{"env_only": True}``) are never options.
+the short name in ``json_schema_extra={"option": ...}``. Secrets (``{"env_only": True}``) are
+never options. In production (LANDFILL_ENV=production) weak secrets are refused: shorter than 12
+characters, containing a word anyone would try first, or too repetitive by a simple entropy
+estimate (see `secret_problem`).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -20,7 +24,10 @@ from landfill.language import Language
 from landfill.names import check_name
 from landfill.scale.protocols import make_protocol
 
-PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
+# words a guesser tries first; a production secret containing one is refused
+GUESSABLE = ("changeme", "change-me", "secret", "password", "admin", "landfill", "qwerty", "1234")
+MIN_SECRET_LENGTH = 12
+MIN_SECRET_BITS = 32.0  # 12 random letters and digits give about 41, `openssl rand -hex 16` 116
 STATE_DIR = Path(".state")
 DEFAULT_TIMEZONE = "Asia/Bishkek"
 
@@ -45,6 +52,25 @@ def companion_url(url: str, role: str) -> str:
         return url
     user = unquote(parts.username)
     return login_url(url, f"{user}-{role}", unquote(parts.password or ""))
+
+
+def entropy_bits(value: str) -> float:
+    """A simple entropy estimate: length times the Shannon bits of its own character mix."""
+    n = len(value)
+    return -sum(c * math.log2(c / n) for c in Counter(value).values())
+
+
+def secret_problem(value: str) -> str | None:
+    """Why ``value`` is too weak to be a production secret, or None when it will do."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    lowered = value.lower()
+    word = next((w for w in GUESSABLE if w in lowered), None)
+    if word is not None:
+        return f"contains {word!r}"
+    if entropy_bits(value) < MIN_SECRET_BITS:
+        return "too repetitive (use e.g. `openssl rand -hex 16`)"
+    return None
 
 
 class CommonSettings(BaseSettings):
@@ -113,18 +139,19 @@ class CommonSettings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets(self) -> CommonSettings:
+    def _no_weak_secrets(self) -> CommonSettings:
         if self.mqtt_password and not self.mqtt_username:
             raise ValueError("LANDFILL_MQTT_PASSWORD needs LANDFILL_MQTT_USERNAME")
         if self.mqtt_username:
             # every MQTT client is built from the URL, so the login travels in it
             self.mqtt_url = login_url(self.mqtt_url, self.mqtt_username, self.mqtt_password)
         if self.env == "production":
-            if self.influx_password.lower() in PLACEHOLDERS:
-                raise ValueError("set LANDFILL_INFLUX_PASSWORD to a real secret in production")
-            password = urlsplit(self.mqtt_url).password or ""
-            if password.lower() in PLACEHOLDERS:
-                raise ValueError("LANDFILL_MQTT_URL must carry a real password in production")
+            problem = secret_problem(self.influx_password)
+            if problem:
+                raise ValueError(f"LANDFILL_INFLUX_PASSWORD is too weak for production: {problem}")
+            problem = secret_problem(urlsplit(self.mqtt_url).password or "")
+            if problem:
+                raise ValueError(f"the password in LANDFILL_MQTT_URL is too weak: {problem}")
         return self
 
 
@@ -250,6 +277,11 @@ class IngestSettings(CommonSettings):
         gt=0,
         description="messages held in memory before the broker is made to wait",
         json_schema_extra={"option": "max-pending"},
+    )
+    ingest_max_pending_bytes: int = Field(
+        64 * 1024 * 1024,
+        gt=0,
+        description="payload bytes held in memory before the broker is made to wait",
     )
     ingest_retry_max_seconds: float = Field(
         5.0, gt=0, le=300, description="cap of the jittered backoff while InfluxDB is down"

@@ -108,3 +108,32 @@ def test_influx_down_at_start_is_retried_not_fatal(servers, broker, site):
         wait_for(lambda: captures_in(store), what="capture after InfluxDB came up")
     finally:
         ingest.stop()
+
+
+def test_a_small_byte_bound_slows_ingest_down_but_loses_nothing(broker, influx, site):
+    """With room for one message at a time by bytes, every message still gets written."""
+    settings = IngestSettings(
+        site=site,
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
+        ingest_flush_seconds=0.1,
+        ingest_max_pending_bytes=2000,
+    )
+    ingest = Ingest(settings)
+    ingest.start()
+    try:
+        wait_for(ingest.subscribed.is_set, what="ingest subscribed")
+        msgs = [
+            capture(site, 1000 + i, second=i).model_copy(update={"raw": ["0a" * 150] * 5})
+            for i in range(30)
+        ]
+        assert all(1500 < len(m.to_json()) < 2000 for m in msgs)
+        for m in msgs:
+            publish(broker.url, Topics(site).for_message(m), m.to_json())
+        rows = wait_for(lambda: len(captures_in(influx)) == 30 and captures_in(influx))
+        assert sorted(r["id"] for r in rows) == sorted(m.id for m in msgs)
+        assert ingest.backlog.max_bytes == 2000
+    finally:
+        ingest.stop()
