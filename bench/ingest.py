@@ -54,7 +54,7 @@ def capture_stream(
             ts=start + timedelta(milliseconds=i),
             site=site,
             scale=scale,
-            weight_kg=1000 + i % 40_000,
+            weight_kg=1000 + 20 * (i % 2_000),  # at the division, as the contract wants
             division_kg=20,
             stable_ms=2000,
             protocol="yaohua-a9",
@@ -351,7 +351,7 @@ def latency(
             ts=ts,
             site=site,
             scale="rate",
-            weight_kg=i,
+            weight_kg=20 * (1 + i % 10_000),
             division_kg=20,
             stable_ms=2000,
             protocol="bench",

@@ -3,13 +3,14 @@
 Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
 numbers are fields; the point's time is the observation time from the message at millisecond
 precision, so a replayed message overwrites itself. Every point carries the message `id` as a
-field, so a store can be counted and reconciled by id.
+field, so a store can be counted and reconciled by id. Captures and weighings also carry it as
+a tag (`capture_id`, `ticket_id`): billed weights can only be replaced by their own replay.
 
 | measurement       | tags                                        | from                  |
 |-------------------|---------------------------------------------|-----------------------|
-| `scale_capture`   | site, scale                                 | Capture               |
+| `scale_capture`   | site, scale, capture_id (the message id)    | Capture               |
 | `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
-| `weighing`        | site, scale, client, vehicle, waste_type, zone | Ticket             |
+| `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket_id | Ticket  |
 | `fill`            | site, container, zone                       | ContainerReading (*)  |
 | `container_alert` | site, container, kind (alert)               | ContainerAlert        |
 | `container_event` | site, container, kind (event)               | ContainerEvent        |
@@ -51,7 +52,9 @@ def capture_line(msg: Capture) -> str | None:
     """`scale_capture`: one point per stable weight captured by the edge."""
     return line(
         "scale_capture",
-        {"site": msg.site, "scale": msg.scale},
+        # the id is part of the point's identity: another capture at the same time and scale
+        # is another series, so it can never overwrite this one (docs/architecture.md)
+        {"site": msg.site, "scale": msg.scale, "capture_id": msg.id},
         {
             "division_kg": msg.division_kg,
             "id": msg.id,
@@ -86,6 +89,7 @@ def weighing_line(msg: Ticket) -> str | None:
             "vehicle": msg.vehicle,
             "waste_type": msg.waste_type,
             "zone": msg.zone,
+            "ticket_id": msg.id,  # identity, as for captures: no other ticket can overwrite it
         },
         {
             "gross_kg": msg.gross_kg,

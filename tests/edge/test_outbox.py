@@ -19,7 +19,7 @@ def capture(site: str, n: int) -> Capture:
         ts=datetime(2026, 11, 24, tzinfo=UTC),
         site=site,
         scale="s1",
-        weight_kg=1000 + n,
+        weight_kg=1000 + 20 * n,
         division_kg=20,
         stable_ms=2000,
         protocol="yaohua-a9",
