@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from landfill.contract import _name
+from landfill.contract import DIVISIONS_KG, _name
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
 STATE_DIR = Path(".state")
@@ -94,17 +94,30 @@ class EdgeScaleSettings(CommonSettings):
     scale_max_gap_seconds: float = Field(
         1.5, gt=0, description="a gap between readings this long restarts the stable window"
     )
-    division_kg: int = Field(20, gt=0, description="scale division (e) in kg")
+    division_kg: int = Field(20, gt=0, description="scale division (e) in kg: 1, 2, 5, 10, 20 ...")
     min_weight_kg: int = Field(200, ge=0, description="below this the platform counts as empty")
     stable_seconds: float = Field(2.0, gt=0, description="window of readings within one division")
     zero_band_kg: int = Field(40, ge=0, description="weight that still counts as back to zero")
     no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
+    scale_receipt_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="send a capture again when ingest has not confirmed it stored after this "
+        "long (doubling, up to an hour)",
+    )
     outbox_path: Path = STATE_DIR / "edge-scale-outbox.sqlite"
 
     @field_validator("scale")
     @classmethod
     def _scale(cls, value: str) -> str:
         return _name(value)
+
+    @field_validator("division_kg")
+    @classmethod
+    def _division(cls, value: int) -> int:
+        if value not in DIVISIONS_KG:
+            raise ValueError(f"must be one of {sorted(DIVISIONS_KG)} (the contract refuses others)")
+        return value
 
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:
