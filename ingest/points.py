@@ -3,14 +3,15 @@
 Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
 numbers are fields; the point's time is the observation time from the message at millisecond
 precision, so a replayed message overwrites itself. Every point carries the message `id` as a
-field, so a store can be counted and reconciled by id. Captures and weighings also carry it as
-a tag (`capture_id`, `ticket_id`): billed weights can only be replaced by their own replay.
+field, so a store can be counted and reconciled by id. A capture also carries it as the tag
+`capture_id` and a weighing its ticket number as the tag `ticket`: a billed weight can only be
+replaced by its own replay (or, for a ticket, by its voiding).
 
 | measurement       | tags                                        | from                  |
 |-------------------|---------------------------------------------|-----------------------|
 | `scale_capture`   | site, scale, capture_id (the message id)    | Capture               |
 | `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
-| `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket_id | Ticket  |
+| `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket | Ticket     |
 | `fill`            | site, container, zone                       | ContainerReading (*)  |
 | `container_alert` | site, container, kind (alert)               | ContainerAlert        |
 | `container_event` | site, container, kind (event)               | ContainerEvent        |
@@ -89,7 +90,9 @@ def weighing_line(msg: Ticket) -> str | None:
             "vehicle": msg.vehicle,
             "waste_type": msg.waste_type,
             "zone": msg.zone,
-            "ticket_id": msg.id,  # identity, as for captures: no other ticket can overwrite it
+            # identity: the ticket's number. Its voided message (another id, same number and
+            # time) replaces its point; another ticket never can (docs/architecture.md)
+            "ticket": msg.number,
         },
         {
             "gross_kg": msg.gross_kg,

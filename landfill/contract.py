@@ -243,7 +243,7 @@ class Ticket(Message):
     """A completed or voided weighing ticket from the ledger."""
 
     kind: Literal["ticket"] = "ticket"
-    number: str = Field(min_length=1, max_length=32)
+    number: str = Field(pattern=r"^[A-Za-z0-9_./-]{1,32}$")  # 2026-000123; a tag in InfluxDB
     status: Literal["completed", "voided"]
     scale: Name
     gross_kg: BilledKg

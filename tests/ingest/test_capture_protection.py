@@ -3,8 +3,9 @@
 Before: a capture with another id at the same time and scale overwrote the stored one (same
 measurement, tags and time); a payload naming another scale than its topic was stored under
 the payload's scale; `true`, "100", -5,000 and 999,999,999,999 kg were stored. Now the message
-id is part of the point's identity (tag `capture_id`, `ticket_id`), the topic is the authority
-for names, and the contract's strict types and bounds dead-letter the rest.
+id is part of a capture point's identity (tag `capture_id`; a weighing's is its ticket number,
+tag `ticket`), the topic is the authority for names, and the contract's strict types and
+bounds dead-letter the rest.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def captures(influx: InfluxStore, scale: str = "s1") -> list[tuple[str, int]]:
     return sorted((r["id"], r["weight_kg"]) for r in rows)
 
 
+def weighings(influx: InfluxStore) -> list[tuple[str, int, bool]]:
+    rows = influx.rows("SELECT number, net_kg, voided FROM weighing")
+    return sorted((r["number"], r["net_kg"], r["voided"]) for r in rows)
+
+
 def ticket(site: str, number: str, net_kg: int) -> Ticket:
     return Ticket(
         ts=TS, site=site, number=number, status="completed", scale="s1",
@@ -49,16 +55,17 @@ def test_another_id_at_the_same_time_never_replaces_a_stored_weight(broker, infl
         wait_for(lambda: len(captures(influx)) == 2, what="both captures")
         assert captures(influx) == sorted([(real.id, 14_560), ("forged", 99_980)])
 
-        first, second = ticket(site, "A-1", 8_540), ticket(site, "A-2", 100)
-        for t in (first, second.model_copy(update={"id": "forged-ticket"})):
+        # a weighing is its ticket: another ticket at the same time is stored beside it, and
+        # only the same ticket's voiding replaces it
+        first, other = ticket(site, "2026-000001", 8_540), ticket(site, "2026-000002", 100)
+        voided = first.model_copy(update={"id": "voided-1", "status": "voided"})
+        for t in (first, other, voided):
             publish(broker.url, topics.for_message(t), t.to_json())
         rows = wait_for(
-            lambda: len(got := influx.rows("SELECT id, net_kg FROM weighing")) == 2 and got,
-            what="both weighings",
+            lambda: len(got := weighings(influx)) == 2 and got[0][2] and got,
+            what="both weighings, the first voided",
         )
-        assert sorted((r["id"], r["net_kg"]) for r in rows) == sorted(
-            [(first.id, 8_540), ("forged-ticket", 100)]
-        )
+        assert rows == [("2026-000001", 8_540, True), ("2026-000002", 100, False)]
     finally:
         ingest.stop()
 
