@@ -60,7 +60,7 @@ def capture_stream(
             ts=start + timedelta(milliseconds=i),
             site=site,
             scale=scale,
-            weight_kg=1000 + i % 40_000,
+            weight_kg=1000 + 20 * (i % 2_000),  # at the division, as the contract wants
             division_kg=20,
             stable_ms=2000,
             protocol="yaohua-a9",
@@ -356,7 +356,7 @@ def floor_burst(broker_url: str, influx_url: str, n: int, log: Path) -> Burst:
     root = str(Path(__file__).resolve().parent.parent)
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, PYTHONPATH=path)
-    topic = Topics(site).capture("burst")
+    topic = Topics(site).of(Capture, scale="burst")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.consumer", broker_url, influx_url, site, topic],
         env=env,
@@ -420,7 +420,7 @@ def latency(
             ts=ts,
             site=site,
             scale="rate",
-            weight_kg=i,
+            weight_kg=20 * (1 + i % 10_000),
             division_kg=20,
             stable_ms=2000,
             protocol="bench",

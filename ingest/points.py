@@ -1,17 +1,21 @@
 """Contract messages to line protocol, with the measurements of `landfill/measurements.py`.
 
-| measurement       | from                  |
-|-------------------|-----------------------|
-| `scale_capture`   | Capture               |
-| `scale_event`     | ScaleEvent            |
-| `weighing`        | Ticket                |
-| `fill`            | ContainerReading (*)  |
-| `container_alert` | ContainerAlert        |
-| `container_event` | ContainerEvent        |
+Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
+numbers are fields; the point's time is the observation time from the message at millisecond
+precision, so a replayed message overwrites itself. Every point carries the message `id` as a
+field, so a store can be counted and reconciled by id. A capture also carries it as the tag
+`capture_id` and a weighing its ticket number as the tag `ticket`: a billed weight can only be
+replaced by its own replay (or, for a ticket, by its voiding).
 
-The point's time is the observation time from the message at millisecond precision, so a
-replayed message overwrites itself; the message `id` is a field, so a store can be counted and
-reconciled by id. tests/ingest/test_points.py checks every line against its definition.
+| measurement       | tags                                        | from                  |
+|-------------------|---------------------------------------------|-----------------------|
+| `scale_capture`   | site, scale, capture_id (the message id)    | Capture               |
+| `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
+| `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket | Ticket     |
+| `fill`            | site, container, zone                       | ContainerReading (*)  |
+| `container_alert` | site, container, kind (alert)               | ContainerAlert        |
+| `container_event` | site, container, kind (event)               | ContainerEvent        |
+| `ingest_stats`    | site, worker                                | ingest.stats          |
 
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
 calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself.
@@ -55,7 +59,9 @@ def capture_line(msg: Capture) -> str | None:
     """`scale_capture`: one point per stable weight captured by the edge."""
     return line(
         SCALE_CAPTURE.name,
-        {"site": msg.site, "scale": msg.scale},
+        # the id is part of the point's identity: another capture at the same time and scale
+        # is another series, so it can never overwrite this one (docs/architecture.md)
+        {"site": msg.site, "scale": msg.scale, "capture_id": msg.id},
         {
             "division_kg": msg.division_kg,
             "id": msg.id,
@@ -90,6 +96,9 @@ def weighing_line(msg: Ticket) -> str | None:
             "vehicle": msg.vehicle,
             "waste_type": msg.waste_type,
             "zone": msg.zone,
+            # identity: the ticket's number. Its voided message (another id, same number and
+            # time) replaces its point; another ticket never can (docs/architecture.md)
+            "ticket": msg.number,
         },
         {
             "gross_kg": msg.gross_kg,

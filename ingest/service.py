@@ -47,9 +47,12 @@ from ingest.fill.processor import start_fill
 from ingest.pipeline import Processor, default_processors
 from ingest.stats import Stats, format_status, read_status
 from landfill.contract import (
+    MAX_RECEIPT_IDS,
+    Capture,
     DeadLetter,
     Message,
     PayloadError,
+    Receipt,
     Topics,
     decode,
     kind_of,
@@ -95,6 +98,7 @@ class Item:
     lines: list[str]
     publish: list[Message] = field(default_factory=list)
     ts_ms: int | None = None
+    capture: Capture | None = None  # a capture gets a receipt once its line is stored
 
 
 _DONE = None  # end of the batch stream
@@ -242,7 +246,8 @@ class Ingest:
             out = processor.process(msg)
         except ValueError as exc:
             return self._rejected(raw, "processor_error", f"processor_error: {exc}")
-        return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts))
+        capture = msg if isinstance(msg, Capture) else None
+        return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts), capture)
 
     def _tick(self) -> list[Item]:
         now = self.clock()
@@ -301,7 +306,7 @@ class Ingest:
             if items is _DONE:
                 return
             try:
-                done = self._write(items) and self._publish(items)
+                done = self._write(items) and self._publish([*items, self._receipts(items)])
             except FatalWriteError as exc:
                 log.critical("InfluxDB refuses our credentials: %s; stopping", exc.reason)
                 self.fatal = exc.reason
@@ -347,6 +352,24 @@ class Ingest:
             self.stats.lag([now - it.ts_ms for it in carrying if it.ts_ms is not None])
             return True
 
+    def _receipts(self, items: list[Item]) -> Item:
+        """Receipts for the captures whose lines InfluxDB stored, one per scale (and chunk).
+
+        The edge keeps a capture in its outbox until this receipt comes, so a broker that
+        loses a message it acknowledged (a power cut before its autosave) loses no weighing.
+        """
+        stored: dict[tuple[str, str], list[str]] = {}
+        for it in items:
+            if it.capture is not None and it.lines:  # a rejected item's lines were emptied
+                stored.setdefault((it.capture.site, it.capture.scale), []).append(it.capture.id)
+        now = self.clock()
+        receipts: list[Message] = [
+            Receipt(ts=now, site=site, scale=scale, ids=ids[i : i + MAX_RECEIPT_IDS])
+            for (site, scale), ids in stored.items()
+            for i in range(0, len(ids), MAX_RECEIPT_IDS)
+        ]
+        return Item(None, [], receipts)
+
     def _publish(self, items: list[Item]) -> bool:
         """Publish derived messages and dead letters (QoS 1); True once the broker has them."""
         infos = []
@@ -355,7 +378,8 @@ class Ingest:
                 topic = self._topics_for(m.site).for_message(m)
                 retain = kind_of(m).retained
                 infos.append(self.client.publish(topic, m.to_json(), qos=1, retain=retain))
-                self.stats.add("dead_letters" if isinstance(m, DeadLetter) else "published")
+                kind = "dead_letters" if isinstance(m, DeadLetter) else "published"
+                self.stats.add("receipts" if isinstance(m, Receipt) else kind)
         for info in infos:
             # paho keeps QoS 1 messages of a persistent session and resends after a reconnect
             while info.rc == mqtt.MQTT_ERR_SUCCESS and not info.is_published():

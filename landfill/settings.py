@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from landfill.contract import DIVISIONS_KG
 from landfill.language import Language
 from landfill.names import check_name
 from landfill.scale.protocols import make_protocol
@@ -206,7 +207,10 @@ class EdgeScaleSettings(CommonSettings):
         1.5, gt=0, description="a gap between readings this long restarts the stable window"
     )
     division_kg: int = Field(
-        20, gt=0, description="scale division (e) in kg", json_schema_extra={"option": "division"}
+        20,
+        gt=0,
+        description="scale division (e) in kg: 1, 2, 5, 10, 20 ...",
+        json_schema_extra={"option": "division"},
     )
     min_weight_kg: int = Field(
         200,
@@ -222,6 +226,12 @@ class EdgeScaleSettings(CommonSettings):
         json_schema_extra={"option": "zero-band"},
     )
     no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
+    scale_receipt_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="send a capture again when ingest has not confirmed it stored after this "
+        "long (doubling, up to an hour)",
+    )
     outbox_path: Path = Field(
         STATE_DIR / "edge-scale-outbox.sqlite",
         description="durable outbox (SQLite)",
@@ -238,6 +248,13 @@ class EdgeScaleSettings(CommonSettings):
     def _whole_number(cls, value: object) -> object:
         # the environment gives text, and Literal[7, 8] takes no "7"
         return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+    @field_validator("division_kg")
+    @classmethod
+    def _division(cls, value: int) -> int:
+        if value not in DIVISIONS_KG:
+            raise ValueError(f"must be one of {sorted(DIVISIONS_KG)} (the contract refuses others)")
+        return value
 
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:
