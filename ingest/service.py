@@ -306,7 +306,7 @@ class Ingest:
             if items is _DONE:
                 return
             try:
-                done = self._write(items) and self._publish([*items, self._receipts(items)])
+                done = self._write(items) and self._publish(items)
             except FatalWriteError as exc:
                 log.critical("InfluxDB refuses our credentials: %s; stopping", exc.reason)
                 self.fatal = exc.reason
@@ -316,6 +316,7 @@ class Ingest:
             if not done:
                 return  # abandoned while InfluxDB or the broker was away
             self._ack(items)
+            self._send_receipts(items)
 
     def _write(self, items: list[Item]) -> bool:
         """Write the items' lines; dead-letter what InfluxDB rejects. False when abandoned."""
@@ -351,6 +352,17 @@ class Ingest:
             now = epoch_ms(self.clock())
             self.stats.lag([now - it.ts_ms for it in carrying if it.ts_ms is not None])
             return True
+
+    def _send_receipts(self, items: list[Item]) -> None:
+        """Publish the receipts of a written batch (QoS 1) without waiting for the broker.
+
+        Waiting would deadlock under back-pressure: while the backlog is full, paho's network
+        thread blocks in `_on_message` and cannot read the PUBACK. A receipt that is lost only
+        makes the edge send its capture again later, which stores nothing twice.
+        """
+        for m in self._receipts(items).publish:
+            self.client.publish(self._topics_for(m.site).for_message(m), m.to_json(), qos=1)
+            self.stats.add("receipts")
 
     def _receipts(self, items: list[Item]) -> Item:
         """Receipts for the captures whose lines InfluxDB stored, one per scale (and chunk).

@@ -126,7 +126,7 @@ def test_a_small_byte_bound_slows_ingest_down_but_loses_nothing(broker, influx, 
     try:
         wait_for(ingest.subscribed.is_set, what="ingest subscribed")
         msgs = [
-            capture(site, 1000 + i, second=i).model_copy(update={"raw": ["0a" * 150] * 5})
+            capture(site, 1000 + 20 * i, second=i).model_copy(update={"raw": ["0a" * 150] * 5})
             for i in range(30)
         ]
         assert all(1500 < len(m.to_json()) < 2000 for m in msgs)
