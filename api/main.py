@@ -15,7 +15,10 @@ from sqlalchemy import select
 
 from api import db
 from api.container_registry import publish_registry, seed_demo
-from api.routes import captures, containers, dispatch, health, pages, registry
+from api.routes import captures, containers, dispatch, health, pages, registry, tickets, weighbridge
+from api.weighbridge.pdf import FontMissing
+from api.weighbridge.publish import Republisher
+from api.weighbridge.refusals import Refusal, refusal_response
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore, QueryError
@@ -49,12 +52,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         topics = Topics(settings.site)
         node = f"api-{settings.api_port}"
         client = make_client(settings.mqtt_url, node, will=(topics, node))
+        republish = Republisher(app.state.sessions, settings.site)
 
         def on_connect(c: mqtt.Client, *_: object) -> None:
             announce(c, topics, node)
             # retained, so edge and ingest get it on (re)start; a replay is harmless
             with app.state.sessions() as session:
                 publish_registry(c, session, settings.site)
+            republish(c)  # tickets the broker has not acknowledged yet
 
         client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
@@ -70,11 +75,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="Landfill telemetry", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.add_exception_handler(QueryError, _influx_unavailable)
+    app.add_exception_handler(Refusal, refusal_response)
+    app.add_exception_handler(FontMissing, _font_missing)
     app.include_router(health.router)
     app.include_router(captures.router)
     app.include_router(registry.router)
     app.include_router(containers.router)
     app.include_router(dispatch.router)
+    app.include_router(weighbridge.router)
+    app.include_router(tickets.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
@@ -83,6 +92,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 async def _influx_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     """Any route: an InfluxDB query that fails is 503, the data is out of reach for now."""
     return JSONResponse({"detail": f"InfluxDB query failed: {exc}"}, status_code=503)
+
+
+async def _font_missing(_request: Request, exc: Exception) -> JSONResponse:
+    """The PDF font is not installed: the server's setup is incomplete, say what to install."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
 def _seed_site(app: FastAPI, settings: ApiSettings) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from api.main import create_app
 from landfill.settings import ApiSettings
@@ -24,8 +26,31 @@ class Clock:
 
 
 @pytest.fixture
-def make_api(broker, influx, site, tmp_path) -> Callable[..., TestClient]:
-    """Start the API (migrated SQLite in tmp_path) with settings overrides; closed at the end."""
+def database_url(tmp_path) -> str:
+    """The API's SQL database: SQLite in tmp_path (a module may override this fixture)."""
+    return f"sqlite:///{tmp_path}/api.sqlite"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite, then a fresh PostgreSQL database: for tests of the SQL store on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/api.sqlite"
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield server.url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def make_api(broker, influx, site, database_url) -> Callable[..., TestClient]:
+    """Start the API (migrated database of `database_url`) with settings overrides."""
     clients: list[TestClient] = []
 
     def make(clock: Clock | None = None, **overrides) -> TestClient:
@@ -34,7 +59,7 @@ def make_api(broker, influx, site, tmp_path) -> Callable[..., TestClient]:
             "mqtt_url": broker.url,
             "influx_url": influx.url,
             "influx_db": influx.database,
-            "database_url": f"sqlite:///{tmp_path}/api.sqlite",
+            "database_url": database_url,
         }
         settings = ApiSettings(**(values | overrides))
         app = create_app(settings)
