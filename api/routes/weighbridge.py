@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,7 +83,7 @@ def _commit(session: Session, key: str) -> None:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Refusal("exists", key=key) from None
+        raise Refusal("exists", name=key) from None
 
 
 async def _read_csv(request: Request) -> str:
@@ -133,7 +133,7 @@ def _client_public(row: Client) -> ClientPublic:
 def _get_client(session: Session, site: Site, code: str) -> Client:
     row = session.scalar(select(Client).where(Client.site_id == site.id, Client.code == code))
     if row is None:
-        raise Refusal("not_found", key=code)
+        raise Refusal("not_found", name=code)
     return row
 
 
@@ -153,12 +153,11 @@ def list_clients(
     stmt = select(Client).where(Client.site_id == site.id).order_by(Client.code)
     if status:
         stmt = stmt.where(Client.status == status)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(Client.code.ilike(like), Client.name.ilike(like), Client.inn.like(like))
-        )
-    return [_client_public(r) for r in session.scalars(stmt)]
+    rows = list(session.scalars(stmt))
+    if q:  # in Python: SQLite folds the case of ASCII letters only, not Cyrillic
+        part = q.strip().casefold()
+        rows = [r for r in rows if any(part in v.casefold() for v in (r.code, r.name, r.inn))]
+    return [_client_public(r) for r in rows]
 
 
 @router.get("/clients/export", response_class=Response)
@@ -202,7 +201,7 @@ def delete_client(code: str, session: SessionDep, site: SiteDep) -> Response:
     used = session.scalar(select(Vehicle.id).where(Vehicle.client_id == row.id).limit(1))
     used = used or session.scalar(select(Ticket.id).where(Ticket.client_id == row.id).limit(1))
     if used:
-        raise Refusal("in_use", key=code)
+        raise Refusal("in_use", name=code)
     session.delete(row)
     session.commit()
     return Response(status_code=204)
@@ -240,7 +239,7 @@ def _get_waste(session: Session, site: Site, code: str) -> WasteType:
         select(WasteType).where(WasteType.site_id == site.id, WasteType.code == code)
     )
     if row is None:
-        raise Refusal("not_found", key=code)
+        raise Refusal("not_found", name=code)
     return row
 
 
@@ -296,7 +295,7 @@ def delete_waste_type(code: str, session: SessionDep, site: SiteDep) -> Response
     used = session.scalar(select(Vehicle.id).where(Vehicle.waste_type_id == row.id).limit(1))
     used = used or session.scalar(select(Ticket.id).where(Ticket.waste_type_id == row.id).limit(1))
     if used:
-        raise Refusal("in_use", key=code)
+        raise Refusal("in_use", name=code)
     session.delete(row)
     session.commit()
     return Response(status_code=204)
@@ -340,12 +339,12 @@ def _get_vehicle(session: Session, site: Site, plate: str) -> Vehicle:
     try:
         canonical = normalise_plate(plate)
     except ValueError:
-        raise Refusal("not_found", key=plate) from None
+        raise Refusal("not_found", name=plate) from None
     row = session.scalar(
         select(Vehicle).where(Vehicle.site_id == site.id, Vehicle.plate == canonical)
     )
     if row is None:
-        raise Refusal("not_found", key=canonical)
+        raise Refusal("not_found", name=canonical)
     return row
 
 
@@ -430,7 +429,7 @@ def delete_vehicle(plate: str, session: SessionDep, site: SiteDep) -> Response:
     """Remove a vehicle no ticket refers to (otherwise set ``active`` false)."""
     row = _get_vehicle(session, site, plate)
     if session.scalar(select(Ticket.id).where(Ticket.vehicle_id == row.id).limit(1)):
-        raise Refusal("in_use", key=display_plate(row.plate))
+        raise Refusal("in_use", name=display_plate(row.plate))
     session.delete(row)
     session.commit()
     return Response(status_code=204)

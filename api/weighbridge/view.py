@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.i18n import Language, catalogue, translate
 from api.weighbridge.identity import display_plate
-from api.weighbridge.models import Ticket, TicketWeight, WasteType
+from api.weighbridge.models import Ticket, TicketWeight, Vehicle, WasteType
 from api.weighbridge.numbering import number_text
 from api.weighbridge.registry import as_utc
 from api.weighbridge.tickets import ticket_weights
@@ -118,6 +118,10 @@ def ticket_sheet(
     ]
     if ticket.zone:
         sheet.details.insert(5, Line(t("ticket.zone"), ticket.zone))
+    vehicle = session.get(Vehicle, ticket.vehicle_id)
+    if vehicle is not None and vehicle.volume_m3:
+        volume = t("ticket.m3", m3=f"{vehicle.volume_m3:g}")
+        sheet.details.insert(2, Line(t("ticket.volume"), volume))
     sheet.weights = [
         Line(t("ticket.gross"), kg_text(lang, ticket.gross_kg)),
         Line(t("ticket.tare"), kg_text(lang, ticket.tare_kg)),
