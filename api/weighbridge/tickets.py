@@ -234,7 +234,7 @@ def _stored_tare(desk: Desk, vehicle: Vehicle) -> TicketWeight:
 
 
 @contextmanager
-def _writing(desk: Desk, *, capture: str = "", plate: str = "") -> Iterator[None]:
+def _writing(desk: Desk, *, capture: str = "", plate: str = "", ticket: int = 0) -> Iterator[None]:
     """The write transaction (holding the numbering lock); committed, or rolled back on error."""
     start_writing(desk.session)
     try:
@@ -247,6 +247,8 @@ def _writing(desk: Desk, *, capture: str = "", plate: str = "") -> Iterator[None
             raise Refusal("capture_used", capture=capture) from None
         if "vehicle" in text:
             raise Refusal("vehicle_on_site", plate=plate) from None
+        if "pass" in text:  # a second weight raced another one onto the same ticket
+            raise Refusal("ticket_not_open", ticket=ticket) from None
         raise
     except BaseException:
         desk.session.rollback()
@@ -377,7 +379,7 @@ def second_weighing(desk: Desk, ticket_id: int, entry: WeightEntry) -> Ticket:
     second = weigh(desk, entry)  # InfluxDB is asked before the write lock is taken
     first = ticket_weights(desk.session, ticket.id)[0]
     events = _events(desk, ticket.scale_events, [first, second])
-    with _writing(desk, capture=second.capture_id or "", plate=ticket.plate):
+    with _writing(desk, capture=second.capture_id or "", plate=ticket.plate, ticket=ticket_id):
         ticket = _refuse_unless_open(
             locked_ticket(desk.session, desk.site.id, ticket_id), ticket_id
         )
