@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 import paho.mqtt.client as mqtt
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,39 +63,3 @@ def get_site(session: SessionDep, settings: SettingsDep) -> Site:
 
 
 SiteDep = Annotated[Site, Depends(get_site)]
-
-
-Role = Literal["operator", "supervisor", "admin", "billing", "auditor"]
-SUPERVISING: frozenset[str] = frozenset({"supervisor", "admin"})
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a request and in which role."""
-
-    name: str
-    role: Role
-
-    @property
-    def supervises(self) -> bool:
-        """May key a weight by hand and void a ticket."""
-        return self.role in SUPERVISING
-
-
-def get_actor(
-    x_actor: Annotated[str | None, Header(max_length=100)] = None,
-    x_actor_role: Annotated[str | None, Header(max_length=32)] = None,
-) -> Actor:
-    """The person behind the request.
-
-    The one place that says who acts: until log-in exists it trusts the X-Actor and
-    X-Actor-Role headers (the tests set them); the access-control change replaces this body
-    with the session's user.
-    """
-    role = (x_actor_role or "operator").strip().lower()
-    if role not in get_args(Role):
-        raise HTTPException(422, f"unknown role; known: {', '.join(get_args(Role))}")
-    return Actor(name=(x_actor or "").strip() or role, role=role)  # type: ignore[arg-type]
-
-
-ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -99,7 +99,7 @@ def create_scale(
     scale = Scale(site_id=site.id, code=body.code)
     _apply(scale, body)
     session.add(scale)
-    after = _public(scale, site.code).model_dump()
+    after = _public(scale, site.code).model_dump(mode="json")
     record(
         session, caller.actor, caller.at, "scale.create", f"{site.code}/{body.code}", after=after
     )
@@ -118,7 +118,7 @@ def _get(session: SessionDep, site: Site, code: str) -> Scale:
     return scale
 
 
-@router.get("/scales/{code}", response_model=ScalePublic)
+@router.get("/scales/{code}", response_model=ScalePublic, dependencies=[Depends(READ_REGISTRY)])
 def get_scale(code: str, session: SessionDep, site: SiteDep) -> ScalePublic:
     """One scale of the configured site."""
     return _public(_get(session, site, code), site.code)
@@ -126,7 +126,11 @@ def get_scale(code: str, session: SessionDep, site: SiteDep) -> ScalePublic:
 
 @router.patch("/scales/{code}", response_model=ScalePublic)
 def update_scale(
-    code: str, body: dict[str, Any], session: SessionDep, site: SiteDep
+    code: str,
+    body: dict[str, Any],
+    session: SessionDep,
+    site: SiteDep,
+    caller: Annotated[Caller, Depends(EDIT_SCALES)],
 ) -> ScalePublic:
     """Change a scale of the configured site (limits, protocol, verification)."""
     scale = _get(session, site, code)
@@ -135,7 +139,11 @@ def update_scale(
         fields = ScaleFields.model_validate(current | body)
     except ValidationError as exc:
         raise HTTPException(422, first_error(exc)) from None
+    before = _public(scale, site.code).model_dump(mode="json")
     _apply(scale, fields)
+    after = _public(scale, site.code).model_dump(mode="json")
+    target = f"{site.code}/{code}"
+    record(session, caller.actor, caller.at, "scale.update", target, before=before, after=after)
     session.commit()
     return _public(scale, site.code)
 

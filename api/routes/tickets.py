@@ -1,5 +1,9 @@
 """Weighing tickets: `/api/v1/tickets` (open, second weight, void, list, PDF, HTML view).
 
+Operators, supervisors and admins weigh (`ISSUE_TICKETS`); supervisors and admins void
+(`SUPERVISE_TICKETS`); the scale house's staff, billing and auditors read (`READ_TICKETS`).
+Who acts is the caller of that dependency, and the ledger writes each change's audit row.
+
 Refusals answer 409/422/403/404 with ``{"code", "detail", "values"}``, the detail in the
 request's language (`api/weighbridge/refusals.py`). A completed or voided ticket is published
 on the `ticket` topic right after its commit (`api/weighbridge/publish.py`).
@@ -18,8 +22,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.auth.access import ISSUE_TICKETS, READ_TICKETS, SUPERVISE_TICKETS, Caller
+from api.auth.audit import record
 from api.db import Site
-from api.deps import ActorDep, InfluxDep, MqttDep, NowDep, SessionDep, SettingsDep, SiteDep
+from api.deps import InfluxDep, MqttDep, NowDep, SessionDep, SettingsDep, SiteDep
 from api.i18n import pick_language
 from api.templating import TEMPLATES
 from api.weighbridge.captures import recent_captures
@@ -45,6 +51,9 @@ from landfill.language import Language
 from landfill.names import NAME_PATTERN
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+Reader = Annotated[Caller, Depends(READ_TICKETS)]
+Weigher = Annotated[Caller, Depends(ISSUE_TICKETS)]
+Supervisor = Annotated[Caller, Depends(SUPERVISE_TICKETS)]
 
 
 class WeightBody(BaseModel):
@@ -148,19 +157,22 @@ class UnticketedPublic(BaseModel):
     age_min: float
 
 
-def get_desk(
-    session: SessionDep,
-    site: SiteDep,
-    influx: InfluxDep,
-    settings: SettingsDep,
-    now: NowDep,
-    actor: ActorDep,
+def weighing_desk(
+    session: SessionDep, site: SiteDep, influx: InfluxDep, settings: SettingsDep, caller: Weigher
 ) -> Desk:
-    """What a ticket operation works with."""
-    return Desk(session, site, influx, settings, now, actor)
+    """The desk of a weighing, for a caller who may weigh."""
+    return Desk(session, site, influx, settings, caller)
 
 
-DeskDep = Annotated[Desk, Depends(get_desk)]
+def supervising_desk(
+    session: SessionDep, site: SiteDep, influx: InfluxDep, settings: SettingsDep, caller: Supervisor
+) -> Desk:
+    """The desk of a void, for a caller who may void."""
+    return Desk(session, site, influx, settings, caller)
+
+
+WeighingDesk = Annotated[Desk, Depends(weighing_desk)]
+SupervisingDesk = Annotated[Desk, Depends(supervising_desk)]
 
 
 def _weight_public(w: TicketWeight, with_raw: bool) -> WeightPublic:
@@ -225,7 +237,7 @@ def _published(desk: Desk, mqtt: MqttDep, ticket: Ticket) -> TicketPublic:
 
 
 @router.post("", response_model=TicketPublic, status_code=201)
-def create_ticket(body: OpenBody, desk: DeskDep, mqtt: MqttDep) -> TicketPublic:
+def create_ticket(body: OpenBody, desk: WeighingDesk, mqtt: MqttDep) -> TicketPublic:
     """First weighing: open a ticket (or, with ``stored_tare``, complete it in one pass)."""
     req = OpenRequest(
         plate=body.plate,
@@ -240,18 +252,20 @@ def create_ticket(body: OpenBody, desk: DeskDep, mqtt: MqttDep) -> TicketPublic:
 
 
 @router.post("/{ticket_id}/second", response_model=TicketPublic)
-def weigh_second(ticket_id: int, body: WeightBody, desk: DeskDep, mqtt: MqttDep) -> TicketPublic:
+def weigh_second(
+    ticket_id: int, body: WeightBody, desk: WeighingDesk, mqtt: MqttDep
+) -> TicketPublic:
     """Second weighing: complete the ticket; gross, tare, net and the number are set."""
     return _published(desk, mqtt, second_weighing(desk, ticket_id, body.entry()))
 
 
 @router.post("/{ticket_id}/void", response_model=TicketPublic)
-def void(ticket_id: int, body: VoidBody, desk: DeskDep, mqtt: MqttDep) -> TicketPublic:
+def void(ticket_id: int, body: VoidBody, desk: SupervisingDesk, mqtt: MqttDep) -> TicketPublic:
     """Void a ticket with a reason (supervisor); it keeps its number and is published voided."""
     return _published(desk, mqtt, void_ticket(desk, ticket_id, body.reason))
 
 
-@router.get("", response_model=TicketsPublic)
+@router.get("", response_model=TicketsPublic, dependencies=[Depends(READ_TICKETS)])
 def list_tickets(
     session: SessionDep,
     site: SiteDep,
@@ -282,7 +296,11 @@ def list_tickets(
     return TicketsPublic(data=data, count=len(data))
 
 
-@router.get("/unticketed-captures", response_model=list[UnticketedPublic])
+@router.get(
+    "/unticketed-captures",
+    response_model=list[UnticketedPublic],
+    dependencies=[Depends(READ_TICKETS)],
+)
 def unticketed_captures(
     session: SessionDep,
     site: SiteDep,
@@ -316,14 +334,14 @@ def unticketed_captures(
     ]
 
 
-@router.get("/{ticket_id}", response_model=TicketPublic)
+@router.get("/{ticket_id}", response_model=TicketPublic, dependencies=[Depends(READ_TICKETS)])
 def read_ticket(ticket_id: int, session: SessionDep, site: SiteDep) -> TicketPublic:
     """One ticket with its weights (raw frames included) and scale events."""
     return _public(session, get_ticket(session, site, ticket_id))
 
 
 def _printable(
-    session: Session, site: Site, ticket_id: int, now: datetime, preview: bool
+    session: Session, site: Site, ticket_id: int, caller: Caller, preview: bool
 ) -> tuple[Ticket, int]:
     """The ticket and the copy number this print is (a preview is not counted)."""
     ticket = get_ticket(session, site, ticket_id)
@@ -334,10 +352,13 @@ def _printable(
     copy = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id)
-        .values(prints=Ticket.prints + 1, last_printed_at=now)
+        .values(prints=Ticket.prints + 1, last_printed_at=caller.at)
         .returning(Ticket.prints)
         .execution_options(synchronize_session=False)
     ).scalar_one()
+    number = number_text(ticket.year, ticket.number)
+    after = {"number": number, "copy": int(copy)}
+    record(session, caller.actor, caller.at, "ticket.print", str(ticket.id), after=after)
     session.commit()
     return ticket, int(copy)
 
@@ -360,12 +381,12 @@ def ticket_pdf_file(
     ticket_id: int,
     session: SessionDep,
     site: SiteDep,
-    now: NowDep,
+    caller: Reader,
     lang: LanguageDep,
     preview: Preview = False,
 ) -> Response:
     """The ticket as an A5 PDF; every print after the first is marked as a reprint."""
-    ticket, copy = _printable(session, site, ticket_id, now, preview)
+    ticket, copy = _printable(session, site, ticket_id, caller, preview)
     sheet = ticket_sheet(session, ticket, lang, ZoneInfo(site.timezone), copy)
     name = number_text(ticket.year, ticket.number) or str(ticket.id)
     return Response(
@@ -380,13 +401,13 @@ def ticket_html(
     ticket_id: int,
     session: SessionDep,
     site: SiteDep,
-    now: NowDep,
+    caller: Reader,
     lang: LanguageDep,
     paper: Literal["a5", "80mm"] = "a5",
     preview: Preview = False,
 ) -> HTMLResponse:
     """The ticket as a printable page (A5 or an 80 mm roll); prints are counted like the PDF."""
-    ticket, copy = _printable(session, site, ticket_id, now, preview)
+    ticket, copy = _printable(session, site, ticket_id, caller, preview)
     sheet = ticket_sheet(session, ticket, lang, ZoneInfo(site.timezone), copy)
     html = TEMPLATES.get_template("ticket.html").render(
         sheet=sheet, paper=paper, ticket_id=ticket.id, copy=copy, voided=ticket.status == "voided"

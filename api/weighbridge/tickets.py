@@ -6,6 +6,8 @@
 - A weight is a capture, by its id, looked up in InfluxDB; each capture weighs one ticket
   once (a unique constraint). A supervisor may key a weight by hand, with a reason; the
   ticket is then flagged manual.
+- Who acts is the route's `Caller` (the login or token); every change writes its audit row
+  in the transaction that makes it, so a refusal leaves none.
 - A number is taken at completion (`numbering.py`), so open tickets that are voided leave
   no gap. A completed ticket is never deleted: it is voided with a reason and keeps its number.
 - Every refusal is a `Refusal` with a code the console translates.
@@ -18,18 +20,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.auth.access import Caller
+from api.auth.audit import record
+from api.auth.roles import SUPERVISE_TICKETS
 from api.db import Scale, Site
-from api.deps import Actor
 from api.weighbridge.captures import find_capture, scale_events
 from api.weighbridge.identity import normalise_plate
 from api.weighbridge.models import Client, Ticket, TicketWeight, Vehicle, WasteType
-from api.weighbridge.numbering import locked_ticket, start_writing, take_number
+from api.weighbridge.numbering import locked_ticket, number_text, start_writing, take_number
 from api.weighbridge.refusals import Refusal
 from api.weighbridge.registry import as_utc, tare_state
 from landfill.influx import InfluxStore
@@ -76,14 +81,28 @@ class OpenRequest:
 
 @dataclass
 class Desk:
-    """What a ticket operation works with: SQL, the site, InfluxDB, settings, time, actor."""
+    """What a ticket operation works with: SQL, the site, InfluxDB, settings, who calls, when."""
 
     session: Session
     site: Site
     influx: InfluxStore
     settings: ApiSettings
-    now: datetime
-    actor: Actor
+    caller: Caller
+
+    @property
+    def now(self) -> datetime:
+        """The request's time."""
+        return self.caller.at
+
+    @property
+    def by(self) -> str:
+        """The name written on the ticket as who did something."""
+        return self.caller.display
+
+    @property
+    def supervises(self) -> bool:
+        """May key a weight by hand and void a ticket."""
+        return self.caller.role in SUPERVISE_TICKETS
 
 
 @dataclass
@@ -179,7 +198,7 @@ def _captured(desk: Desk, capture_id: str) -> TicketWeight:
 
 
 def _keyed(desk: Desk, entry: WeightEntry, kg: int) -> TicketWeight:
-    if not desk.actor.supervises:
+    if not desk.supervises:
         raise Refusal("manual_needs_supervisor")
     if len(entry.reason.strip()) < MIN_REASON:
         raise Refusal("manual_needs_reason")
@@ -207,7 +226,7 @@ def weigh(desk: Desk, entry: WeightEntry) -> TicketWeight:
     else:
         assert entry.manual_kg is not None
         weight = _keyed(desk, entry, entry.manual_kg)
-    weight.actor, weight.actor_role = desk.actor.name, desk.actor.role
+    weight.actor, weight.actor_role = desk.by, desk.caller.role.value
     return weight
 
 
@@ -225,12 +244,46 @@ def _stored_tare(desk: Desk, vehicle: Vehicle) -> TicketWeight:
         source="stored_tare",
         weight_kg=vehicle.tare_kg,
         weighed_at=vehicle.tare_set_at,
-        actor=desk.actor.name,
-        actor_role=desk.actor.role,
+        actor=desk.by,
+        actor_role=desk.caller.role.value,
     )
 
 
 # ---- the ledger ------------------------------------------------------------------------------
+
+
+def _state(ticket: Ticket, weights: list[TicketWeight] | None = None) -> dict[str, Any]:
+    """What the audit log keeps of a ticket (and of the weights this change added)."""
+    state: dict[str, Any] = {
+        "number": number_text(ticket.year, ticket.number),
+        "status": ticket.status,
+        "plate": ticket.plate,
+        "client": ticket.client_code,
+        "waste_type": ticket.waste_code,
+        "gross_kg": ticket.gross_kg,
+        "tare_kg": ticket.tare_kg,
+        "net_kg": ticket.net_kg,
+        "manual": bool(ticket.manual),
+        "void_reason": ticket.void_reason,
+    }
+    if weights is not None:
+        state["weights"] = [
+            {
+                "pass_no": w.pass_no,
+                "source": w.source,
+                "capture_id": w.capture_id,
+                "scale": w.scale_code,
+                "weight_kg": w.weight_kg,
+                "manual_reason": w.manual_reason or "",
+            }
+            for w in weights
+        ]
+    return state
+
+
+def _audit(desk: Desk, action: str, ticket: Ticket, **change: Any) -> None:
+    """The audit row of a ticket change, in the change's transaction (target: the ticket id)."""
+    record(desk.session, desk.caller.actor, desk.now, action, str(ticket.id), **change)
 
 
 @contextmanager
@@ -281,10 +334,11 @@ def _complete(desk: Desk, ticket: Ticket, first: TicketWeight, second: TicketWei
     ticket.tare_source = "stored" if light.source == "stored_tare" else "weighed"
     ticket.manual = "manual" in (first.source, second.source)
     ticket.status = "completed"
-    ticket.completed_at, ticket.completed_by = desk.now, desk.actor.name
+    ticket.completed_at, ticket.completed_by = desk.now, desk.by
     ticket.year = desk.now.astimezone(ZoneInfo(desk.site.timezone)).year
     ticket.number = take_number(desk.session, desk.site.id, ticket.year)
     ticket.published_at = None
+    _audit(desk, "ticket.complete", ticket, after=_state(ticket, [first, second]))
 
 
 def open_ticket(desk: Desk, req: OpenRequest) -> Ticket:
@@ -314,6 +368,7 @@ def open_ticket(desk: Desk, req: OpenRequest) -> Ticket:
         for i, w in enumerate(weights, start=1):
             w.ticket_id, w.pass_no = ticket.id, i
             desk.session.add(w)
+        _audit(desk, "ticket.open", ticket, after=_state(ticket, [first]))
         if tare is not None:
             _complete(desk, ticket, first, tare)
     return ticket
@@ -335,7 +390,7 @@ def _new_ticket(desk: Desk, req: OpenRequest, parties: Parties) -> Ticket:
         zone=req.zone,
         note=req.note,
         opened_at=desk.now,
-        opened_by=desk.actor.name,
+        opened_by=desk.by,
         scale_events="[]",
     )
 
@@ -392,7 +447,7 @@ def second_weighing(desk: Desk, ticket_id: int, entry: WeightEntry) -> Ticket:
 
 def void_ticket(desk: Desk, ticket_id: int, reason: str) -> Ticket:
     """Void a ticket with a reason (a supervisor's decision); a number stays taken."""
-    if not desk.actor.supervises:
+    if not desk.supervises:  # the route lets only supervisors in; the ledger says so too
         raise Refusal("void_needs_supervisor")
     if len(reason.strip()) < MIN_REASON:
         raise Refusal("void_needs_reason")
@@ -402,8 +457,10 @@ def void_ticket(desk: Desk, ticket_id: int, reason: str) -> Ticket:
             raise Refusal("ticket_not_found", ticket=ticket_id)
         if ticket.status == "voided":
             raise Refusal("ticket_voided", ticket=ticket_id)
+        before = _state(ticket)
         ticket.status = "voided"
-        ticket.voided_at, ticket.voided_by = desk.now, desk.actor.name
+        ticket.voided_at, ticket.voided_by = desk.now, desk.by
         ticket.void_reason = reason.strip()
         ticket.published_at = None
+        _audit(desk, "ticket.void", ticket, before=before, after=_state(ticket))
     return ticket

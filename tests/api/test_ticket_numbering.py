@@ -1,6 +1,7 @@
 """Gap-free ticket numbers under concurrent requests, on SQLite and on PostgreSQL.
 
-Two API processes share one database (two operators' desks); threads hammer both at once.
+Two API processes share one database (two operators' desks, each with its own operator token
+made by `landfill tokens create`); threads hammer both at once.
 Every one-pass capture is sent twice, by two threads, so the unique capture rule races too;
 every open ticket gets two second weighings at once, so completing one ticket races too. The
 numbers issued must be exactly 1..N: no gap, no duplicate, one ticket per capture.
@@ -20,18 +21,20 @@ import httpx
 import pytest
 
 from deploy import stack
-from tests.api.weighbridge_seed import OPERATOR, capture
+from tests.api.weighbridge_seed import capture
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 ONE_PASS = 40  # captures, each a one-pass ticket against the stored tare (sent twice)
 TWO_PASS = 12  # vehicles with an open ticket, completed at the same moment
+OPERATORS = ("bakyt", "aigerim")  # the token of each desk, by its name
 
 
 @pytest.fixture
 def desks(env_for, any_database_url, tmp_path):
-    """Two API processes on one database; yields their base URLs."""
+    """Two API processes on one database and their tokens (`TOKENS`); yields the base URLs."""
     env = env_for(LANDFILL_DATABASE_URL=any_database_url, LANDFILL_LOG_LEVEL="WARNING")
+    TOKENS.clear()
     procs, urls = [], []
     for i in range(2):
         port = stack.free_port()
@@ -54,10 +57,31 @@ def desks(env_for, any_database_url, tmp_path):
         # one after the other: each migrates the database at start-up
         wait_for(lambda u=url: _healthy(u), timeout=60, what=f"API {i}")
         urls.append(url)
+    # the tokens, made the way an admin does, in the database both desks share
+    for name, role in [("seed", "admin"), *((n, "operator") for n in OPERATORS)]:
+        TOKENS[name] = _create_token(env, name, role)
     yield urls
     for proc in procs:
         proc.terminate()
         proc.wait(20)
+
+
+TOKENS: dict[str, str] = {}  # token name -> its secret, for the desks of the running test
+
+
+def _create_token(env: dict[str, str], name: str, role: str) -> str:
+    made = subprocess.run(
+        [sys.executable, "-m", "landfill.cli", "tokens", "create", name, "--role", role],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.strip()
+
+
+def _as(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[name]}"}
 
 
 def _healthy(url: str) -> bool:
@@ -68,7 +92,7 @@ def _healthy(url: str) -> bool:
 
 
 def _seed(url: str, site: str, now: datetime) -> None:
-    with httpx.Client(base_url=url, timeout=10) as c:
+    with httpx.Client(base_url=url, timeout=10, headers=_as("seed")) as c:
         c.post(
             "/api/v1/scales", json={"site": site, "code": "wb1", "name": "60 t"}
         ).raise_for_status()
@@ -99,7 +123,7 @@ def test_numbers_stay_gap_free_when_desks_issue_at_once(desks, influx, site):
         capture(influx, site, 9000 + 20 * (i % 2), now - timedelta(minutes=3) + i * ms)
         for i in range(2 * TWO_PASS)
     ]
-    with httpx.Client(base_url=desks[1], timeout=10, headers=OPERATOR) as c:
+    with httpx.Client(base_url=desks[1], timeout=10, headers=_as(OPERATORS[1])) as c:
         opened = [
             c.post(
                 "/api/v1/tickets", json={"plate": f"02KG{200 + i}BBB", "capture_id": cid}
@@ -122,7 +146,10 @@ def test_numbers_stay_gap_free_when_desks_issue_at_once(desks, influx, site):
     ]
     random.Random(7).shuffle(pairs)
     jobs = [job for pair in pairs for job in pair]
-    clients = [httpx.Client(base_url=u, timeout=30, headers=OPERATOR) for u in desks]
+    clients = [
+        httpx.Client(base_url=u, timeout=30, headers=_as(name))
+        for u, name in zip(desks, OPERATORS, strict=True)
+    ]
     counter = iter(range(len(jobs)))
     lock = threading.Lock()
 
@@ -131,7 +158,7 @@ def test_numbers_stay_gap_free_when_desks_issue_at_once(desks, influx, site):
             n = next(counter)
         path, body = job
         resp = clients[n % 2].post(path, json=body)
-        return resp.status_code, resp.json()
+        return resp.status_code, resp.json() | {"desk": OPERATORS[n % 2]}
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -145,10 +172,12 @@ def test_numbers_stay_gap_free_when_desks_issue_at_once(desks, influx, site):
     assert statuses.count(200) == TWO_PASS, answers
     refusals = [b["code"] for s, b in answers if s >= 400]
     assert sorted(refusals) == ["capture_used"] * ONE_PASS + ["ticket_not_open"] * TWO_PASS
+    # each ticket was completed by the operator of the desk that answered
+    assert all(b["completed_by"] == b["desk"] for s, b in answers if s < 400), answers
     numbers = [b["number"] for s, b in answers if s < 400]
     total = ONE_PASS + TWO_PASS
     assert sorted(numbers) == [f"{now.year}-{n:06d}" for n in range(1, total + 1)]
-    with httpx.Client(base_url=desks[0], timeout=10) as c:
+    with httpx.Client(base_url=desks[0], timeout=10, headers=_as(OPERATORS[0])) as c:
         listed = c.get("/api/v1/tickets", params={"status": "completed", "limit": 1000}).json()
     assert listed["count"] == total
     print(f"{len(jobs)} requests on 2 desks in {elapsed:.2f} s, {total} numbers, no gap")

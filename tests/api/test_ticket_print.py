@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from api.i18n import translate
-from tests.api.weighbridge_seed import OPERATOR, SUPERVISOR, capture, seed_registry
+from tests.api.weighbridge_seed import OPERATOR, SUPERVISOR, auth_headers, capture, seed_registry
 
 pytestmark = pytest.mark.integration
 MIN = timedelta(minutes=1)
@@ -29,10 +29,16 @@ def completed(make_api, influx, site, clock):
     seed_registry(api, site, clock.now)
     first = capture(influx, site, 14560, clock.now - 9 * MIN)
     ticket = api.post(
-        "/api/v1/tickets", json={"plate": "01 KG 123 ABC", "capture_id": first}, headers=OPERATOR
+        "/api/v1/tickets",
+        json={"plate": "01 KG 123 ABC", "capture_id": first},
+        headers=auth_headers(api, OPERATOR),
     ).json()
     second = capture(influx, site, 9020, clock.now - 1 * MIN)
-    api.post(f"/api/v1/tickets/{ticket['id']}/second", json={"capture_id": second})
+    api.post(
+        f"/api/v1/tickets/{ticket['id']}/second",
+        json={"capture_id": second},
+        headers=auth_headers(api, OPERATOR),
+    )
     return api, ticket["id"]
 
 
@@ -55,6 +61,7 @@ def test_pdf_in_kyrgyz_has_number_plate_net_and_kyrgyz_labels(completed):
         assert translate("ky", key) in text, key
     assert {"ң", "ө", "ү"} <= set(text)  # the font has the Kyrgyz letters, and they survive
     assert "Тиричилик калдыктары" in text  # the waste type's Kyrgyz name
+    assert "bakyt" in text  # the operator: the name of the token that weighed
     assert "КАЙРА БАСЫЛГАН" not in text  # the original
 
 
@@ -76,7 +83,9 @@ def test_reprints_are_counted_and_marked(completed):
 def test_voided_and_manual_tickets_say_so_in_print(completed, influx, site, clock):
     api, ticket_id = completed
     api.post(
-        f"/api/v1/tickets/{ticket_id}/void", json={"reason": "wrong client"}, headers=SUPERVISOR
+        f"/api/v1/tickets/{ticket_id}/void",
+        json={"reason": "wrong client"},
+        headers=auth_headers(api, SUPERVISOR),
     )
     text = pdf_text(api.get(f"/api/v1/tickets/{ticket_id}/pdf", params={"lang": "en"}).content)
     assert "VOIDED" in text
@@ -89,7 +98,7 @@ def test_voided_and_manual_tickets_say_so_in_print(completed, influx, site, cloc
         "reason": "indicator off",
         "stored_tare": True,
     }
-    manual = api.post("/api/v1/tickets", json=body, headers=SUPERVISOR).json()
+    manual = api.post("/api/v1/tickets", json=body, headers=auth_headers(api, SUPERVISOR)).json()
     text = pdf_text(api.get(f"/api/v1/tickets/{manual['id']}/pdf", params={"lang": "en"}).content)
     assert "MANUAL WEIGHT" in text
     assert "entered by hand by aigul: indicator off" in text

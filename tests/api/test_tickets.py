@@ -7,14 +7,22 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from api.auth.access import Caller
+from api.auth.roles import Role
+from api.db import Site
 from api.i18n import translate
+from api.weighbridge.refusals import Refusal
+from api.weighbridge.tickets import Desk, void_ticket
 from landfill.contract import Ticket as TicketMessage
 from landfill.contract import Topics, decode
+from tests.api.conftest import add_user, client_for, login
 from tests.api.weighbridge_seed import (
     OPERATOR,
     RAW,
     SUPERVISOR,
+    auth_headers,
     capture,
     scale_event,
     seed_registry,
@@ -47,7 +55,9 @@ def desk(make_api, influx, site, clock):
     return api
 
 
-def post(api, path, body, headers=OPERATOR, lang="en"):
+def post(api, path, body, who=OPERATOR, lang="en"):
+    """A ticket request as an operator (bakyt) or a supervisor (aigul), with their tokens."""
+    headers = auth_headers(api, who)
     return api.post(f"/api/v1/tickets{path}", json=body, headers=headers, params={"lang": lang})
 
 
@@ -63,7 +73,7 @@ def refused(resp, status, code, lang="en", **values):
 
 
 def test_loaded_in_empty_out(desk, collect, site, clock):
-    topic = collect(Topics(site).ticket())
+    topic = collect(Topics(site).of(TicketMessage))
     loaded = desk.weigh(14560, ago=20)
     opened = post(desk, "", {"plate": "01 kg 123 abc", "capture_id": loaded, "zone": "cell-3"})
     assert opened.status_code == 201, opened.text
@@ -76,6 +86,11 @@ def test_loaded_in_empty_out(desk, collect, site, clock):
     )  # defaults from the vehicle
     first = ticket["weights"][0]
     assert (first["capture_id"], first["weight_kg"], first["raw"]) == (loaded, 14560, RAW)
+    assert (ticket["opened_by"], first["actor"], first["actor_role"]) == (
+        "bakyt",
+        "bakyt",
+        "operator",
+    )
     listed = desk.get("/api/v1/tickets", params={"status": "open"}).json()
     assert [t["plate"] for t in listed["data"]] == ["01KG123ABC"]  # vehicles on site
 
@@ -84,6 +99,7 @@ def test_loaded_in_empty_out(desk, collect, site, clock):
     assert (done["status"], done["number"]) == ("completed", "2026-000001")
     assert (done["gross_kg"], done["tare_kg"], done["net_kg"]) == (14560, 9020, 5540)
     assert (done["tare_source"], done["manual"], done["published"]) == ("weighed", False, True)
+    assert (done["opened_by"], done["completed_by"]) == ("bakyt", "bakyt")  # the token's name
     assert [w["raw"] for w in desk.get(f"/api/v1/tickets/{ticket['id']}").json()["weights"]] == [
         RAW,
         RAW,
@@ -141,27 +157,31 @@ def test_numbers_follow_completion_not_opening(desk):
         "",
         {"plate": "03 KG 200 MED", "waste_type": "msw", "capture_id": desk.weigh(12000, 7)},
     ).json()
-    voided = post(desk, f"/{cancelled['id']}/void", {"reason": "wrong truck"}, headers=SUPERVISOR)
+    voided = post(desk, f"/{cancelled['id']}/void", {"reason": "wrong truck"}, who=SUPERVISOR)
     assert voided.json()["number"] is None  # an open ticket had no number to lose
     done = post(desk, f"/{first['id']}/second", {"capture_id": desk.weigh(9000, 1)}).json()
     assert (one_pass["number"], done["number"]) == ("2026-000001", "2026-000002")
 
 
 def test_void_keeps_the_number_and_publishes_the_voided_state(desk, collect, site, clock):
-    topic = collect(Topics(site).ticket())
+    topic = collect(Topics(site).of(TicketMessage))
     done = post(
         desk, "", {"plate": "08KG777XYZ", "capture_id": desk.weigh(23000), "stored_tare": True}
     ).json()
     path = f"/{done['id']}/void"
-    refused(post(desk, path, {"reason": "typo"}), 403, "void_needs_supervisor")
-    refused(post(desk, path, {"reason": " "}, headers=SUPERVISOR), 422, "void_needs_reason")
+    denied = post(desk, path, {"reason": "typo"})  # an operator: the route's role set says no
+    assert (denied.status_code, denied.json()) == (
+        403,
+        {"detail": "the operator role may not do this"},
+    )
+    refused(post(desk, path, {"reason": " "}, who=SUPERVISOR), 422, "void_needs_reason")
     clock.now += 5 * MIN
-    voided = post(desk, path, {"reason": "driver brought the wrong load"}, headers=SUPERVISOR)
+    voided = post(desk, path, {"reason": "driver brought the wrong load"}, who=SUPERVISOR)
     assert voided.status_code == 200, voided.text
     body = voided.json()
     assert (body["status"], body["number"], body["voided_by"]) == ("voided", "2026-000001", "aigul")
     assert body["void_reason"] == "driver brought the wrong load"
-    refused(post(desk, path, {"reason": "again"}, headers=SUPERVISOR), 409, "ticket_voided")
+    refused(post(desk, path, {"reason": "again"}, who=SUPERVISOR), 409, "ticket_voided")
     refused(
         post(desk, f"/{done['id']}/second", {"capture_id": desk.weigh(9000)}), 409, "ticket_voided"
     )
@@ -176,20 +196,20 @@ def test_void_keeps_the_number_and_publishes_the_voided_state(desk, collect, sit
 def test_manual_weight_needs_a_supervisor_a_reason_and_the_division(desk):
     body = {"plate": "01KG123ABC", "manual_kg": 15000, "scale": "wb1", "reason": "indicator off"}
     refused(post(desk, "", body), 403, "manual_needs_supervisor")
-    refused(post(desk, "", body | {"reason": ""}, headers=SUPERVISOR), 422, "manual_needs_reason")
+    refused(post(desk, "", body | {"reason": ""}, who=SUPERVISOR), 422, "manual_needs_reason")
     refused(
-        post(desk, "", body | {"manual_kg": 15010}, headers=SUPERVISOR),
+        post(desk, "", body | {"manual_kg": 15010}, who=SUPERVISOR),
         422,
         "manual_off_division",
         weight=15010,
         division=20,
     )
-    refused(post(desk, "", body | {"scale": "nowhere"}, headers=SUPERVISOR), 422, "scale_unknown")
+    refused(post(desk, "", body | {"scale": "nowhere"}, who=SUPERVISOR), 422, "scale_unknown")
     both = body | {"capture_id": desk.weigh(15000)}
-    refused(post(desk, "", both, headers=SUPERVISOR), 422, "weight_source")
+    refused(post(desk, "", both, who=SUPERVISOR), 422, "weight_source")
     refused(post(desk, "", {"plate": "01KG123ABC"}), 422, "weight_source")
 
-    ticket = post(desk, "", body, headers=SUPERVISOR).json()
+    ticket = post(desk, "", body, who=SUPERVISOR).json()
     assert ticket["weights"][0]["manual"] is True
     assert ticket["weights"][0]["manual_reason"] == "indicator off"
     assert ticket["weights"][0]["actor_role"] == "supervisor"
@@ -334,3 +354,95 @@ def test_ticket_list_filters(desk, clock):
     since = (clock.now + MIN).isoformat()
     assert desk.get("/api/v1/tickets", params={"since": since}).json()["count"] == 0
     assert desk.get("/api/v1/tickets/12345").status_code == 404
+
+
+def test_the_ledger_itself_refuses_a_void_by_an_operator(desk, clock):
+    """Voids are guarded twice: by the route's role set, and by the ledger for any caller."""
+    done = post(
+        desk, "", {"plate": "08KG777XYZ", "capture_id": desk.weigh(23000), "stored_tare": True}
+    ).json()
+    app = desk.app
+    operator = Caller("token", "bakyt", "bakyt", Role.operator, None, "", clock.now, None)
+    with app.state.sessions() as session:
+        site = session.scalar(select(Site).where(Site.code == app.state.settings.site))
+        ledger = Desk(session, site, app.state.influx, app.state.settings, operator)
+        with pytest.raises(Refusal) as refusal:
+            void_ticket(ledger, done["id"], "typo")
+    assert (refusal.value.code, refusal.value.status) == ("void_needs_supervisor", 403)
+    assert refusal.value.message("en") == "Only a supervisor may void a ticket"
+    assert desk.get(f"/api/v1/tickets/{done['id']}").json()["status"] == "completed"
+
+
+def test_who_acts_is_the_login_not_a_header(desk):
+    """X-Actor headers say nothing; a logged-in user's full name is written on the ticket."""
+    pretend = auth_headers(desk, OPERATOR) | {"X-Actor": "aigul", "X-Actor-Role": "supervisor"}
+    manual = {"plate": "01KG123ABC", "manual_kg": 15000, "scale": "wb1", "reason": "indicator off"}
+    keyed = desk.post("/api/v1/tickets", json=manual, headers=pretend, params={"lang": "en"})
+    refused(keyed, 403, "manual_needs_supervisor")
+    opened = desk.post(
+        "/api/v1/tickets",
+        json={"plate": "01KG123ABC", "capture_id": desk.weigh(15000)},
+        headers=pretend,
+    )
+    assert opened.status_code == 201, opened.text
+    assert (opened.json()["opened_by"], opened.json()["weights"][0]["actor_role"]) == (
+        "bakyt",
+        "operator",
+    )
+
+    add_user(desk.app, "nurlan", "supervisor", full_name="Нурлан Осмонов")
+    browser = client_for(desk.app)
+    assert login(browser, "nurlan").status_code == 303
+    path = f"/api/v1/tickets/{opened.json()['id']}"
+    done = browser.post(f"{path}/second", json={"capture_id": desk.weigh(9000)})
+    assert done.status_code == 200, done.text
+    assert (done.json()["opened_by"], done.json()["completed_by"]) == ("bakyt", "Нурлан Осмонов")
+    voided = browser.post(f"{path}/void", json={"reason": "wrong load"})
+    assert voided.json()["voided_by"] == "Нурлан Осмонов"
+    del browser.headers["X-CSRF-Token"]  # a session's change needs its CSRF token
+    assert browser.post(f"{path}/void", json={"reason": "again"}).status_code == 403
+
+
+def test_every_ticket_change_is_in_the_audit_log(desk, clock):
+    opened = post(desk, "", {"plate": "01KG123ABC", "capture_id": desk.weigh(14560, 9)}).json()
+    refused(
+        post(desk, "", {"plate": "02KG100HLD", "capture_id": desk.weigh(15000)}),
+        409,
+        "client_on_hold",
+    )
+    second = desk.weigh(9020)
+    post(desk, f"/{opened['id']}/second", {"capture_id": second})
+    one_pass = post(
+        desk, "", {"plate": "08KG777XYZ", "capture_id": desk.weigh(23000), "stored_tare": True}
+    ).json()
+    desk.get(f"/api/v1/tickets/{opened['id']}/pdf", params={"preview": True})  # not a print
+    desk.get(f"/api/v1/tickets/{opened['id']}/pdf", headers=auth_headers(desk, OPERATOR))
+    post(desk, f"/{opened['id']}/void", {"reason": "wrong client"}, who=SUPERVISOR)
+
+    rows = desk.get("/api/v1/audit", params={"action": "ticket."}).json()["data"]
+    made = [(r["action"], r["target"], r["actor"], r["role"]) for r in reversed(rows)]
+    first, done = str(opened["id"]), str(one_pass["id"])
+    assert made == [  # the refused ticket left no row
+        ("ticket.open", first, "token:bakyt", "operator"),
+        ("ticket.complete", first, "token:bakyt", "operator"),
+        ("ticket.open", done, "token:bakyt", "operator"),
+        ("ticket.complete", done, "token:bakyt", "operator"),
+        ("ticket.print", first, "token:bakyt", "operator"),
+        ("ticket.void", first, "token:aigul", "supervisor"),
+    ]
+    by_action = {(r["action"], r["target"]): r for r in rows}
+    completed = by_action[("ticket.complete", first)]["after"]
+    assert (completed["number"], completed["net_kg"], completed["status"]) == (
+        "2026-000001",
+        5540,
+        "completed",
+    )
+    assert [w["capture_id"] for w in completed["weights"]] == [
+        opened["weights"][0]["capture_id"],
+        second,
+    ]
+    assert by_action[("ticket.open", done)]["after"]["status"] == "open"
+    assert by_action[("ticket.print", first)]["after"] == {"number": "2026-000001", "copy": 1}
+    void = by_action[("ticket.void", first)]
+    assert (void["before"]["status"], void["after"]["status"]) == ("completed", "voided")
+    assert void["after"]["void_reason"] == "wrong client"

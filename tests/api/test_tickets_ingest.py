@@ -15,7 +15,7 @@ import pytest
 from ingest.service import Ingest
 from landfill.contract import Capture, Topics
 from landfill.settings import IngestSettings
-from tests.api.weighbridge_seed import RAW, SUPERVISOR, capture, seed_registry
+from tests.api.weighbridge_seed import RAW, SUPERVISOR, auth_headers, capture, seed_registry
 from tests.conftest import publish, wait_for
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,9 @@ def test_a_ticket_becomes_a_weighing_point_and_its_void_marks_it(
     )
 
     api.post(
-        f"/api/v1/tickets/{ticket['id']}/void", json={"reason": "wrong client"}, headers=SUPERVISOR
+        f"/api/v1/tickets/{ticket['id']}/void",
+        json={"reason": "wrong client"},
+        headers=auth_headers(api, SUPERVISOR),
     )
     voided = wait_for(lambda: [p for p in weighings(influx) if p["voided"]], what="voided point")
     assert len(weighings(influx)) == 1  # the same point, not a second weighing

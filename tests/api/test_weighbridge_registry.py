@@ -144,6 +144,8 @@ def test_csv_round_trip_and_errors_by_line(make_api, clock, site):
         assert again.status_code == 200, again.text
         assert again.json()["created"] == 0  # re-importing an export changes nothing
     assert api.get("/api/v1/vehicles/08KG777XYZ").json()["tare_kg"] == 9000
+    audited = [r["action"] for r in api.get("/api/v1/audit", params={"limit": 1000}).json()["data"]]
+    assert [a for a in audited if ".import_" in a] == []  # and no row says it did
 
     text = (
         "code,name,inn,vat_payer,status\n"
@@ -183,3 +185,74 @@ def test_csv_round_trip_and_errors_by_line(make_api, clock, site):
         headers={"content-type": "text/csv"},
     )
     assert header.json()["errors"][0] == {"line": 1, "error": "unknown columns: colour"}
+
+
+def test_every_registry_change_is_in_the_audit_log(make_api, clock, site):
+    api = make_api(clock=clock)
+    seed_registry(api, site, clock.now)
+    assert api.patch("/api/v1/clients/tazalyk", json={"status": "on_hold"}).status_code == 200
+    assert api.patch("/api/v1/vehicles/01 123 abc", json={"tare_kg": 9040}).status_code == 200
+    assert api.patch("/api/v1/waste-types/medical", json={"accepted": True}).status_code == 200
+    assert api.patch("/api/v1/scales/wb1", json={"max_kg": 40000}).status_code == 200
+    assert api.delete("/api/v1/vehicles/03KG200MED").status_code == 204
+    assert api.delete("/api/v1/clients/ip-asanov").status_code == 204
+    # refused changes leave no row
+    assert api.delete("/api/v1/clients/tazalyk").status_code == 409
+    assert (
+        api.post("/api/v1/clients", json={"code": "hold", "name": "x", "inn": INN_ORG}).status_code
+        == 409
+    )
+    # an export imported again changes nothing and writes nothing
+    exported = api.get("/api/v1/clients/export").content
+    csv = {"content-type": "text/csv"}
+    assert api.post("/api/v1/clients/import", content=exported, headers=csv).status_code == 200
+    changed = (
+        "code,name,inn\ntazalyk,ОсОО «Тазалык-2»,01803200210104\nnew-co,ОсОО Жаңы,00101200310001\n"
+    )
+    assert api.post("/api/v1/clients/import", content=changed.encode(), headers=csv).json() == {
+        "created": 1,
+        "updated": 1,
+    }
+
+    rows = api.get("/api/v1/audit", params={"limit": 1000}).json()["data"]
+    assert {(r["actor"], r["role"]) for r in rows} == {("token:test-admin", "admin")}
+    made = [(r["action"], r["target"]) for r in reversed(rows)]
+    assert made == [
+        ("scale.create", f"{site}/wb1"),
+        ("client.create", "tazalyk"),
+        ("client.create", "hold"),
+        ("client.create", "ip-asanov"),
+        ("waste_type.create", "msw"),
+        ("waste_type.create", "medical"),
+        ("vehicle.create", "01KG123ABC"),
+        ("vehicle.create", "08KG777XYZ"),
+        ("vehicle.create", "08KG555OLD"),
+        ("vehicle.create", "02KG100HLD"),
+        ("vehicle.create", "03KG200MED"),
+        ("client.update", "tazalyk"),
+        ("vehicle.update", "01KG123ABC"),
+        ("waste_type.update", "medical"),
+        ("scale.update", f"{site}/wb1"),
+        ("vehicle.delete", "03KG200MED"),
+        ("client.delete", "ip-asanov"),
+        ("client.import_update", "tazalyk"),
+        ("client.import_create", "new-co"),
+    ]
+    row = {(r["action"], r["target"]): r for r in rows}
+    held = row[("client.update", "tazalyk")]
+    assert (held["before"]["status"], held["after"]["status"]) == ("active", "on_hold")
+    tared = row[("vehicle.update", "01KG123ABC")]
+    assert (tared["before"]["tare_kg"], tared["after"]["tare_kg"]) == (None, 9040)
+    assert tared["after"]["tare_set_at"].startswith("2026-11-24T04:00")
+    assert (tared["after"]["client"], tared["after"]["waste_type"]) == ("tazalyk", "msw")
+    scale = row[("scale.update", f"{site}/wb1")]
+    assert (scale["before"]["max_kg"], scale["after"]["max_kg"]) == (60000, 40000)
+    assert row[("vehicle.delete", "03KG200MED")]["before"]["waste_type"] == "medical"
+    assert row[("vehicle.delete", "03KG200MED")]["after"] is None
+    renamed = row[("client.import_update", "tazalyk")]
+    assert (renamed["before"]["name"], renamed["after"]["name"]) == (
+        "ОсОО «Тазалык»",
+        "ОсОО «Тазалык-2»",
+    )
+    assert renamed["after"]["status"] == "active"  # a cell left out is the default
+    assert row[("client.import_create", "new-co")]["before"] is None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime, timedelta
+
+from fastapi import FastAPI
 
 from ingest.points import capture_line, scale_event_line
 from landfill.contract import Capture, ScaleEvent, new_id
 from landfill.influx import InfluxStore
+from tests.api.conftest import add_token
 
 # Yaohua A9 frames of a truck at 14 560 kg (constructed from the documented layout, XOR checked)
 RAW = ["022b30313435363030313703", "022b30313435363030313703"]
@@ -91,5 +95,18 @@ def seed_registry(api, site: str, now: datetime) -> None:
         assert resp.status_code == 201, resp.text
 
 
-SUPERVISOR = {"X-Actor": "aigul", "X-Actor-Role": "supervisor"}
-OPERATOR = {"X-Actor": "bakyt", "X-Actor-Role": "operator"}
+# (role, token name): the name a ticket records as who weighed or voided
+SUPERVISOR = ("supervisor", "aigul")
+OPERATOR = ("operator", "bakyt")
+_TOKENS: weakref.WeakKeyDictionary[FastAPI, dict[tuple[str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def auth_headers(api, who: tuple[str, str]) -> dict[str, str]:
+    """The Authorization header of this role's token on this API (made once per app)."""
+    tokens = _TOKENS.setdefault(api.app, {})
+    if who not in tokens:
+        role, name = who
+        tokens[who] = add_token(api.app, role, name)
+    return {"Authorization": f"Bearer {tokens[who]}"}
