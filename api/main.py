@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
@@ -18,7 +19,22 @@ from api import db
 from api.auth import access
 from api.container_registry import publish_registry, seed_demo
 from api.limits import MAX_BODY_BYTES, influx_unavailable, validation_error
-from api.routes import admin, auth, captures, containers, dispatch, docs, health, pages, registry
+from api.routes import (
+    admin,
+    auth,
+    captures,
+    containers,
+    dispatch,
+    docs,
+    health,
+    pages,
+    registry,
+    tickets,
+    weighbridge,
+)
+from api.weighbridge.pdf import FontMissing
+from api.weighbridge.publish import Republisher
+from api.weighbridge.refusals import Refusal, refusal_response
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore, QueryError
@@ -50,12 +66,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         topics = Topics(settings.site)
         node = f"api-{settings.api_port}"
         client = make_client(settings.mqtt_url, node, will=(topics, node))
+        republish = Republisher(app.state.sessions, settings.site)
 
         def on_connect(c: mqtt.Client, *_: object) -> None:
             announce(c, topics, node)
             # retained, so edge and ingest get it on (re)start; a replay is harmless
             with app.state.sessions() as session:
                 publish_registry(c, session, settings.site)
+            republish(c)  # tickets the broker has not acknowledged yet
 
         client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
@@ -79,11 +97,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(QueryError, influx_unavailable)
-    for area in (health, captures, registry, containers, dispatch, pages, auth, admin, docs):
+    app.add_exception_handler(Refusal, refusal_response)
+    app.add_exception_handler(FontMissing, _font_missing)
+    areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
+    for area in (*areas, auth, admin, docs):
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _font_missing(_request: Request, exc: Exception) -> JSONResponse:
+    """The PDF font is not installed: the server's setup is incomplete, say what to install."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
 def _seed_site(app: FastAPI, settings: ApiSettings) -> None:

@@ -393,6 +393,18 @@ class ApiSettings(CommonSettings):
         20, gt=0, description="failed logins from one address within the window before refusing"
     )
     login_window_seconds: int = Field(900, gt=0, description="window of the login rate limits")
+    ticket_capture_max_age_minutes: float = Field(
+        30.0, gt=0, le=1440, description="a capture older than this cannot weigh a ticket"
+    )
+    ticket_unticketed_minutes: float = Field(
+        15.0, gt=0, le=1440, description="a capture with no ticket after this is listed"
+    )
+    ticket_tare_valid_days: int = Field(
+        180, gt=0, le=3650, description="a stored tare set without an expiry is valid this long"
+    )
+    ticket_event_margin_seconds: float = Field(
+        120.0, ge=0, le=3600, description="scale events this long around the weights join a ticket"
+    )
 
 
 class EdgeSensorsSettings(CommonSettings):

@@ -34,6 +34,8 @@ __all__ = [
     "ANYONE",
     "EDIT_CONTAINERS",
     "EDIT_SCALES",
+    "EDIT_WEIGHBRIDGE",
+    "ISSUE_TICKETS",
     "MANAGE_ACCESS",
     "PAGE_ANYONE",
     "PAGE_DISPATCH",
@@ -42,6 +44,8 @@ __all__ = [
     "READ_DISPATCH",
     "READ_REGISTRY",
     "READ_SECURITY",
+    "READ_TICKETS",
+    "SUPERVISE_TICKETS",
     "Caller",
     "LoginRequired",
     "PageRefused",
@@ -193,6 +197,10 @@ ANYONE = require(*sorted(role_sets.ANYONE))
 READ_CAPTURES = require(*sorted(role_sets.READ_CAPTURES))
 READ_REGISTRY = require(*sorted(role_sets.READ_REGISTRY))
 EDIT_SCALES = require(*sorted(role_sets.EDIT_SCALES))
+EDIT_WEIGHBRIDGE = require(*sorted(role_sets.EDIT_WEIGHBRIDGE))
+READ_TICKETS = require(*sorted(role_sets.READ_TICKETS))
+ISSUE_TICKETS = require(*sorted(role_sets.ISSUE_TICKETS))
+SUPERVISE_TICKETS = require(*sorted(role_sets.SUPERVISE_TICKETS))
 READ_CONTAINERS = require(*sorted(role_sets.READ_CONTAINERS))
 EDIT_CONTAINERS = require(*sorted(role_sets.EDIT_CONTAINERS))
 READ_DISPATCH = require(*sorted(role_sets.READ_DISPATCH))

@@ -13,12 +13,16 @@ __all__ = [
     "ANYONE",
     "EDIT_CONTAINERS",
     "EDIT_SCALES",
+    "EDIT_WEIGHBRIDGE",
+    "ISSUE_TICKETS",
     "MANAGE_ACCESS",
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
     "READ_REGISTRY",
     "READ_SECURITY",
+    "READ_TICKETS",
+    "SUPERVISE_TICKETS",
     "Role",
 ]
 
@@ -40,6 +44,10 @@ ANYONE = frozenset(Role)
 READ_CAPTURES = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
 READ_REGISTRY = ANYONE - {R.client}
 EDIT_SCALES = frozenset({R.admin})
+EDIT_WEIGHBRIDGE = frozenset({R.admin})  # clients, vehicles, waste types
+READ_TICKETS = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
+ISSUE_TICKETS = frozenset({R.operator, R.supervisor, R.admin})  # first and second weighings
+SUPERVISE_TICKETS = frozenset({R.supervisor, R.admin})  # voids, and weights keyed by hand
 READ_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
 EDIT_CONTAINERS = frozenset({R.supervisor, R.admin})
 READ_DISPATCH = READ_CONTAINERS

@@ -19,6 +19,7 @@ R = Role
 EVERYONE = frozenset(Role)
 STAFF = EVERYONE - {R.client}
 SCALE_DATA = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
+WEIGHERS = frozenset({R.operator, R.supervisor, R.admin})
 CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
 EDITORS = frozenset({R.supervisor, R.admin})
 DISPATCHERS = frozenset({R.dispatcher, R.supervisor, R.admin})
@@ -49,6 +50,39 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/sites"): STAFF,
     ("GET", "/api/v1/scales"): STAFF,
     ("POST", "/api/v1/scales"): ADMIN,
+    ("GET", "/api/v1/scales/{code}"): STAFF,
+    ("PATCH", "/api/v1/scales/{code}"): ADMIN,
+    # the weighbridge registry: staff read, admins change
+    ("GET", "/api/v1/clients"): STAFF,
+    ("POST", "/api/v1/clients"): ADMIN,
+    ("GET", "/api/v1/clients/export"): STAFF,
+    ("POST", "/api/v1/clients/import"): ADMIN,
+    ("GET", "/api/v1/clients/{code}"): STAFF,
+    ("PATCH", "/api/v1/clients/{code}"): ADMIN,
+    ("DELETE", "/api/v1/clients/{code}"): ADMIN,
+    ("GET", "/api/v1/waste-types"): STAFF,
+    ("POST", "/api/v1/waste-types"): ADMIN,
+    ("GET", "/api/v1/waste-types/export"): STAFF,
+    ("POST", "/api/v1/waste-types/import"): ADMIN,
+    ("GET", "/api/v1/waste-types/{code}"): STAFF,
+    ("PATCH", "/api/v1/waste-types/{code}"): ADMIN,
+    ("DELETE", "/api/v1/waste-types/{code}"): ADMIN,
+    ("GET", "/api/v1/vehicles"): STAFF,
+    ("POST", "/api/v1/vehicles"): ADMIN,
+    ("GET", "/api/v1/vehicles/export"): STAFF,
+    ("POST", "/api/v1/vehicles/import"): ADMIN,
+    ("GET", "/api/v1/vehicles/{plate}"): STAFF,
+    ("PATCH", "/api/v1/vehicles/{plate}"): ADMIN,
+    ("DELETE", "/api/v1/vehicles/{plate}"): ADMIN,
+    # tickets: a client's own tickets come later; until then a client gets 403
+    ("GET", "/api/v1/tickets"): SCALE_DATA,
+    ("POST", "/api/v1/tickets"): WEIGHERS,
+    ("GET", "/api/v1/tickets/unticketed-captures"): SCALE_DATA,
+    ("GET", "/api/v1/tickets/{ticket_id}"): SCALE_DATA,
+    ("POST", "/api/v1/tickets/{ticket_id}/second"): WEIGHERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/void"): EDITORS,
+    ("GET", "/api/v1/tickets/{ticket_id}/pdf"): SCALE_DATA,
+    ("GET", "/api/v1/tickets/{ticket_id}/html"): SCALE_DATA,
     ("GET", "/api/v1/containers"): CONTAINERS,
     ("POST", "/api/v1/containers"): EDITORS,
     ("GET", "/api/v1/containers/export"): CONTAINERS,

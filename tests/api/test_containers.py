@@ -12,6 +12,13 @@ from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
+
+@pytest.fixture
+def database_url(any_database_url):
+    """The container registry runs on SQLite and on PostgreSQL."""
+    return any_database_url
+
+
 BIN = {
     "code": "bin-a",
     "settlement": "Dostuk",
