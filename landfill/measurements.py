@@ -97,7 +97,7 @@ class Measurement:
 
 SCALE_CAPTURE = Measurement(
     "scale_capture",
-    tags=("site", "scale"),
+    tags=("site", "scale", "capture_id"),  # the id is part of the identity: never overwritten
     fields={
         "division_kg": int,
         "id": str,
@@ -115,7 +115,7 @@ SCALE_EVENT = Measurement(
 )
 WEIGHING = Measurement(
     "weighing",
-    tags=("site", "scale", "client", "vehicle", "waste_type", "zone"),
+    tags=("site", "scale", "client", "vehicle", "waste_type", "zone", "ticket"),
     fields={
         "gross_kg": int,
         "id": str,

@@ -87,6 +87,7 @@ def test_every_contract_topic_has_exactly_the_writers_the_rules_say():
         "registry": {"api"},
         "status": {*scales, "edge-sensors-aclsite", "landfill-ingest", "api"},
         "dead_letter": {"edge-sensors-aclsite", "landfill-ingest"},
+        "receipt": {"landfill-ingest"},
     }
     ingest = next(x for x in mqtt_acl.logins(REGISTRY) if x.user == "landfill-ingest")
     assert list(ingest.read) == T.subscriptions()

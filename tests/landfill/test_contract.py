@@ -330,6 +330,10 @@ def test_every_text_and_list_of_every_kind_is_bounded(kind):
         if kind == "dead_letter" and path[0] in ("reason", "topic", "payload", "consumer"):
             assert len(decode(topic, payload).to_json()) < 70_000, path  # cut, not refused
             continue
+        if kind == "registry" and path[0] == "containers" and len(path) > 2:
+            # a registry entry that breaks a rule is left out (the others still count)
+            assert decode(topic, payload).containers == [], path  # type: ignore[attr-defined]
+            continue
         with pytest.raises(PayloadError) as err:
             decode(topic, payload)
         assert err.value.reason == "invalid_payload", path
