@@ -159,8 +159,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _ingest_status(settings: Any) -> int:
-    """Print each worker's newest stats; exit 0 when one reported within 3 intervals."""
-    from ingest.stats import format_status, read_status
+    """Print each worker's newest stats; exit 0 when one runs (recent, not stopped)."""
+    from ingest.stats import format_status, is_running, read_status
     from landfill.contract import utcnow
     from landfill.influx import InfluxStore, QueryError, epoch_ms
 
@@ -175,8 +175,7 @@ def _ingest_status(settings: Any) -> int:
         store.close()
     now = epoch_ms(utcnow())
     print(format_status(rows, now))  # noqa: T201 - the status is this command's output
-    fresh = any(now - int(r["time"]) <= 3000 * settings.ingest_stats_seconds for r in rows)
-    return 0 if fresh else 1
+    return 0 if is_running(rows, now, settings.ingest_stats_seconds) else 1
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -489,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--status",
         action="store_true",
-        help="print every worker's latest ingest_stats and exit (1 when none is recent)",
+        help="print every worker's latest ingest_stats; exit 1 unless one runs (recent, no fatal)",
     )
     ing.set_defaults(func=cmd_ingest)
 
