@@ -7,11 +7,13 @@
 
 Status, first match wins: red (fire, full, overfull), grey (offline or no data), orange
 (overflow before the next collection), yellow (low battery), green. Every InfluxQL statement
-is fixed text with bound parameters.
+is fixed text with bound parameters. A forecast that fails for one container is logged and
+shown as unknown (None); the board and the route go on for the others.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +38,8 @@ __all__ = [
     "emptying_rows",
     "open_alerts",
 ]
+
+log = logging.getLogger("landfill.api.dispatch")
 
 Status = Literal["red", "orange", "grey", "yellow", "green"]
 Reason = Literal["fire", "overfull", "full", "offline", "no_data", "overflow_risk", "low_battery"]
@@ -249,10 +253,21 @@ def container_states(
                 samples.append(FillSample(_ts(h["time"]), float(h["filtered_pct"])))
         if samples:
             s.level_ts, s.level_pct = samples[-1]
-            s.forecast = forecast(s.spec, samples, now, emptied_at=emptied.get(row.code))
+            s.forecast = _forecast(s, samples, now, emptied.get(row.code))
         _classify(s, now)
         states.append(s)
     return states
+
+
+def _forecast(
+    s: ContainerState, samples: list[FillSample], now: datetime, emptied_at: datetime | None
+) -> Forecast | None:
+    """The container's forecast, or None (unknown) if it fails: never the whole board's 500."""
+    try:
+        return forecast(s.spec, samples, now, emptied_at=emptied_at)
+    except Exception:  # noqa: BLE001 - one container's data must not hide the others
+        log.exception("forecast of container %s failed; shown as unknown", s.row.code)
+        return None
 
 
 def _classify(s: ContainerState, now: datetime) -> None:
