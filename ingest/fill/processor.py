@@ -38,7 +38,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -223,15 +224,12 @@ class FillProcessor:
                 continue
             before = gone.tracker.snapshot()
             alerts = gone.tracker.retire(now, "removed from the registry")
-            db = self._db
-            db.execute("BEGIN")
             try:
-                db.execute("DELETE FROM tracker WHERE site = ? AND container = ?", key)
-                db.execute("DELETE FROM departed WHERE site = ? AND container = ?", key)
-                self._remember(alerts)
-                db.execute("COMMIT")
+                with self._transaction() as db:
+                    db.execute("DELETE FROM tracker WHERE site = ? AND container = ?", key)
+                    db.execute("DELETE FROM departed WHERE site = ? AND container = ?", key)
+                    self._remember(alerts)
             except BaseException:
-                db.execute("ROLLBACK")
                 gone.tracker = self._tracker(key, gone.tracker.spec, before)  # try again later
                 raise
             del self._departed[key]
@@ -246,18 +244,12 @@ class FillProcessor:
 
     def use_registry(self, registry: ContainerRegistry) -> None:
         """Take a site's registry; trackers of known containers keep their state."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._apply(registry, saved={})
-                self._db.execute(
-                    "INSERT OR REPLACE INTO registry (site, doc) VALUES (?, ?)",
-                    (registry.site, registry.to_json().decode()),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction() as db:
+            self._apply(registry, saved={})
+            db.execute(
+                "INSERT OR REPLACE INTO registry (site, doc) VALUES (?, ?)",
+                (registry.site, registry.to_json().decode()),
+            )
 
     def _apply(self, registry: ContainerRegistry, saved: dict[tuple[str, str], Any]) -> None:
         site = registry.site
@@ -373,9 +365,7 @@ class FillProcessor:
         self, key: tuple[str, str], tracker: ContainerTracker, messages: Sequence[Message]
     ) -> None:
         """Save one tracker and its newest messages in one transaction."""
-        db = self._db
-        db.execute("BEGIN")
-        try:
+        with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO tracker (site, container, state) VALUES (?, ?, ?)",
                 (key[0], key[1], json.dumps(tracker.snapshot())),
@@ -386,9 +376,17 @@ class FillProcessor:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('latest_ts', ?)",
                     (self.latest_ts.isoformat(),),
                 )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            yield db
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
+                db.execute("ROLLBACK")
             raise
 
     def _remember(self, messages: Sequence[Message]) -> None:
