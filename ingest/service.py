@@ -324,7 +324,10 @@ class Ingest:
             payload=text,
             consumer=self.node,
         )
-        log.warning("dead-lettered a message on %s: %s", raw.topic, reason[:300])
+        key = (code, parse_topic(raw.topic) or "")  # a bounded set: reason and message kind
+        if key not in self._logged:  # counted always, logged once (the dead letter has all)
+            self._logged.add(key)
+            log.warning("dead-lettered a message on %s: %s (logged once)", raw.topic, reason[:300])
         return Item(raw, [], [letter])
 
     def _topics_for(self, site: str) -> Topics:
