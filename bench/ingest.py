@@ -44,7 +44,8 @@ from landfill.contract import Capture, NodeStatus, Topics
 from landfill.influx import InfluxStore
 from landfill.mqtt import broker_address, make_client
 
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
+# yesterday's midnight: inside ingest's time window (LANDFILL_TIME_BACK_DAYS) on any day
+BASE = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def capture_stream(

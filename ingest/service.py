@@ -22,6 +22,13 @@ Faults it survives:
   packet ids may have been reused); the broker redelivers them and the rewrite is idempotent.
 - kill -9: nothing was acknowledged that is not in InfluxDB; the session redelivers the rest.
 - 401/403 from InfluxDB: stop and say so; nothing is acknowledged.
+- A message that cannot be handled for any reason (a time outside the calendar, a processor
+  that raises, a full disk under the fill state): dead-lettered with the reason; the next one
+  goes on. A time outside the window (`LANDFILL_TIME_AHEAD_SECONDS` after the receive time,
+  `LANDFILL_TIME_BACK_DAYS` before it) is dead-lettered as `time_out_of_window`.
+- A worker thread that still dies: logged, a last `ingest_stats` point says `fatal` (shown by
+  `landfill ingest --status` and the API's `/health`), and the process exits 1 so the
+  supervisor restarts it; nothing unwritten was acknowledged.
 Graceful stop: take no more, write and acknowledge what was taken, disconnect (the
 subscription stays in the session, so the broker queues for the next start).
 """
@@ -37,15 +44,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 
 from ingest.backlog import Backlog
 from ingest.fill.processor import start_fill
 from ingest.pipeline import Processor, default_processors
-from ingest.stats import Stats, format_status, read_status
+from ingest.stats import Stats, format_status, is_running, read_status
 from landfill.contract import (
     MAX_RECEIPT_IDS,
     Capture,
@@ -56,6 +63,7 @@ from landfill.contract import (
     Topics,
     decode,
     kind_of,
+    parse_topic,
     stable_id,
     utcnow,
 )
@@ -99,6 +107,13 @@ class Item:
     publish: list[Message] = field(default_factory=list)
     ts_ms: int | None = None
     capture: Capture | None = None  # a capture gets a receipt once its line is stored
+
+
+class TimeWindow(NamedTuple):
+    """The observation times believed for messages received now (docs/architecture.md)."""
+
+    earliest: datetime
+    latest: datetime
 
 
 _DONE = None  # end of the batch stream
@@ -149,8 +164,9 @@ class Ingest:
         self._stopping = threading.Event()  # take no more messages
         self.stop_event = threading.Event()  # the process should end (signal or fatal)
         self._abandon = threading.Event()  # give up retrying; the broker keeps what is unacked
-        self._batcher = threading.Thread(target=self._batch_loop, name="batcher", daemon=True)
-        self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
+        self._batcher = self._worker("batcher", self._batch_loop)
+        self._writer = self._worker("writer", self._write_loop)
+        self._logged: set[tuple[str, ...]] = set()  # faults logged once, not once a message
         self._topics_by_site: dict[str, Topics] = {settings.site: self.topics}
         self.fatal: str | None = None
 
@@ -211,7 +227,8 @@ class Ingest:
             raws = self.backlog.take(s.ingest_batch_size, s.ingest_flush_seconds, idle=0.2)
             with self._ack_lock:
                 self._in_process += len(raws)
-            items = [self._parse(r) for r in raws]
+            window = self.time_window()
+            items = [self._parse(r, window) for r in raws]
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + s.ingest_tick_seconds
@@ -234,26 +251,61 @@ class Ingest:
                 continue
         return False
 
-    def _parse(self, raw: Raw) -> Item:
+    def time_window(self) -> TimeWindow:
+        """Times believed for a message received now: ahead and back of the clock."""
+        now = self.clock()
+        s = self.settings
+        return TimeWindow(
+            now - timedelta(days=s.time_back_days), now + timedelta(seconds=s.time_ahead_seconds)
+        )
+
+    def _parse(self, raw: Raw, window: TimeWindow) -> Item:
+        """What one message becomes; whatever goes wrong dead-letters it, never the thread."""
         try:
             msg = decode(raw.topic, raw.payload)
         except PayloadError as exc:
             return self._rejected(raw, exc.reason, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a validator bug must not stop ingest
+            return self._failed(raw, "invalid_payload", exc)
+        if not window.earliest <= msg.ts <= window.latest:
+            return self._rejected(raw, "time_out_of_window", self._outside(msg.ts, window))
         processor = self.processors.get(kind_of(msg).name)
         if processor is None:
             return Item(raw, [])
         try:
             out = processor.process(msg)
-        except ValueError as exc:
-            return self._rejected(raw, "processor_error", f"processor_error: {exc}")
-        capture = msg if isinstance(msg, Capture) else None
-        return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts), capture)
+            capture = msg if isinstance(msg, Capture) else None
+            return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts), capture)
+        except Exception as exc:  # noqa: BLE001 - one message never stops ingest
+            return self._failed(raw, "processor_error", exc)
+
+    def _outside(self, ts: datetime, window: TimeWindow) -> str:
+        # fixed text (no receive time in it): a redelivery dead-letters with the same id
+        s = self.settings
+        if ts > window.latest:
+            return f"time_out_of_window: more than {s.time_ahead_seconds:g} s after receipt"
+        return f"time_out_of_window: more than {s.time_back_days:g} days before receipt"
+
+    def _failed(self, raw: Raw, code: str, exc: Exception) -> Item:
+        key = (code, type(exc).__name__)
+        if key not in self._logged:  # the traceback once per kind of fault, not per message
+            self._logged.add(key)
+            log.error("%s on %s (logged once)", code, raw.topic, exc_info=exc)
+        return self._rejected(raw, code, f"{code}: {type(exc).__name__}: {exc}")
 
     def _tick(self) -> list[Item]:
         now = self.clock()
         items = []
         for processor in {id(p): p for p in self.processors.values()}.values():
-            out = processor.tick(now)
+            try:
+                out = processor.tick(now)
+            except Exception as exc:  # noqa: BLE001 - the next tick tries again
+                self.stats.add("tick_errors")
+                key = ("tick", type(processor).__name__, type(exc).__name__)
+                if key not in self._logged:
+                    self._logged.add(key)
+                    log.error("tick of %s failed (logged once)", key[1], exc_info=exc)
+                continue
             if out.lines or out.publish:
                 items.append(Item(None, out.lines, list(out.publish)))
         return items
@@ -284,7 +336,10 @@ class Ingest:
             payload=text,
             consumer=self.node,
         )
-        log.warning("dead-lettered a message on %s: %s", raw.topic, reason[:300])
+        key = (code, parse_topic(raw.topic) or "")  # a bounded set: reason and message kind
+        if key not in self._logged:  # counted always, logged once (the dead letter has all)
+            self._logged.add(key)
+            log.warning("dead-lettered a message on %s: %s (logged once)", raw.topic, reason[:300])
         return Item(raw, [], [letter])
 
     def _topics_for(self, site: str) -> Topics:
@@ -425,6 +480,35 @@ class Ingest:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
+    def _worker(self, name: str, loop: Callable[[], None]) -> threading.Thread:
+        def run() -> None:
+            try:
+                loop()
+            except BaseException as exc:  # noqa: BLE001 - reported, then the process ends
+                self.die(f"{name} thread died: {type(exc).__name__}: {exc}", exc)
+
+        return threading.Thread(target=run, name=name, daemon=True)
+
+    def die(self, reason: str, exc: BaseException | None = None) -> None:
+        """A thread ended that must not: say so (log, `ingest_stats`), then end the process.
+
+        Nothing more is acknowledged; the broker redelivers what was not, after the supervisor
+        (systemd, compose, `landfill run`) restarted ingest.
+        """
+        log.critical("%s; stopping so that ingest is restarted", reason, exc_info=exc)
+        self.fatal = reason
+        self._abandon.set()
+        self.stop_event.set()
+        s = self.settings
+        store = InfluxStore(s.influx_url, s.influx_db, s.influx_username, s.influx_password, 5.0)
+        try:
+            stats_line = self.stats.snapshot_line(epoch_ms(self.clock()), 0, fatal=reason)
+            store.write_lines([stats_line] if stats_line else [])
+        except Exception as write_exc:  # noqa: BLE001 - the log above already says it
+            log.warning("could not record the stop in ingest_stats: %s", write_exc)
+        finally:
+            store.close()
+
     def start(self) -> None:
         """Wait for InfluxDB (retrying), then connect to the broker and start writing."""
         wait_for_influx(self.store, log, self._abandon)
@@ -460,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--status",
         action="store_true",
-        help="print every worker's latest ingest_stats and exit (1 when none is recent)",
+        help="print every worker's latest ingest_stats; exit 1 unless one runs (recent, no fatal)",
     )
     add_options(parser, IngestSettings)
     return parser
@@ -477,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def print_status(settings: IngestSettings) -> int:
-    """Print each worker's newest stats; 0 when one reported within 3 intervals, else 1."""
+    """Print each worker's newest stats; 0 when one runs (recent, no fatal stop), else 1."""
     store = InfluxStore(
         settings.influx_url, settings.influx_db, settings.influx_username, settings.influx_password
     )
@@ -489,19 +573,30 @@ def print_status(settings: IngestSettings) -> int:
         store.close()
     now = epoch_ms(utcnow())
     print(format_status(rows, now))  # noqa: T201 - the status is this command's output
-    fresh = any(now - int(r["time"]) <= 3000 * settings.ingest_stats_seconds for r in rows)
-    return 0 if fresh else 1
+    return 0 if is_running(rows, now, settings.ingest_stats_seconds) else 1
 
 
 def run(settings: IngestSettings) -> int:
-    """Run ingest until interrupted; SIGUSR1 dumps every thread's stack to stderr."""
+    """Run ingest until interrupted or a thread dies (exit 1); SIGUSR1 dumps every stack."""
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     fill = start_fill(settings)  # container fill levels and alerts (ingest/fill/processor.py)
     ingest = Ingest(settings, processors={"reading": fill.processor})
+    previous = threading.excepthook
+
+    def thread_died(args: threading.ExceptHookArgs) -> None:
+        # paho's network threads, the registry watcher, the notifier: none may die silently
+        name = args.thread.name if args.thread is not None else "a"
+        reason = f"{name} thread died: {args.exc_type.__name__}: {args.exc_value}"
+        ingest.die(reason, args.exc_value)
+
+    threading.excepthook = thread_died
     starter = threading.Thread(target=ingest.start, name="start")
     starter.start()
-    wait_for_signal(done=ingest.stop_event.is_set)
-    ingest.stop()
-    fill.close()
-    starter.join(5)
+    try:
+        wait_for_signal(done=ingest.stop_event.is_set)
+        ingest.stop()
+        fill.close()
+        starter.join(5)
+    finally:
+        threading.excepthook = previous
     return 1 if ingest.fatal else 0

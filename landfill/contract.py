@@ -98,7 +98,10 @@ def stable_id(*parts: object) -> str:
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a time zone (UTC)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC
+        raise ValueError("timestamp outside the calendar in UTC") from None
 
 
 def _clip(limit: int) -> AfterValidator:

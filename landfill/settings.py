@@ -109,6 +109,14 @@ class CommonSettings(BaseSettings):
         """The local time zone (storage is UTC; days and displays are local)."""
         return ZoneInfo(self.timezone)
 
+    # the time window (docs/architecture.md): a message's time outside it is not believed
+    time_ahead_seconds: float = Field(
+        600.0, ge=0, description="a message time this far after its receive time is refused"
+    )
+    time_back_days: float = Field(
+        30.0, ge=0, description="a message time this far before its receive time is refused"
+    )
+
     @field_validator("site")
     @classmethod
     def _site(cls, value: str) -> str:
@@ -327,6 +335,11 @@ class IngestSettings(CommonSettings):
     )
     fill_data_clock: bool = Field(
         False, description="timers run at the newest reading's time when it is ahead (simulator)"
+    )
+    fill_registry_grace_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="a container gone from the registry keeps its open alerts this long",
     )
     # alert notifications (ingest.notify)
     notify_webhook_url: str = Field("", description="POST alert transitions as JSON here")

@@ -2,6 +2,8 @@
 
     source broker (ChirpStack v4, TTS v3, native JSON), QoS 1, persistent session
         ─► envelopes.parse ─► duplicate? (device, fcnt, time) ─► drop, count
+           (a gateway time off from the network server's by more than the time window ahead:
+            the network server's time, counted as gateway_clock_refused, logged once a device)
         ─► registry: device EUI or name ─► container + model     unknown ─► dead letter
         ─► model.decode(raw bytes); sentinels are None           nothing ─► dead letter
         ─► ContainerReading ─► SQLite outbox ─► project broker (QoS 1), removed on PUBACK
@@ -95,6 +97,7 @@ class SensorService:
         self.node = "edge-sensors"
         self.counters: Counter[str] = Counter()
         self.dedup = DuplicateFilter(window=timedelta(seconds=settings.sensors_dedup_seconds))
+        self.clock_tolerance = timedelta(seconds=settings.time_ahead_seconds)
         self.devices = DeviceMap()
         self.registry_ready = threading.Event()
         self.stop_event = threading.Event()
@@ -163,9 +166,18 @@ class SensorService:
         """Turn one uplink into a reading in the outbox; return what happened, for counting."""
         self.counters["received"] += 1
         try:
-            envelope = parse(topic, payload)
+            envelope = parse(topic, payload, self.clock_tolerance)
         except EnvelopeError as exc:
             return self._reject(topic, payload, f"bad_envelope:{exc.reason}", topic)
+        if envelope.gateway_clock_refused:
+            self.counters["gateway_clock_refused"] += 1
+            if (envelope.device_eui, "gateway_clock") not in self._logged:
+                self._logged.add((envelope.device_eui, "gateway_clock"))
+                log.warning(
+                    "uplink from %s: the gateway's clock is off; the network server's time is "
+                    "used (logged once)",
+                    envelope.device_eui,
+                )
         if self.dedup.is_duplicate(envelope.device_eui, envelope.fcnt, envelope.time):
             self.counters["duplicate"] += 1
             return "duplicate"

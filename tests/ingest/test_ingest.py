@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
+from bench.ingest import BASE
 from ingest.service import Ingest
 from landfill.contract import Capture, Topics
 from landfill.influx import InfluxStore
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def capture(site: str, kg: int, second: int = 0) -> Capture:
     return Capture(
-        ts=datetime(2026, 11, 24, 6, 0, second, tzinfo=UTC),
+        ts=BASE.replace(hour=6, second=second),  # inside ingest's time window
         site=site,
         scale="s1",
         weight_kg=kg,
