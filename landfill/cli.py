@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "users": "api.users_cli:main",
     "tokens": "api.tokens_cli:main",
     "mqtt-acl": "deploy.mqtt_acl:main",
+    "dashboards render": "dashboards.render:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -45,6 +46,8 @@ SUMMARIES: dict[str, str] = {
     "users": "accounts of people: add, passwd, disable, enable, list",
     "tokens": "API tokens for machines: create, list, revoke",
     "mqtt-acl": "mosquitto password file and ACL: one login per process and device",
+    "dashboards": "Grafana dashboards and alert rules as code: render, push, preview",
+    "dashboards render": "write the dashboards, alert rules and provisioning files from code",
 }
 
 DESCRIPTION = """\
