@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "tokens": "api.tokens_cli:main",
     "mqtt-acl": "deploy.mqtt_acl:main",
     "dashboards render": "dashboards.render:main",
+    "dashboards push": "dashboards.push:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -48,6 +49,7 @@ SUMMARIES: dict[str, str] = {
     "mqtt-acl": "mosquitto password file and ACL: one login per process and device",
     "dashboards": "Grafana dashboards and alert rules as code: render, push, preview",
     "dashboards render": "write the dashboards, alert rules and provisioning files from code",
+    "dashboards push": "create or update them in a Grafana over its HTTP API (--dry-run)",
 }
 
 DESCRIPTION = """\

@@ -394,3 +394,36 @@ class EdgeSensorsSettings(CommonSettings):
     def source_filters(self) -> list[str]:
         """Uplink topic filters with the site filled in."""
         return [t.replace("{site}", self.site) for t in self.sensors_source_topics]
+
+
+class GrafanaSettings(CommonSettings):
+    """`landfill dashboards push|preview`: the Grafana to push to, and the map's registry."""
+
+    grafana_url: str = Field(
+        "http://127.0.0.1:3000", description="Grafana base URL", json_schema_extra={"option": "url"}
+    )
+    grafana_token: str = Field(
+        "",
+        description="service account token (role Editor or Admin)",
+        json_schema_extra={"env_only": True},
+    )
+    grafana_language: Literal["ru", "ky"] = Field(
+        "ru",
+        description="language of dashboard and alert texts",
+        json_schema_extra={"option": "language"},
+    )
+    grafana_influx_url: str = Field(
+        "", description="InfluxDB URL as Grafana reaches it; none: LANDFILL_INFLUX_URL"
+    )
+    database_url: str = Field(
+        f"sqlite:///{STATE_DIR}/landfill.sqlite",
+        description="SQLAlchemy URL of the registry the map's containers come from",
+    )
+
+    @field_validator("grafana_url", "grafana_influx_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("must look like http://host:3000")
+        return value.rstrip("/")
