@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "mqtt-acl": "deploy.mqtt_acl:main",
     "dashboards render": "dashboards.render:main",
     "dashboards push": "dashboards.push:main",
+    "backup": "deploy.backup:main",
+    "restore": "deploy.restore:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -50,6 +52,8 @@ SUMMARIES: dict[str, str] = {
     "dashboards": "Grafana dashboards and alert rules as code: render, push, preview",
     "dashboards render": "write the dashboards, alert rules and provisioning files from code",
     "dashboards push": "create or update them in a Grafana over its HTTP API (--dry-run)",
+    "backup": "back up InfluxDB, the SQL store and the edge outboxes (nightly with --at)",
+    "restore": "restore a backup folder into fresh servers",
 }
 
 DESCRIPTION = """\
