@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "dashboards push": "dashboards.push:main",
     "backup": "deploy.backup:main",
     "restore": "deploy.restore:main",
+    "bundle": "deploy.bundle:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -54,6 +55,7 @@ SUMMARIES: dict[str, str] = {
     "dashboards push": "create or update them in a Grafana over its HTTP API (--dry-run)",
     "backup": "back up InfluxDB, the SQL store and the edge outboxes (nightly with --at)",
     "restore": "restore a backup folder into fresh servers",
+    "bundle": "wheels and .debs in one folder, to install with no internet",
 }
 
 DESCRIPTION = """\
