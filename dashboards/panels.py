@@ -16,7 +16,7 @@ from dashboards.influxql import DATASOURCE, Target
 from dashboards.registry import Place, RegistryTarget
 from dashboards.texts import GrafanaLanguage, description, title
 
-__all__ = ["MAX_DATA_POINTS", "MIXED", "panel"]
+__all__ = ["FILL_STEPS", "MAX_DATA_POINTS", "MIXED", "hides_time", "panel"]
 
 MIXED = model.DataSourceRef(type_val="datasource", uid="-- Mixed --")
 MAX_DATA_POINTS = 600  # every time series panel asks for this many points at most
@@ -62,10 +62,14 @@ def _stat(_spec: PanelSpec) -> stat.Panel:
     )
 
 
+def hides_time(spec: PanelSpec) -> bool:
+    """Whether a table shows one aggregate row per series, whose time is only the range's start."""
+    return any(f"{fn}(" in spec.statement for fn in ("last", "sum", "count"))
+
+
 def _table(spec: PanelSpec) -> table.Panel:
     panel = table.Panel()
-    if "last(" in spec.statement or "sum(" in spec.statement or "count(" in spec.statement:
-        # one row per series: the time column is only the range's start
+    if hides_time(spec):
         panel.with_transformation(
             model.DataTransformerConfig(
                 id_val="organize", options={"excludeByName": {"Time": True}}
