@@ -231,6 +231,7 @@ def test_systemd_runs_the_backup_nightly_and_compose_keeps_a_backup_service():
     args = cli.parse(job["command"])
     assert args.backup_at == "02:30"
     assert job["build"]["target"] == "backup"
+    assert job["env_file"].endswith("/monitor.env")  # production settings want a broker login
     assert compose["services"]["api"]["build"]["target"] == "app"  # not the last stage
     assert "influxd" in (DEPLOY / "Dockerfile").read_text().split("AS backup", 1)[1]
     rpc = job["environment"]["LANDFILL_BACKUP_INFLUX_RPC"]
