@@ -43,7 +43,7 @@ h1{font-size:22px}h2{font-size:18px;margin:28px 0 4px}
 .stat{font-size:30px;font-weight:bold;color:#37872d}.stat small{font-size:12px;color:#666}
 table{border-collapse:collapse;font-size:12px}td,th{border-bottom:1px solid #eee;padding:2px 6px}
 .legend span{font-size:12px;margin-right:10px}.empty{color:#999;font-style:italic}
-svg text{font-size:10px;fill:#555}
+svg text{font-size:10px;fill:#555}.panel svg{max-height:300px}
 """
 
 
