@@ -468,3 +468,83 @@ class EdgeSensorsSettings(CommonSettings):
     def source_filters(self) -> list[str]:
         """Uplink topic filters with the site filled in."""
         return [t.replace("{site}", self.site) for t in self.sensors_source_topics]
+
+
+class GrafanaSettings(CommonSettings):
+    """`landfill dashboards push|preview`: the Grafana to push to, and the map's registry."""
+
+    grafana_url: str = Field(
+        "http://127.0.0.1:3000", description="Grafana base URL", json_schema_extra={"option": "url"}
+    )
+    grafana_token: str = Field(
+        "",
+        description="service account token (role Editor or Admin)",
+        json_schema_extra={"env_only": True},
+    )
+    grafana_language: Literal["ru", "ky"] = Field(
+        "ru",
+        description="language of dashboard and alert texts",
+        json_schema_extra={"option": "language"},
+    )
+    grafana_influx_url: str = Field(
+        "", description="InfluxDB URL as Grafana reaches it; none: LANDFILL_INFLUX_URL"
+    )
+    database_url: str = Field(
+        f"sqlite:///{STATE_DIR}/landfill.sqlite",
+        description="SQLAlchemy URL of the registry the map's containers come from",
+    )
+
+    @field_validator("grafana_url", "grafana_influx_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("must look like http://host:3000")
+        return value.rstrip("/")
+
+
+class BackupSettings(CommonSettings):
+    """`landfill backup` and `landfill restore`: InfluxDB, the SQL store and the edge files."""
+
+    backup_dir: Path = Field(
+        STATE_DIR / "backups",
+        description="folder that holds one sub-folder per backup",
+        json_schema_extra={"option": "dir"},
+    )
+    backup_keep: int = Field(
+        14,
+        ge=1,
+        description="backups kept; older ones are deleted",
+        json_schema_extra={"option": "keep"},
+    )
+    backup_influx_rpc: str = Field(
+        "127.0.0.1:18088",
+        description="influxd's RPC address (its bind-address), for influxd backup/restore",
+        json_schema_extra={"option": "influx-rpc"},
+    )
+    backup_files: list[str] = Field(
+        default_factory=lambda: [
+            str(STATE_DIR / "edge-scale-outbox.sqlite"),
+            str(STATE_DIR / "edge-sensors-outbox.sqlite"),
+            str(STATE_DIR / "ingest-fill-state.sqlite"),
+        ],
+        description="edge outboxes and other local files (SQLite is copied online); JSON list",
+    )
+    backup_at: str = Field(
+        "",
+        description="HH:MM: stay running and back up every day at this local time; none: once",
+        json_schema_extra={"option": "at"},
+    )
+    database_url: str = Field(
+        f"sqlite:///{STATE_DIR}/landfill.sqlite", description="SQLAlchemy URL of the SQL store"
+    )
+
+    @field_validator("backup_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if value and not (
+            hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+        ):
+            raise ValueError("must be a local time HH:MM such as 02:30")
+        return value
