@@ -36,13 +36,13 @@ from landfill.contract import (
     ContainerEvent,
     ContainerReading,
     ContainerRegistry,
-    ContainerSpecPublic,
     Message,
     ScaleEvent,
     Ticket,
     Topics,
     utcnow,
 )
+from landfill.fill.spec import ContainerSpec
 from landfill.influx import InfluxStore
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
@@ -54,7 +54,7 @@ EMPTY, FULL = 1450, 450
 
 def registry(site: str, *names: str, interval_s: int = 3600) -> ContainerRegistry:
     specs = [
-        ContainerSpecPublic(
+        ContainerSpec(
             container=n, zone="dostuk", empty_mm=EMPTY, full_mm=FULL, expected_interval_s=interval_s
         )
         for n in names
@@ -155,7 +155,7 @@ def test_times_outside_the_calendar_and_a_far_future_open_lid_are_dead_lettered(
     send(broker.url, registry(site, "bin-01"), retain=True)
     dead = collect(f"landfill/v1/{site}/deadletter")
     proc = run.start()
-    topic = Topics(site).capture("s1")
+    topic = Topics(site).of(Capture, scale="s1")
     template = json.loads(capture(site, utcnow()).to_json())
     for ts in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
         publish(broker.url, topic, json.dumps({**template, "id": f"edge-{ts}", "ts": ts}).encode())

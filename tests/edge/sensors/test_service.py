@@ -194,7 +194,12 @@ def test_a_gateway_clock_a_year_ahead_gives_the_network_servers_time(
     tmp_path, broker, site, collect
 ) -> None:
     readings = collect(f"landfill/v1/{site}/container/+/reading")
-    publish(broker.url, Topics(site).registry(), registry(site, FLEET, T0).to_json(), retain=True)
+    publish(
+        broker.url,
+        Topics(site).of(ContainerRegistry),
+        registry(site, FLEET, T0).to_json(),
+        retain=True,
+    )
     svc = SensorService(settings_for(tmp_path, site, broker.url, sensors_client_id=f"es-{site}"))
     svc.start()
     try:
