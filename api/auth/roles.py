@@ -20,6 +20,9 @@ __all__ = [
     "READ_REGISTRY",
     "READ_SECURITY",
     "Role",
+    "READ_BILLING",
+    "ACT_BILLING",
+    "CLIENT_PORTAL",
 ]
 
 
@@ -46,3 +49,6 @@ READ_DISPATCH = READ_CONTAINERS
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})
 MANAGE_ACCESS = frozenset({R.admin})
+READ_BILLING = frozenset({R.billing, R.admin, R.auditor})
+ACT_BILLING = frozenset({R.billing, R.admin})
+CLIENT_PORTAL = frozenset({R.client})  # only the caller's own client's data, by its client code
