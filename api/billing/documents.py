@@ -27,8 +27,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.billing.invoices import document_number
-from api.billing.models import Invoice, InvoiceLine
+from api.billing.models import Invoice, InvoiceLine, document_number
 from api.billing.money import TYIYN, ZERO, money_text
 from api.billing.statements import Statement
 from api.i18n import translate

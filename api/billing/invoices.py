@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth.audit import Actor, record
-from api.billing.models import Invoice, InvoiceCounter, InvoiceLine
+from api.billing.models import Invoice, InvoiceCounter, InvoiceLine, document_number
 from api.billing.money import ZERO
 from api.billing.refusals import BillingRefusal
 from api.billing.statements import (
@@ -56,11 +56,6 @@ __all__ = [
     "issue_invoice",
     "take_invoice_number",
 ]
-
-
-def document_number(invoice: Invoice) -> str:
-    """The number as printed: ``2026-00042``."""
-    return f"{invoice.year}-{invoice.number:05d}"
 
 
 def summary(invoice: Invoice) -> dict[str, object]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db import Base
 from landfill.contract import utcnow
 
-__all__ = ["Invoice", "InvoiceCounter", "InvoiceLine", "Tariff"]
+__all__ = ["Invoice", "InvoiceCounter", "InvoiceLine", "Tariff", "document_number"]
 
 MONEY = Numeric(14, 2)
 QUANTITY = Numeric(14, 3)
@@ -122,3 +122,8 @@ class InvoiceCounter(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def document_number(invoice: Invoice) -> str:
+    """The number as printed: ``2026-00042`` (year of issue, number in the site's year)."""
+    return f"{invoice.year}-{invoice.number:05d}"

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from api.billing.models import Invoice, InvoiceLine, Tariff
+from api.billing.models import Invoice, InvoiceLine, Tariff, document_number
 from api.billing.money import ZERO, Charge, Unit, charge, quantity_of
 from api.billing.tariffs import TariffBook
 from api.db import Site
@@ -163,7 +163,7 @@ def _invoiced(session: Session, tickets: list[Ticket]) -> dict[int, tuple[Invoic
     found: dict[int, tuple[InvoiceLine, Invoice]] = {}
     ids = [t.id for t in tickets]
     for i in range(0, len(ids), 500):
-        for line, invoice in session.execute(active_lines(ids[i : i + 500])).tuples():
+        for line, invoice in session.execute(active_lines(ids[i : i + 500])):
             found[line.ticket_id] = (line, invoice)
     return found
 
@@ -187,7 +187,7 @@ def _issued_line(ticket: Ticket, line: InvoiceLine, invoice: Invoice) -> Stateme
         vat_pct=line.vat_rate,
         charge=Charge(line.net, line.vat, line.sales_tax, line.minimum),
         invoice_id=invoice.id,
-        invoice_number=number_text(invoice.year, invoice.number),
+        invoice_number=document_number(invoice),
     )
 
 
@@ -265,7 +265,7 @@ def make_pricer(session: Session, site: Site, rates: Rates, tickets: list[Ticket
         rows = session.execute(
             select(Vehicle.id, Vehicle.volume_m3).where(Vehicle.id.in_(vehicle_ids[i : i + 500]))
         )
-        volumes |= dict(rows.tuples())
+        volumes.update((row[0], row[1]) for row in rows)
     return Pricer(
         TariffBook.load(session, site.id), rates, ZoneInfo(site.timezone), wastes, volumes
     )
