@@ -22,12 +22,14 @@ from api.limits import MAX_BODY_BYTES, influx_unavailable, validation_error
 from api.routes import (
     admin,
     auth,
+    billing,
     captures,
     containers,
     dispatch,
     docs,
     health,
     pages,
+    portal,
     registry,
     tickets,
     weighbridge,
@@ -101,6 +103,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(FontMissing, _font_missing)
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
     for area in (*areas, auth, admin, docs):
+        app.include_router(area.router)
+    for area in (billing, portal):  # issue 13: billing legal entities, their portal
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

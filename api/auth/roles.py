@@ -24,6 +24,9 @@ __all__ = [
     "READ_TICKETS",
     "SUPERVISE_TICKETS",
     "Role",
+    "READ_BILLING",
+    "ACT_BILLING",
+    "CLIENT_PORTAL",
 ]
 
 
@@ -54,3 +57,6 @@ READ_DISPATCH = READ_CONTAINERS
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})
 MANAGE_ACCESS = frozenset({R.admin})
+READ_BILLING = frozenset({R.billing, R.admin, R.auditor})
+ACT_BILLING = frozenset({R.billing, R.admin})
+CLIENT_PORTAL = frozenset({R.client})  # only the caller's own client's data, by its client code
