@@ -168,8 +168,8 @@ def parse_chirpstack(
         time=time,
         gateway_clock_refused=refused,
         payload=_base64(doc, "data"),
-        rssi=_best(e.get("rssi") for e in rx),
-        snr=_best(e.get("snr") for e in rx),
+        rssi=_radio(_best(e.get("rssi") for e in rx), RSSI_DBM),
+        snr=_radio(_best(e.get("snr") for e in rx), SNR_DB),
         model_hint=_text(hint) or _text(info.get("deviceProfileName")),
         decoded_object=_object_or_none(doc.get("object")),
         device_name=_text(info.get("deviceName")),
@@ -197,8 +197,8 @@ def parse_tts(payload: bytes | str, clock_tolerance: timedelta = CLOCK_TOLERANCE
         time=time,
         gateway_clock_refused=refused,
         payload=_base64(up, "frm_payload"),
-        rssi=_best(e.get("rssi") for e in rx),
-        snr=_best(e.get("snr") for e in rx),
+        rssi=_radio(_best(e.get("rssi") for e in rx), RSSI_DBM),
+        snr=_radio(_best(e.get("snr") for e in rx), SNR_DB),
         model_hint=_text(hint),
         decoded_object=_object_or_none(up.get("decoded_payload")),
         device_name=_text(ids.get("device_id")),
@@ -226,8 +226,8 @@ def parse_native(payload: bytes | str) -> Envelope:
         fport=_port(doc, "fport"),
         time=_first_time([doc["ts"]]),
         payload=_base64(doc, "data"),
-        rssi=_native_number(doc, "rssi"),
-        snr=_native_number(doc, "snr"),
+        rssi=_radio(_native_number(doc, "rssi"), RSSI_DBM),
+        snr=_radio(_native_number(doc, "snr"), SNR_DB),
         model_hint=model or None,
         decoded_object={k: v for k, v in values.items() if k in doc},
     )
@@ -360,6 +360,15 @@ def _number(value: object) -> float | None:
     except OverflowError:
         return None
     return number if math.isfinite(number) else None
+
+
+RSSI_DBM = (-200.0, 50.0)  # the contract's range; a gateway's value outside it is noise
+SNR_DB = (-50.0, 50.0)
+
+
+def _radio(value: float | None, bounds: tuple[float, float]) -> float | None:
+    """Radio metadata outside its physical range is no value (the reading itself still counts)."""
+    return value if value is not None and bounds[0] <= value <= bounds[1] else None
 
 
 def _best(values: Iterable[object]) -> float | None:

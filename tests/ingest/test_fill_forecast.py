@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -245,7 +244,8 @@ START = datetime.min.replace(tzinfo=UTC)
 )
 def test_forecast_never_raises_and_gives_finite_numbers(history, weekdays, emptied_at):
     points, now = history
-    f = forecast(replace(SPEC, collection_weekdays=weekdays), points, now, emptied_at=emptied_at)
+    spec = SPEC.model_copy(update={"collection_weekdays": weekdays})
+    f = forecast(spec, points, now, tz=BISHKEK, emptied_at=emptied_at)
     for value in (f.level_pct, f.rate_pct_per_day, f.r2, f.projected_pct):
         assert value is None or math.isfinite(value)
     assert not (f.never and f.full_at is not None)
@@ -259,7 +259,7 @@ def test_forecast_never_raises_and_gives_finite_numbers(history, weekdays, empti
 def test_identical_levels_at_uneven_times_never_fill(gaps_s, pct):
     t1 = T0 + timedelta(seconds=gaps_s[0])
     history = [(T0, pct), (t1, pct), (t1 + timedelta(seconds=gaps_s[1]), pct)]
-    f = forecast(SPEC, history, history[-1][0])
+    f = forecast(SPEC, history, history[-1][0], tz=BISHKEK)
     assert f.rate_pct_per_day == 0
     assert f.never
     assert f.full_at is None
