@@ -22,6 +22,7 @@ __all__ = [
     "CONTAINER_ALERT",
     "CONTAINER_EVENT",
     "FILL",
+    "INFLOW",
     "INGEST_STATS",
     "MEASUREMENTS",
     "SCALE_CAPTURE",
@@ -97,7 +98,7 @@ class Measurement:
 
 SCALE_CAPTURE = Measurement(
     "scale_capture",
-    tags=("site", "scale"),
+    tags=("site", "scale", "capture_id"),
     fields={
         "division_kg": int,
         "id": str,
@@ -115,7 +116,7 @@ SCALE_EVENT = Measurement(
 )
 WEIGHING = Measurement(
     "weighing",
-    tags=("site", "scale", "client", "vehicle", "waste_type", "zone"),
+    tags=("site", "scale", "client", "vehicle", "waste_type", "zone", "ticket"),
     fields={
         "gross_kg": int,
         "id": str,
@@ -125,6 +126,18 @@ WEIGHING = Measurement(
         "tare_kg": int,
         "voided": bool,
     },
+)
+# The same tickets again, for sums over months: `weighing` has one series per ticket (its
+# identity), and InfluxDB 1.x sums 100,000 series in seconds; here the series are the few
+# client/vehicle/waste/zone combinations. The point's time keeps tickets apart instead of a
+# tag: the completion second plus the ticket's sequence number modulo 1000 as milliseconds
+# (ingest/points.py: inflow_ms), so a ticket's void replaces its own point and two tickets
+# of one vehicle would need a thousand tickets in one second to meet. A void sets
+# counted_kg and tickets to 0, so sums need no condition on a field (`docs/inflow.md`).
+INFLOW = Measurement(
+    "inflow",
+    tags=("site", "client", "vehicle", "waste_type", "zone"),
+    fields={"counted_kg": int, "id": str, "number": str, "tickets": int, "voided": bool},
 )
 FILL = Measurement(
     "fill",
@@ -185,6 +198,7 @@ MEASUREMENTS = (
     SCALE_CAPTURE,
     SCALE_EVENT,
     WEIGHING,
+    INFLOW,
     FILL,
     CONTAINER_ALERT,
     CONTAINER_EVENT,
