@@ -1,7 +1,9 @@
 """Texts people read, in Kyrgyz, Russian and English (api/static/i18n/<lang>.json).
 
 The language comes from ``?lang=``, then the ``lang`` cookie, then Accept-Language, then the
-default setting (Kyrgyz). Every catalogue has the same keys; a test checks it.
+default setting (Kyrgyz). Every catalogue has the same keys; a test checks it. An area may keep
+its texts in a folder of its own (``i18n/inflow/<lang>.json``); they join the catalogue, and a
+key defined twice is an error.
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
 @cache
 def catalogue(lang: Language) -> dict[str, str]:
     """Every text of one language by key."""
-    data = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
-    return cast(dict[str, str], data)
+    data: dict[str, str] = {}
+    for path in [CATALOGUES / f"{lang}.json", *sorted(CATALOGUES.glob(f"*/{lang}.json"))]:
+        part = cast(dict[str, str], json.loads(path.read_text(encoding="utf-8")))
+        twice = set(part) & set(data)
+        if twice:
+            raise ValueError(f"{path}: keys defined twice: {sorted(twice)}")
+        data |= part
+    return data
 
 
 def translate(lang: Language, key: str, **values: object) -> str:

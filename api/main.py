@@ -24,9 +24,11 @@ from api.routes import (
     auth,
     captures,
     containers,
+    council,
     dispatch,
     docs,
     health,
+    inflow,
     pages,
     registry,
     tickets,
@@ -102,6 +104,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
     for area in (*areas, auth, admin, docs):
         app.include_router(area.router)
+    app.include_router(inflow.router)  # landfill inflow and the council's report
+    app.include_router(council.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

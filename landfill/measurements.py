@@ -32,9 +32,11 @@ __all__ = [
 ]
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-# what a statement may hold besides this measurement's names: InfluxQL keywords and `time`
+# what a statement may hold besides this measurement's names: InfluxQL keywords and `time`,
+# the boolean literals and the arguments of fill()
 _KEYWORDS = frozenset(
-    "select from where and or not group by order asc desc limit offset as time".split()
+    "select from where and or not group by order asc desc limit offset as time "
+    "true false none null previous linear".split()
 )
 _LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\$\w+|\b\d+[a-z]*\b")  # strings, $params, 1d, 5
 _WORD = re.compile(r"\b([A-Za-z_]\w*)\b(\s*\()?")

@@ -405,6 +405,22 @@ class ApiSettings(CommonSettings):
     ticket_event_margin_seconds: float = Field(
         120.0, ge=0, le=3600, description="scale events this long around the weights join a ticket"
     )
+    # the landfill's capacity (api/inflow/capacity.py, docs/inflow.md): Dostuk is 4.6 ha
+    airspace_m3: float = Field(
+        368_000.0,
+        gt=0,
+        le=1e9,
+        description="airspace for waste in m3 (default: 4.6 ha x an assumed 8 m average depth)",
+    )
+    waste_density_t_m3: float = Field(
+        0.8,
+        gt=0,
+        le=2.0,
+        description="density of the compacted waste in t/m3 (bulldozer-compacted: 0.6-1.0)",
+    )
+    airspace_used_m3: float = Field(
+        0.0, ge=0, le=1e9, description="airspace already filled when the weighbridge records began"
+    )
 
 
 class EdgeSensorsSettings(CommonSettings):

@@ -37,9 +37,11 @@ __all__ = [
     "MANAGE_ACCESS",
     "PAGE_ANYONE",
     "PAGE_DISPATCH",
+    "PAGE_INFLOW",
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
+    "READ_INFLOW",
     "READ_REGISTRY",
     "READ_SECURITY",
     "Caller",
@@ -201,6 +203,8 @@ READ_SECURITY = require(*sorted(role_sets.READ_SECURITY))
 MANAGE_ACCESS = require(*sorted(role_sets.MANAGE_ACCESS))
 PAGE_ANYONE = require_page(*sorted(role_sets.ANYONE))
 PAGE_DISPATCH = require_page(*sorted(role_sets.READ_DISPATCH))
+READ_INFLOW = require(*sorted(role_sets.READ_INFLOW))
+PAGE_INFLOW = require_page(*sorted(role_sets.READ_INFLOW))
 
 
 def install(app: FastAPI) -> None:

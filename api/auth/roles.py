@@ -17,6 +17,7 @@ __all__ = [
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
+    "READ_INFLOW",
     "READ_REGISTRY",
     "READ_SECURITY",
     "Role",
@@ -46,3 +47,5 @@ READ_DISPATCH = READ_CONTAINERS
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})
 MANAGE_ACCESS = frozenset({R.admin})
+# landfill inflow and the council's report; the council's monitoring group reads as auditors
+READ_INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})
