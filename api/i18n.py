@@ -1,9 +1,10 @@
 """Texts people read, in Kyrgyz, Russian and English (api/static/i18n/<lang>.json).
 
+An area may keep its texts in a folder of its own (``api/static/i18n/billing/<lang>.json``);
+they join the language's catalogue, and a key may be defined only once.
+
 The language comes from ``?lang=``, then the ``lang`` cookie, then Accept-Language, then the
-default setting (Kyrgyz). Every catalogue has the same keys; a test checks it. An area may keep
-its texts in a folder of its own (``i18n/inflow/<lang>.json``); they join the catalogue, and a
-key defined twice is an error.
+default setting (Kyrgyz). Every catalogue has the same keys; a test checks it.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
 
 @cache
 def catalogue(lang: Language) -> dict[str, str]:
-    """Every text of one language by key."""
-    data: dict[str, str] = {}
-    for path in [CATALOGUES / f"{lang}.json", *sorted(CATALOGUES.glob(f"*/{lang}.json"))]:
-        part = cast(dict[str, str], json.loads(path.read_text(encoding="utf-8")))
-        twice = set(part) & set(data)
+    """Every text of one language by key: ``<lang>.json`` and each area's ``<area>/<lang>.json``."""
+    data = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+    for part in sorted(CATALOGUES.glob(f"*/{lang}.json")):
+        more = json.loads(part.read_text(encoding="utf-8"))
+        twice = data.keys() & more.keys()
         if twice:
-            raise ValueError(f"{path}: keys defined twice: {sorted(twice)}")
-        data |= part
-    return data
+            raise ValueError(f"{part}: keys already in the catalogue: {sorted(twice)}")
+        data |= more
+    return cast(dict[str, str], data)
 
 
 def translate(lang: Language, key: str, **values: object) -> str:

@@ -22,6 +22,7 @@ from api.limits import MAX_BODY_BYTES, influx_unavailable, validation_error
 from api.routes import (
     admin,
     auth,
+    billing,
     captures,
     containers,
     council,
@@ -30,6 +31,7 @@ from api.routes import (
     health,
     inflow,
     pages,
+    portal,
     registry,
     tickets,
     weighbridge,
@@ -103,6 +105,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(FontMissing, _font_missing)
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
     for area in (*areas, auth, admin, docs):
+        app.include_router(area.router)
+    for area in (billing, portal):  # issue 13: billing legal entities, their portal
         app.include_router(area.router)
     app.include_router(inflow.router)  # landfill inflow and the council's report
     app.include_router(council.router)

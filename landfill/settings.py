@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -404,6 +405,19 @@ class ApiSettings(CommonSettings):
     )
     ticket_event_margin_seconds: float = Field(
         120.0, ge=0, le=3600, description="scale events this long around the weights join a ticket"
+    )
+    # billing (api/billing): tax rates and the seller named on invoices and the ESF file
+    billing_vat_pct: Decimal = Field(
+        Decimal("12"), ge=0, le=100, decimal_places=2, description="VAT, % (VAT-payer clients)"
+    )
+    billing_sales_tax_pct: Decimal = Field(
+        Decimal("0"), ge=0, le=100, decimal_places=2, description="sales tax, % on every line"
+    )
+    billing_seller_inn: str = Field(
+        "", pattern=r"^(\d{14})?$", description="the enterprise's INN on invoices and ESF"
+    )
+    billing_seller_account: str = Field(
+        "", max_length=64, description="the enterprise's bank account on invoices and ESF"
     )
     # the landfill's capacity (api/inflow/capacity.py, docs/inflow.md): Dostuk is 4.6 ha
     airspace_m3: float = Field(

@@ -51,6 +51,11 @@ __all__ = [
     "install",
     "require",
     "require_page",
+    "READ_BILLING",
+    "ACT_BILLING",
+    "CLIENT_PORTAL",
+    "PAGE_BILLING",
+    "PAGE_PORTAL",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -203,6 +208,11 @@ READ_SECURITY = require(*sorted(role_sets.READ_SECURITY))
 MANAGE_ACCESS = require(*sorted(role_sets.MANAGE_ACCESS))
 PAGE_ANYONE = require_page(*sorted(role_sets.ANYONE))
 PAGE_DISPATCH = require_page(*sorted(role_sets.READ_DISPATCH))
+READ_BILLING = require(*sorted(role_sets.READ_BILLING))
+ACT_BILLING = require(*sorted(role_sets.ACT_BILLING))
+CLIENT_PORTAL = require(*sorted(role_sets.CLIENT_PORTAL))
+PAGE_BILLING = require_page(*sorted(role_sets.READ_BILLING))
+PAGE_PORTAL = require_page(*sorted(role_sets.CLIENT_PORTAL))
 READ_INFLOW = require(*sorted(role_sets.READ_INFLOW))
 PAGE_INFLOW = require_page(*sorted(role_sets.READ_INFLOW))
 

@@ -21,6 +21,9 @@ __all__ = [
     "READ_REGISTRY",
     "READ_SECURITY",
     "Role",
+    "READ_BILLING",
+    "ACT_BILLING",
+    "CLIENT_PORTAL",
 ]
 
 
@@ -47,5 +50,8 @@ READ_DISPATCH = READ_CONTAINERS
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})
 MANAGE_ACCESS = frozenset({R.admin})
+READ_BILLING = frozenset({R.billing, R.admin, R.auditor})
+ACT_BILLING = frozenset({R.billing, R.admin})
+CLIENT_PORTAL = frozenset({R.client})  # only the caller's own client's data, by its client code
 # landfill inflow and the council's report; the council's monitoring group reads as auditors
 READ_INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})

@@ -32,6 +32,7 @@ class Client(Base):
     phone: Mapped[str] = mapped_column(String(64), default="")
     vat_payer: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | on_hold
+    tariff_group: Mapped[str] = mapped_column(String(64), default="")  # billing: 0005
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -24,6 +24,9 @@ EDITORS = frozenset({R.supervisor, R.admin})
 DISPATCHERS = frozenset({R.dispatcher, R.supervisor, R.admin})
 SECURITY = frozenset({R.admin, R.auditor})
 ADMIN = frozenset({R.admin})
+BILLING = frozenset({R.billing, R.admin, R.auditor})
+BILLING_ACT = frozenset({R.billing, R.admin})
+CLIENTS = frozenset({R.client})
 OPEN = "open"  # anyone, no login: health, the login page, docs, static assets
 
 
@@ -68,6 +71,33 @@ MATRIX: dict[tuple[str, str], object] = {
     ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,
     ("GET", "/api/v1/users"): SECURITY,
     ("GET", "/api/v1/audit"): SECURITY,
+    # billing (issue 13): the accountant reads and acts, the auditor reads; clients: portal only
+    ("GET", "/billing"): Page(BILLING),
+    ("GET", "/api/v1/billing/tariffs"): BILLING,
+    ("POST", "/api/v1/billing/tariffs"): BILLING_ACT,
+    ("GET", "/api/v1/billing/tariffs/{code}"): BILLING,
+    ("PATCH", "/api/v1/billing/tariffs/{code}"): BILLING_ACT,
+    ("DELETE", "/api/v1/billing/tariffs/{code}"): BILLING_ACT,
+    ("GET", "/api/v1/billing/clients"): BILLING,
+    ("PATCH", "/api/v1/billing/clients/{code}"): BILLING_ACT,
+    ("GET", "/api/v1/billing/statements/{client}"): BILLING,
+    ("GET", "/api/v1/billing/statements/{client}/csv"): BILLING,
+    ("GET", "/api/v1/billing/invoices"): BILLING,
+    ("POST", "/api/v1/billing/invoices"): BILLING_ACT,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}"): BILLING,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}/pdf"): BILLING,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}/csv"): BILLING,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}/esf"): BILLING,
+    ("POST", "/api/v1/billing/invoices/{invoice_id}/credit"): BILLING_ACT,
+    ("POST", "/api/v1/billing/runs"): BILLING_ACT,
+    ("GET", "/api/v1/billing/reconciliation"): BILLING,
+    ("POST", "/api/v1/billing/reconciliation/repair"): BILLING_ACT,
+    ("GET", "/portal"): Page(CLIENTS),
+    ("GET", "/api/v1/portal/tickets"): CLIENTS,
+    ("GET", "/api/v1/portal/statements/{month}"): CLIENTS,
+    ("GET", "/api/v1/portal/invoices"): CLIENTS,
+    ("GET", "/api/v1/portal/invoices/{invoice_id}"): CLIENTS,
+    ("GET", "/api/v1/portal/invoices/{invoice_id}/pdf"): CLIENTS,
 }
 # landfill inflow and the council's report (the council's monitoring group logs in as auditor)
 INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})
