@@ -1,7 +1,8 @@
 """The village council's monthly monitoring report: the action plan's indicators from the data.
 
     inflow (tickets)             ─► tonnage, its trend over six months, tickets, legal entities
-    billing (api/billing)        ─► revenue billed to legal entities
+    billing (api/billing)        ─► revenue billed to legal entities (invoices issued in the
+                                    month less credit notes, net of VAT and sales tax)
     container_event (emptying)   ─► collections; before full: level before < full threshold
     emptying_decision (SQL)      ─► a rejected emptying is no collection
     fill (overfull or 100 %)     ─► overflow hours: container-hours with such a reading
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 TREND_MONTHS = 6
-Revenue = Callable[[datetime, datetime], Decimal | None]  # billed revenue in [start, end)
+Revenue = Callable[[date, date], Decimal | None]  # billed in local dates [first, end)
 
 Q_EMPTYINGS = CONTAINER_EVENT.query(
     "SELECT before_pct, id FROM container_event WHERE site = $site AND kind = 'emptying' "
@@ -229,7 +230,6 @@ def month_figures(
     for e in done:
         emptied[e.container].add(e.day)
     hours, overflowing = overflow(influx, site.code, period, tz)
-    start, end = period.bounds(tz)
     active = [c for c in containers if c.active]
     return MonthFigures(
         period=period,
@@ -237,7 +237,7 @@ def month_figures(
         tickets=sum(t.tickets for t in series),
         legal_kg=sum(s.net_kg for s in legal),
         legal_tickets=sum(s.tickets for s in legal),
-        revenue=revenue(start, end),
+        revenue=revenue(period.first, period.last + timedelta(days=1)),
         collections=len(done),
         before_full=sum(
             1

@@ -153,6 +153,7 @@ def council_sheet(report: CouncilReport, lang: Language) -> CouncilSheet:
         notes_title=t["council.notes"],
         notes=[
             translate(lang, "council.note.tonnage", tz=report.timezone),
+            t["council.note.revenue"],
             t["council.note.before_full"],
             t["council.note.overflow"],
             t["council.note.schedule"],

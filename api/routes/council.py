@@ -10,7 +10,7 @@ same role set as the inflow page reads it; the council's monitoring group has au
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.auth.access import PAGE_INFLOW, READ_INFLOW, Caller
+from api.billing.revenue import billed_revenue
 from api.db import Site
 from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep, SiteDep
 from api.i18n import pick_language
@@ -67,12 +68,10 @@ LanguageDep = Annotated[Language, Depends(_language)]
 
 
 def revenue_of(session: Session, site: Site) -> Revenue:
-    """Revenue billed to legal entities in a period: billing's figure (not built yet: none)."""
-    del session, site
+    """Revenue billed to legal entities in local dates [first, end): billing's own figure."""
 
-    def revenue(start: datetime, end: datetime) -> Decimal | None:
-        del start, end
-        return None
+    def revenue(first: date, end: date) -> Decimal:
+        return billed_revenue(session, site.id, first, end)
 
     return revenue
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from api.billing.models import Invoice
+from api.db import Site
+from api.weighbridge.models import Client
 from ingest.points import to_lines
 from landfill.contract import Ticket
 from landfill.influx import InfluxStore
@@ -174,9 +181,62 @@ def seed_containers(api) -> None:
         assert resp.status_code == 201, resp.text
 
 
+# invoices and credit notes: (number, kind, issued on, net som); October: 1000.50 + 2345.25
+# - 345.75 = 3000.00; September: 500.00; November's is outside both months
+INVOICES = (
+    (1, "invoice", date(2026, 9, 30), "500.00"),
+    (2, "invoice", date(2026, 10, 1), "1000.50"),
+    (3, "invoice", date(2026, 10, 31), "2345.25"),
+    (4, "credit_note", date(2026, 10, 15), "-345.75"),
+    (5, "invoice", date(2026, 11, 1), "9999.99"),
+)
+
+
+def seed_invoices(app: FastAPI, site: str) -> None:
+    """Issued invoices of the client acme, straight into the ledger, as billing keeps them."""
+    with app.state.sessions() as session:
+        site_id = session.scalar(select(Site.id).where(Site.code == site))
+        client = Client(site_id=site_id, code=A, name="ОсОО «Акме»", inn="01803200210104")
+        session.add(client)
+        session.flush()
+        ids: dict[int, int] = {}
+        for number, kind, issued_on, net in INVOICES:
+            amount = Decimal(net)
+            row = Invoice(
+                site_id=site_id,
+                kind=kind,
+                year=issued_on.year,
+                number=number,
+                client_id=client.id,
+                client_code=A,
+                client_name=client.name,
+                client_inn=client.inn,
+                client_vat_payer=True,
+                period_start=issued_on.replace(day=1),
+                period_end=issued_on.replace(day=28),
+                issued_on=issued_on,
+                issued_at=datetime.combine(issued_on, time(10), BISHKEK),
+                issued_by="accountant",
+                vat_rate=Decimal("12.00"),
+                sales_tax_rate=Decimal("0.00"),
+                net=amount,
+                vat=(amount * Decimal("0.12")).quantize(Decimal("0.01")),
+                sales_tax=Decimal("0.00"),
+                total=(amount * Decimal("1.12")).quantize(Decimal("0.01")),
+                credits_invoice_id=ids[2] if kind == "credit_note" else None,
+                reason="weight corrected" if kind == "credit_note" else "",
+            )
+            session.add(row)
+            session.flush()
+            ids[number] = row.id
+        session.commit()
+
+
 def seed_council(api, influx: InfluxStore, site: str) -> None:
-    """Tickets, containers, emptyings (one rejected through the API) and overfull readings."""
+    """Tickets, containers, emptyings (one rejected through the API), overfull readings and
+    invoices."""
     seed_containers(api)
+    seed_invoices(api.app, site)
     lines = ticket_lines(site) + overflow_lines(site)
     for event_id, container, when, before in EMPTYINGS:
         lines.append(emptying_line(site, container, local(when), before, 5.0, event_id))

@@ -242,7 +242,8 @@ def test_the_councils_indicators_for_october(council):
     ]
     assert got["change_pct"] == pytest.approx(100 * (23_700 - 8_000) / 8_000)
     assert got["change_avg3_pct"] == pytest.approx(100 * (23_700 - 20_000 / 3) / (20_000 / 3))
-    assert month["revenue"] is None  # until billing says what it billed
+    # billing's figure: invoices issued in the month less credit notes, net of taxes
+    assert (month["revenue"], before["revenue"]) == ("3000.00", "500.00")
     # e1..e9 in October (e10 rejected); before full: e1, e3 and dos-2's five (e9: 95 >= 75)
     assert (month["collections"], month["before_full"]) == (9, 7)
     assert month["before_full_pct"] == pytest.approx(700 / 9)
@@ -298,7 +299,7 @@ def test_the_pdf_has_the_totals(council, lang, words):
     for word in words:
         assert word in text, word
     # tonnage of October and September, tickets, collections, before full, overflow hours
-    for figure in ("23,70", "8,00", "22,50", "77,8", "+196,2 %", "+255,5 %"):
+    for figure in ("23,70", "8,00", "22,50", "77,8", "+196,2 %", "+255,5 %", "3 000,00", "500,00"):
         assert figure in text, figure
     assert "Dostuk 2 9 7 1 77,8" in text
     assert "Noshken 1 4 1 0 25,0" in text
