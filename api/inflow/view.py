@@ -25,6 +25,7 @@ from landfill.settings import ApiSettings
 
 __all__ = [
     "InflowView",
+    "axis_label",
     "bucket_label",
     "draw",
     "inflow_view",
@@ -52,6 +53,11 @@ def tonnes_text(kg: int, lang: Language, decimals: int = 2) -> str:
 def bucket_label(start: date, step: Step) -> str:
     """A day or a week's Monday as 2026-10-05, a month as 2026-10."""
     return start.strftime("%Y-%m") if step == "month" else start.isoformat()
+
+
+def axis_label(start: date, step: Step) -> str:
+    """A short label under a bar: 05.10 for a day or a week's Monday, 10.2026 for a month."""
+    return start.strftime("%m.%Y") if step == "month" else start.strftime("%d.%m")
 
 
 def names_of(session: Session, site_id: int, lang: Language) -> dict[Dimension, dict[str, str]]:
@@ -122,7 +128,7 @@ def draw(view: InflowView, lang: Language, labels: dict[str, str]) -> dict[str, 
         return number(t, 1, lang)
 
     bars = [
-        Bar(t.start.isoformat(), bucket_label(t.start, view.step), t.net_kg / 1000)
+        Bar(t.start.isoformat(), axis_label(t.start, view.step), t.net_kg / 1000)
         for t in view.series
     ]
     charts = {"series": bar_chart(bars, label=labels["series"], fmt=fmt)}
