@@ -106,10 +106,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
     for area in (*areas, auth, admin, docs):
         app.include_router(area.router)
-    for area in (billing, portal):  # issue 13: billing legal entities, their portal
+    # issue 13: billing legal entities, their portal, landfill inflow, the council's report
+    for area in (billing, portal, inflow, council):
         app.include_router(area.router)
-    app.include_router(inflow.router)  # landfill inflow and the council's report
-    app.include_router(council.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
