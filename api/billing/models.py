@@ -20,7 +20,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db import Base
 from landfill.contract import utcnow
 
-__all__ = ["Invoice", "InvoiceCounter", "InvoiceLine", "Tariff", "document_number"]
+__all__ = [
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "Tariff",
+    "document_number",
+    "printed_number",
+]
 
 MONEY = Numeric(14, 2)
 QUANTITY = Numeric(14, 3)
@@ -124,6 +131,11 @@ class InvoiceCounter(Base):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def printed_number(year: int, number: int) -> str:
+    """A document's number as printed: ``2026-00042`` (year of issue, number in that year)."""
+    return f"{year}-{number:05d}"
+
+
 def document_number(invoice: Invoice) -> str:
-    """The number as printed: ``2026-00042`` (year of issue, number in the site's year)."""
-    return f"{invoice.year}-{invoice.number:05d}"
+    """The invoice's or credit note's number as printed."""
+    return printed_number(invoice.year, invoice.number)

@@ -10,16 +10,16 @@ an invoice of the month would carry: issuing one bills exactly its not yet invoi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from api.billing.models import Invoice, InvoiceLine, Tariff, document_number
+from api.billing.models import Invoice, InvoiceLine, Tariff, printed_number
 from api.billing.money import ZERO, Charge, Unit, charge, quantity_of
 from api.billing.tariffs import TariffBook
 from api.db import Site
@@ -32,7 +32,6 @@ __all__ = [
     "Statement",
     "StatementLine",
     "Totals",
-    "active_lines",
     "build_statement",
     "month_bounds",
     "next_month",
@@ -126,49 +125,76 @@ def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def active_lines(ticket_ids: Iterable[int]):  # type: ignore[no-untyped-def]
-    """Invoice lines of these tickets on invoices no credit note cancelled (a select)."""
-    credit = aliased(Invoice)
+# what a statement reads of a ticket, and of the invoice line that bills it (rows of these)
+Record = Any
+TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.year,
+    Ticket.number,
+    Ticket.completed_at,
+    Ticket.plate,
+    Ticket.vehicle_id,
+    Ticket.waste_type_id,
+    Ticket.waste_code,
+    Ticket.net_kg,
+)
+LINE_COLUMNS = (
+    InvoiceLine.ticket_id,
+    InvoiceLine.ticket_number,
+    InvoiceLine.plate,
+    InvoiceLine.waste_code,
+    InvoiceLine.waste_name_ky,
+    InvoiceLine.waste_name_ru,
+    InvoiceLine.waste_name_en,
+    InvoiceLine.net_kg,
+    InvoiceLine.tariff_id,
+    InvoiceLine.unit,
+    InvoiceLine.quantity,
+    InvoiceLine.price,
+    InvoiceLine.minimum,
+    InvoiceLine.net,
+    InvoiceLine.vat_rate,
+    InvoiceLine.vat,
+    InvoiceLine.sales_tax,
+    Invoice.id.label("invoice_id"),
+    Invoice.year.label("invoice_year"),
+    Invoice.number.label("invoice_number"),
+)
+
+
+def _month_where(site: Site, client: Client, month: date) -> tuple[Any, ...]:
+    start, end = month_bounds(month, ZoneInfo(site.timezone))
     return (
-        select(InvoiceLine, Invoice)
+        Ticket.site_id == site.id,
+        Ticket.client_id == client.id,
+        Ticket.status == "completed",
+        Ticket.completed_at >= start,
+        Ticket.completed_at < end,
+    )
+
+
+def _tickets(session: Session, where: tuple[Any, ...]) -> list[Record]:
+    stmt = select(*TICKET_COLUMNS).where(*where).order_by(Ticket.completed_at, Ticket.id)
+    return list(session.execute(stmt).all())
+
+
+def _invoiced(session: Session, where: tuple[Any, ...]) -> dict[int, Record]:
+    """The lines billing these tickets on invoices no credit note cancelled, by ticket id."""
+    credit = aliased(Invoice)
+    stmt = (
+        select(*LINE_COLUMNS)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .outerjoin(credit, credit.credits_invoice_id == Invoice.id)
         .where(
             Invoice.kind == "invoice",
             credit.id.is_(None),
-            InvoiceLine.ticket_id.in_(list(ticket_ids)),
+            InvoiceLine.ticket_id.in_(select(Ticket.id).where(*where)),
         )
     )
+    return {row.ticket_id: row for row in session.execute(stmt)}
 
 
-def _tickets(session: Session, site: Site, client: Client, month: date) -> list[Ticket]:
-    start, end = month_bounds(month, ZoneInfo(site.timezone))
-    stmt = (
-        select(Ticket)
-        .where(
-            and_(
-                Ticket.site_id == site.id,
-                Ticket.client_id == client.id,
-                Ticket.status == "completed",
-                Ticket.completed_at >= start,
-                Ticket.completed_at < end,
-            )
-        )
-        .order_by(Ticket.completed_at, Ticket.id)
-    )
-    return list(session.scalars(stmt))
-
-
-def _invoiced(session: Session, tickets: list[Ticket]) -> dict[int, tuple[InvoiceLine, Invoice]]:
-    found: dict[int, tuple[InvoiceLine, Invoice]] = {}
-    ids = [t.id for t in tickets]
-    for i in range(0, len(ids), 500):
-        for line, invoice in session.execute(active_lines(ids[i : i + 500])):
-            found[line.ticket_id] = (line, invoice)
-    return found
-
-
-def _issued_line(ticket: Ticket, line: InvoiceLine, invoice: Invoice) -> StatementLine:
+def _issued_line(ticket: Record, line: Record) -> StatementLine:
     completed = as_utc(ticket.completed_at)
     assert completed is not None
     return StatementLine(
@@ -179,15 +205,15 @@ def _issued_line(ticket: Ticket, line: InvoiceLine, invoice: Invoice) -> Stateme
         waste_code=line.waste_code,
         waste_names=(line.waste_name_ky, line.waste_name_ru, line.waste_name_en),
         net_kg=line.net_kg,
-        unit=line.unit,  # type: ignore[arg-type]
+        unit=line.unit,
         quantity=line.quantity,
         price=line.price,
         tariff_id=line.tariff_id,
         tariff_code=None,
         vat_pct=line.vat_rate,
         charge=Charge(line.net, line.vat, line.sales_tax, line.minimum),
-        invoice_id=invoice.id,
-        invoice_number=document_number(invoice),
+        invoice_id=line.invoice_id,
+        invoice_number=printed_number(line.invoice_year, line.invoice_number),
     )
 
 
@@ -201,7 +227,7 @@ class Pricer:
     wastes: dict[int, WasteType]
     volumes: dict[int, float | None]
 
-    def line(self, client: Client, ticket: Ticket) -> StatementLine:
+    def line(self, client: Client, ticket: Record) -> StatementLine:
         """The ticket priced now."""
         completed = as_utc(ticket.completed_at)
         assert completed is not None
@@ -230,7 +256,7 @@ class Pricer:
             quantity, tariff.price, tariff.min_charge, vat_pct, self.rates.sales_tax_pct
         )
         return StatementLine(
-            **base,  # type: ignore[arg-type]
+            **base,
             unit=unit,
             quantity=quantity,
             price=tariff.price,
@@ -254,7 +280,7 @@ class Pricer:
         )
 
 
-def make_pricer(session: Session, site: Site, rates: Rates, tickets: list[Ticket]) -> Pricer:
+def make_pricer(session: Session, site: Site, rates: Rates, tickets: list[Record]) -> Pricer:
     """A pricer for these tickets (tariffs and waste types of the site, their vehicles)."""
     wastes = {
         w.id: w for w in session.scalars(select(WasteType).where(WasteType.site_id == site.id))
@@ -275,11 +301,12 @@ def build_statement(
     session: Session, site: Site, client: Client, month: date, rates: Rates
 ) -> Statement:
     """The client's statement of ``month`` (its first day)."""
-    tickets = _tickets(session, site, client, month)
-    invoiced = _invoiced(session, tickets)
+    where = _month_where(site, client, month)
+    tickets = _tickets(session, where)
+    invoiced = _invoiced(session, where) if tickets else {}
     pricer = make_pricer(session, site, rates, tickets)
     lines = [
-        _issued_line(t, *invoiced[t.id]) if t.id in invoiced else pricer.line(client, t)
+        _issued_line(t, invoiced[t.id]) if t.id in invoiced else pricer.line(client, t)
         for t in tickets
     ]
     return Statement(client=client, month=month, lines=lines)

@@ -62,7 +62,7 @@ from landfill.settings import ApiSettings
 router = APIRouter(tags=["billing"])
 API = "/api/v1/billing"
 Reader = [Depends(READ_BILLING)]
-Actor = Annotated[Caller, Depends(ACT_BILLING)]
+Accountant = Annotated[Caller, Depends(ACT_BILLING)]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM, local to the site")]
 Lang = Annotated[Literal["ky", "ru", "en"] | None, Query()]
 
@@ -151,7 +151,7 @@ def get_tariff(code: str, session: SessionDep, site: SiteDep) -> TariffPublic:
 
 @router.post(f"{API}/tariffs", response_model=TariffPublic, status_code=201)
 def create_tariff(
-    body: TariffFields, session: SessionDep, site: SiteDep, caller: Actor
+    body: TariffFields, session: SessionDep, site: SiteDep, caller: Accountant
 ) -> TariffPublic:
     """Add a tariff; one of the same scope may not overlap its dates (409 ``tariff_overlap``)."""
     if session.scalar(select(Tariff.id).where(Tariff.site_id == site.id, Tariff.code == body.code)):
@@ -173,7 +173,7 @@ def create_tariff(
 
 @router.patch(f"{API}/tariffs/{{code}}", response_model=TariffPublic)
 def update_tariff(
-    code: str, body: dict[str, object], session: SessionDep, site: SiteDep, caller: Actor
+    code: str, body: dict[str, object], session: SessionDep, site: SiteDep, caller: Accountant
 ) -> TariffPublic:
     """Change a tariff. Issued invoices keep the prices they were issued with."""
     row = _get_tariff(session, site, code)
@@ -197,7 +197,7 @@ def update_tariff(
 
 
 @router.delete(f"{API}/tariffs/{{code}}", status_code=204)
-def delete_tariff(code: str, session: SessionDep, site: SiteDep, caller: Actor) -> Response:
+def delete_tariff(code: str, session: SessionDep, site: SiteDep, caller: Accountant) -> Response:
     """Remove a tariff no invoice used (409 ``tariff_in_use``: end it with ``valid_to``)."""
     row = _get_tariff(session, site, code)
     if session.scalar(select(InvoiceLine.id).where(InvoiceLine.tariff_id == row.id).limit(1)):
@@ -244,7 +244,7 @@ def list_billing_clients(session: SessionDep, site: SiteDep) -> list[BillingClie
 
 @router.patch(f"{API}/clients/{{code}}", response_model=BillingClientPublic)
 def set_tariff_group(
-    code: str, body: GroupBody, session: SessionDep, site: SiteDep, caller: Actor
+    code: str, body: GroupBody, session: SessionDep, site: SiteDep, caller: Accountant
 ) -> BillingClientPublic:
     """Put a client in a tariff group (its group's tariffs price its tickets)."""
     client = session.scalar(select(Client).where(Client.site_id == site.id, Client.code == code))
@@ -384,7 +384,7 @@ def create_invoice(
     site: SiteDep,
     settings: SettingsDep,
     now: NowDep,
-    caller: Actor,
+    caller: Accountant,
 ) -> InvoicePublic:
     """Issue the client's invoice of the month: its priced tickets not yet invoiced."""
     invoice = issue_invoice(
@@ -452,7 +452,7 @@ def credit(
     session: SessionDep,
     site: SiteDep,
     now: NowDep,
-    caller: Actor,
+    caller: Accountant,
 ) -> InvoicePublic:
     """Issue the credit note that cancels the invoice whole; its tickets may be invoiced again."""
     note = credit_invoice(session, site, invoice_id, body.reason, caller.actor, now)
@@ -481,7 +481,7 @@ def run(
     session: SessionDep,
     site: SiteDep,
     settings: SettingsDep,
-    caller: Actor,
+    caller: Accountant,
 ) -> RunPublic:
     """Invoice every client with tickets in the month; a client that cannot be is skipped."""
     clock = getattr(request.app.state, "clock", utcnow)  # as api.deps.get_now
@@ -575,7 +575,7 @@ def repair(
     site: SiteDep,
     influx: InfluxDep,
     mqtt: MqttDep,
-    caller: Actor,
+    caller: Accountant,
 ) -> RepairPublic:
     """Republish the day's tickets that are missing in InfluxDB or differ there."""
     done = repair_day(session, influx, mqtt, site, body.day)

@@ -371,10 +371,11 @@ def test_audit_filters(make_api, clock):
     ("role", "pages"),
     [
         ("dispatcher", ["/dispatch", "/docs"]),
-        ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
-        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
+        ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing"]),
+        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing"]),
         ("operator", ["/docs"]),
-        ("client", ["/docs"]),
+        ("client", ["/docs", "/portal"]),
+        ("billing", ["/docs", "/billing"]),
     ],
 )
 def test_home_lists_the_pages_of_the_role(make_api, role, pages):

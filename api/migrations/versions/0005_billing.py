@@ -137,7 +137,9 @@ def _lines() -> None:
         sa.UniqueConstraint("invoice_id", "line_no", name="uq_invoice_line_no"),
     )
     op.create_index("ix_invoice_line_ticket", "invoice_line", ["ticket_id"])
+    # a month's tickets of the site (invoice run) and of one client (statement)
     op.create_index("ix_ticket_site_completed", "ticket", ["site_id", "completed_at"])
+    op.create_index("ix_ticket_client_completed", "ticket", ["client_id", "completed_at"])
 
 
 def _triggers() -> None:
@@ -167,6 +169,7 @@ def _triggers() -> None:
 
 def downgrade() -> None:
     """Drop the billing tables (and with them their triggers) and the client group."""
+    op.drop_index("ix_ticket_client_completed", table_name="ticket")
     op.drop_index("ix_ticket_site_completed", table_name="ticket")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TABLE invoice_line, invoice CASCADE")
