@@ -25,9 +25,11 @@ from api.routes import (
     billing,
     captures,
     containers,
+    council,
     dispatch,
     docs,
     health,
+    inflow,
     pages,
     portal,
     registry,
@@ -104,7 +106,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
     for area in (*areas, auth, admin, docs):
         app.include_router(area.router)
-    for area in (billing, portal):  # issue 13: billing legal entities, their portal
+    for area in (billing, portal, inflow, council):  # issue 13: billing, portal, inflow, council
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

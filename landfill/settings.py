@@ -432,6 +432,22 @@ class ApiSettings(CommonSettings):
     billing_seller_account: str = Field(
         "", max_length=64, description="the enterprise's bank account on invoices and ESF"
     )
+    # the landfill's capacity (api/inflow/capacity.py, docs/inflow.md): Dostuk is 4.6 ha
+    airspace_m3: float = Field(
+        368_000.0,
+        gt=0,
+        le=1e9,
+        description="airspace for waste in m3 (default: 4.6 ha x an assumed 8 m average depth)",
+    )
+    waste_density_t_m3: float = Field(
+        0.8,
+        gt=0,
+        le=2.0,
+        description="density of the compacted waste in t/m3 (bulldozer-compacted: 0.6-1.0)",
+    )
+    airspace_used_m3: float = Field(
+        0.0, ge=0, le=1e9, description="airspace already filled when the weighbridge records began"
+    )
 
 
 class EdgeSensorsSettings(CommonSettings):

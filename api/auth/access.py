@@ -39,9 +39,11 @@ __all__ = [
     "MANAGE_ACCESS",
     "PAGE_ANYONE",
     "PAGE_DISPATCH",
+    "PAGE_INFLOW",
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
+    "READ_INFLOW",
     "READ_REGISTRY",
     "READ_SECURITY",
     "READ_TICKETS",
@@ -219,6 +221,8 @@ ACT_BILLING = require(*sorted(role_sets.ACT_BILLING))
 CLIENT_PORTAL = require(*sorted(role_sets.CLIENT_PORTAL))
 PAGE_BILLING = require_page(*sorted(role_sets.READ_BILLING))
 PAGE_PORTAL = require_page(*sorted(role_sets.CLIENT_PORTAL))
+READ_INFLOW = require(*sorted(role_sets.READ_INFLOW))
+PAGE_INFLOW = require_page(*sorted(role_sets.READ_INFLOW))
 
 
 def install(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
+    "READ_INFLOW",
     "READ_REGISTRY",
     "READ_SECURITY",
     "READ_TICKETS",
@@ -60,3 +61,5 @@ MANAGE_ACCESS = frozenset({R.admin})
 READ_BILLING = frozenset({R.billing, R.admin, R.auditor})
 ACT_BILLING = frozenset({R.billing, R.admin})
 CLIENT_PORTAL = frozenset({R.client})  # only the caller's own client's data, by its client code
+# landfill inflow and the council's report; the council's monitoring group reads as auditors
+READ_INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})

@@ -54,6 +54,8 @@ PAGES = (
     Page("/docs", "page.docs", "page.docs_note", roles.ANYONE),
     Page("/billing", "page.billing", "page.billing_note", roles.READ_BILLING),
     Page("/portal", "page.portal", "page.portal_note", roles.CLIENT_PORTAL),
+    Page("/inflow", "page.inflow", "page.inflow_note", roles.READ_INFLOW),
+    Page("/reports/council", "page.council", "page.council_note", roles.READ_INFLOW),
 )
 
 

@@ -133,6 +133,17 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/portal/invoices/{invoice_id}"): CLIENTS,
     ("GET", "/api/v1/portal/invoices/{invoice_id}/pdf"): CLIENTS,
 }
+# landfill inflow and the council's report (the council's monitoring group logs in as auditor)
+INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})
+MATRIX |= {
+    ("GET", "/inflow"): Page(INFLOW),
+    ("GET", "/reports/council"): Page(INFLOW),
+    ("GET", "/api/v1/inflow/tonnage"): INFLOW,
+    ("GET", "/api/v1/inflow/breakdown"): INFLOW,
+    ("GET", "/api/v1/inflow/capacity"): INFLOW,
+    ("GET", "/api/v1/reports/council"): INFLOW,
+    ("GET", "/api/v1/reports/council/pdf"): INFLOW,
+}
 
 
 def app_routes(app):

@@ -366,16 +366,19 @@ def test_audit_filters(make_api, clock):
 
 # ---- home page -----------------------------------------------------------------------------
 
+INFLOW = ["/inflow", "/reports/council"]  # landfill inflow and the council's report
+
 
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
         ("dispatcher", ["/dispatch", "/docs"]),
-        ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing"]),
-        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing"]),
+        ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing", *INFLOW]),
+        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing", *INFLOW]),
         ("operator", ["/docs"]),
         ("client", ["/docs", "/portal"]),
-        ("billing", ["/docs", "/billing"]),
+        ("billing", ["/docs", "/billing", *INFLOW]),
+        ("supervisor", ["/dispatch", "/docs", *INFLOW]),
     ],
 )
 def test_home_lists_the_pages_of_the_role(make_api, role, pages):

@@ -66,6 +66,11 @@ def test_another_id_at_the_same_time_never_replaces_a_stored_weight(broker, infl
             what="both weighings, the first voided",
         )
         assert rows == [("2026-000001", 8_540, True), ("2026-000002", 100, False)]
+        # the same in `inflow` (no tag per ticket; the time keeps them apart): the void
+        # replaced its own ticket's point and counts nothing
+        sums = "SELECT number, counted_kg, tickets FROM inflow"
+        inflow = sorted((r["number"], r["counted_kg"], r["tickets"]) for r in influx.rows(sums))
+        assert inflow == [("2026-000001", 0, 0), ("2026-000002", 100, 1)]
     finally:
         ingest.stop()
 
