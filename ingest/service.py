@@ -267,9 +267,11 @@ class Ingest:
             return self._rejected(raw, exc.reason, str(exc))
         except Exception as exc:  # noqa: BLE001 - a validator bug must not stop ingest
             return self._failed(raw, "invalid_payload", exc)
-        if not window.earliest <= msg.ts <= window.latest:
+        kind = kind_of(msg)
+        too_old = msg.ts < window.earliest and not kind.ledger
+        if too_old or msg.ts > window.latest:
             return self._rejected(raw, "time_out_of_window", self._outside(msg.ts, window))
-        processor = self.processors.get(kind_of(msg).name)
+        processor = self.processors.get(kind.name)
         if processor is None:
             return Item(raw, [])
         try:

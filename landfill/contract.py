@@ -318,6 +318,9 @@ class Kind:
     qos: Literal[0, 1] = 1
     retained: bool = False
     stored: bool = False  # ingest subscribes to it (every site) and stores it in InfluxDB
+    # from the ledger, not a device clock: may be published again long after (reconciliation,
+    # a broker that was away), so ingest's time window bounds it only ahead, never behind
+    ledger: bool = False
 
     @cached_property
     def name(self) -> str:
@@ -350,7 +353,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(ContainerReading, "container/{container}/reading", stored=True),
     Kind(ContainerAlert, "container/{container}/alert/{alert}", retained=True, stored=True),
     Kind(ContainerEvent, "container/{container}/event", stored=True),
-    Kind(Ticket, "ticket", stored=True),
+    Kind(Ticket, "ticket", stored=True, ledger=True),
     Kind(NodeStatus, "node/{node}/status", retained=True),
     Kind(DeadLetter, "deadletter"),
     Kind(ContainerRegistry, "registry/containers", retained=True),
