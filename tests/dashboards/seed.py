@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ingest.lines import line
-from ingest.points import alert_line, capture_line, scale_event_line, weighing_line
+from ingest.points import alert_line, capture_line, scale_event_line, to_lines
 from landfill.contract import Capture, ContainerAlert, ScaleEvent, Ticket
 from landfill.influx import InfluxStore, epoch_ms
 from landfill.measurements import FILL, INGEST_STATS
@@ -177,7 +177,7 @@ def seed_day(store: InfluxStore, site: str, now: datetime | None = None) -> Day:
     day.tickets = _tickets(day)
     _scale(day)
     day.alerts = _alerts(day)
-    lines = [weighing_line(t) for t in day.tickets]
+    lines = [x for t in day.tickets for x in to_lines(t)]  # weighing and inflow, as ingest
     lines += [capture_line(c) for c in day.captures]
     lines += [scale_event_line(e) for e in day.events]
     lines += [alert_line(a) for a in day.alerts]
