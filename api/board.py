@@ -17,7 +17,8 @@ recomputed from the history as before, with queries limited to them.
 Status, first match wins: red (fire, full, overfull), grey (offline or no data), orange
 (overflow before the next collection), yellow (low battery), green. What full, offline and low
 battery mean is landfill/fill/status.py, the tracker's own rules. Every InfluxQL statement is
-fixed text with bound parameters.
+fixed text with bound parameters. A forecast that fails for one container is logged and
+shown as unknown (None); the board and the route go on for the others.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ __all__ = [
     "recomputed_states",
 ]
 
-log = logging.getLogger("landfill.api.board")
+log = logging.getLogger("landfill.api.dispatch")
 
 Status = Literal["red", "orange", "grey", "yellow", "green"]
 Reason = Literal["fire", "overfull", "full", "offline", "no_data", "overflow_risk", "low_battery"]
@@ -331,7 +332,10 @@ def _from_kept(row: Container, k: FillState, now: datetime, tz: tzinfo) -> Conta
     s.battery_pct, s.battery_v = k.battery_pct, k.battery_v
     if k.level_pct is not None and k.level_ms is not None:
         s.level_pct, s.level_ts = k.level_pct, from_ms(k.level_ms)
-    s.forecast = forecast_at(k, s.spec, now, tz=tz)
+    try:
+        s.forecast = forecast_at(k, s.spec, now, tz=tz)
+    except Exception:  # noqa: BLE001 - one container's data must not hide the others
+        log.exception("forecast of container %s failed; shown as unknown", row.code)
     _classify(s, now)
     return s
 
@@ -389,7 +393,7 @@ def recomputed_states(
         samples = _take_history(s, history.get(row.code, []))
         if samples:
             s.level_ts, s.level_pct = samples[-1]
-            s.forecast = forecast(s.spec, samples, now, tz=tz, emptied_at=emptied.get(row.code))
+            s.forecast = _forecast(s, samples, now, tz, emptied.get(row.code))
         _classify(s, now)
         states.append(s)
     return states
@@ -415,6 +419,21 @@ def _take_history(s: ContainerState, rows: list[dict[str, Any]]) -> list[FillSam
         if h.get("filtered_pct") is not None and h.get("quality") != "rejected":
             samples.append(FillSample(_ts(h["time"]), float(h["filtered_pct"])))
     return samples
+
+
+def _forecast(
+    s: ContainerState,
+    samples: list[FillSample],
+    now: datetime,
+    tz: tzinfo,
+    emptied_at: datetime | None,
+) -> Forecast | None:
+    """The container's forecast, or None (unknown) if it fails: never the whole board's 500."""
+    try:
+        return forecast(s.spec, samples, now, tz=tz, emptied_at=emptied_at)
+    except Exception:  # noqa: BLE001 - one container's data must not hide the others
+        log.exception("forecast of container %s failed; shown as unknown", s.row.code)
+        return None
 
 
 def _classify(s: ContainerState, now: datetime) -> None:

@@ -1,6 +1,7 @@
 """Container registry logic: field rules, CSV import/export, the retained registry message.
 
-CSV layout (UTF-8, comma separated, header on line 1, columns in any order)::
+CSV layout (header on line 1, columns in any order; UTF-8 or Windows-1251, comma or semicolon,
+decimal point or comma: see `api/spreadsheet.py`)::
 
     code,settlement,zone,lat,lon,volume_m3,empty_mm,full_mm,full_pct,clear_pct,
     expected_interval_s,collection_weekdays,device,model,active
@@ -10,6 +11,8 @@ Only ``code``, ``empty_mm`` and ``full_mm`` are required; an empty cell takes th
 ``active`` is true/false (also 1/0, yes/no). A row whose code exists updates that container.
 An import is all or nothing: every row is checked first and any error rejects the whole file,
 with the line number of each bad row.
+An export writes text that starts like a formula (``=``, ``+``, ``-``, ``@``) with a leading
+``'``; the import takes it off again.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import Container, Site
+from api.spreadsheet import decimal_point, delimiter, neutralise, restore
 from landfill.contract import ContainerRegistry, Topics, stable_id, utcnow
 from landfill.fill.spec import ContainerSpec
+from landfill.mqtt import MAX_PACKET_BYTES
 from landfill.names import NAME_PATTERN
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "first_error",
     "parse_csv",
     "publish_registry",
+    "registry_overflow",
     "registry_message",
     "seed_demo",
     "spec_of",
@@ -64,6 +70,7 @@ CSV_COLUMNS = (
     "active",
 )
 DEMO_CSV = "containers_demo.csv"
+REGISTRY_BYTES = MAX_PACKET_BYTES - 1024  # the topic and the packet header take the rest
 
 
 class ContainerFields(ContainerSpec):
@@ -140,6 +147,22 @@ def registry_message(session: Session, site: str) -> ContainerRegistry:
     )
 
 
+def registry_overflow(session: Session, site: str) -> str | None:
+    """Why the site's registry (pending changes included) is too large to publish, or None.
+
+    The broker drops a client that sends more than `MAX_PACKET_BYTES`, so a registry over it
+    would never arrive and the API would reconnect and try again for ever.
+    """
+    msg = registry_message(session, site)
+    size = len(msg.to_json())
+    if size <= REGISTRY_BYTES:
+        return None
+    return (
+        f"{len(msg.containers)} active containers make a registry of {size:,} bytes; "
+        f"the broker takes {REGISTRY_BYTES:,} (about 3,000 containers)"
+    )
+
+
 def publish_registry(client: mqtt.Client, session: Session, site: str) -> ContainerRegistry:
     """Publish the registry retained at QoS 1 (paho queues it while the broker is away)."""
     msg = registry_message(session, site)
@@ -157,10 +180,13 @@ class CsvRowError:
 
 _TRUE = {"1", "true", "yes", "y", "да", "ооба"}
 _FALSE = {"0", "false", "no", "n", "нет", "жок"}
+_DECIMALS = frozenset({"lat", "lon", "volume_m3", "full_pct", "clear_pct"})
 
 
 def _cell(name: str, raw: str) -> Any:
-    value = raw.strip()
+    value = restore(raw.strip())
+    if name in _DECIMALS:
+        return decimal_point(value)
     if name == "collection_weekdays":
         parts = value.replace(";", " ").replace(",", " ").split()
         return [int(p) if p.lstrip("-").isdigit() else p for p in parts]
@@ -175,7 +201,7 @@ def _cell(name: str, raw: str) -> Any:
 
 def parse_csv(text: str) -> tuple[list[tuple[int, ContainerFields]], list[CsvRowError]]:
     """Check every row of a CSV; return the good rows with their line, and the errors."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter(text))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -254,7 +280,7 @@ def export_csv(rows: list[Container]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         fields = fields_of(row)
-        writer.writerow([_csv_value(c, fields) for c in CSV_COLUMNS])
+        writer.writerow([neutralise(_csv_value(c, fields)) for c in CSV_COLUMNS])
     return out.getvalue()
 
 

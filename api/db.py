@@ -7,13 +7,14 @@ too. The schema is owned by Alembic (api/migrations); `migrate()` brings a datab
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -59,6 +60,9 @@ class Scale(Base):
     protocol: Mapped[str] = mapped_column(String(64), default="yaohua-a9")
     division_kg: Mapped[int] = mapped_column(Integer, default=20)
     max_kg: Mapped[int] = mapped_column(Integer, default=60_000)
+    min_kg: Mapped[int] = mapped_column(Integer, default=400)  # the smallest weight billed (20 e)
+    certificate: Mapped[str] = mapped_column(String(100), default="")  # verification certificate
+    verified_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -1,5 +1,8 @@
 """Texts people read, in Kyrgyz, Russian and English (api/static/i18n/<lang>.json).
 
+An area may keep its texts in a folder of its own (``api/static/i18n/billing/<lang>.json``);
+they join the language's catalogue, and a key may be defined only once.
+
 The language comes from ``?lang=``, then the ``lang`` cookie, then Accept-Language, then the
 default setting (Kyrgyz). Every catalogue has the same keys; a test checks it.
 """
@@ -20,8 +23,14 @@ CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
 
 @cache
 def catalogue(lang: Language) -> dict[str, str]:
-    """Every text of one language by key."""
+    """Every text of one language by key: ``<lang>.json`` and each area's ``<area>/<lang>.json``."""
     data = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
+    for part in sorted(CATALOGUES.glob(f"*/{lang}.json")):
+        more = json.loads(part.read_text(encoding="utf-8"))
+        twice = data.keys() & more.keys()
+        if twice:
+            raise ValueError(f"{part}: keys already in the catalogue: {sorted(twice)}")
+        data |= more
     return cast(dict[str, str], data)
 
 

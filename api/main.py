@@ -10,6 +10,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
@@ -17,7 +18,27 @@ from sqlalchemy import select
 from api import db
 from api.auth import access
 from api.container_registry import publish_registry, seed_demo
-from api.routes import admin, auth, captures, containers, dispatch, docs, health, pages, registry
+from api.limits import MAX_BODY_BYTES, influx_unavailable, validation_error
+from api.routes import (
+    admin,
+    auth,
+    billing,
+    captures,
+    containers,
+    council,
+    dispatch,
+    docs,
+    health,
+    inflow,
+    pages,
+    portal,
+    registry,
+    tickets,
+    weighbridge,
+)
+from api.weighbridge.pdf import FontMissing
+from api.weighbridge.publish import Republisher
+from api.weighbridge.refusals import Refusal, refusal_response
 from landfill import __version__
 from landfill.contract import Topics
 from landfill.influx import InfluxStore, QueryError
@@ -49,12 +70,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         topics = Topics(settings.site)
         node = f"api-{settings.api_port}"
         client = make_client(settings.mqtt_url, node, will=(topics, node))
+        republish = Republisher(app.state.sessions, settings.site)
 
         def on_connect(c: mqtt.Client, *_: object) -> None:
             announce(c, topics, node)
             # retained, so edge and ingest get it on (re)start; a replay is harmless
             with app.state.sessions() as session:
                 publish_registry(c, session, settings.site)
+            republish(c)  # tickets the broker has not acknowledged yet
 
         client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
@@ -73,19 +96,26 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by api.routes.docs from vendored assets, not a CDN
         redoc_url=None,
+        max_body_size=MAX_BODY_BYTES,  # 413 before a larger body is read (api/limits.py)
+        exception_handlers={RequestValidationError: validation_error},
     )
     app.state.settings = settings
-    app.add_exception_handler(QueryError, _influx_unavailable)
-    for area in (health, captures, registry, containers, dispatch, pages, auth, admin, docs):
+    app.add_exception_handler(QueryError, influx_unavailable)
+    app.add_exception_handler(Refusal, refusal_response)
+    app.add_exception_handler(FontMissing, _font_missing)
+    areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
+    for area in (*areas, auth, admin, docs):
+        app.include_router(area.router)
+    for area in (billing, portal, inflow, council):  # issue 13: billing, portal, inflow, council
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
-async def _influx_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    """Any route: an InfluxDB query that fails is 503, the data is out of reach for now."""
-    return JSONResponse({"detail": f"InfluxDB query failed: {exc}"}, status_code=503)
+async def _font_missing(_request: Request, exc: Exception) -> JSONResponse:
+    """The PDF font is not installed: the server's setup is incomplete, say what to install."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
 def _seed_site(app: FastAPI, settings: ApiSettings) -> None:

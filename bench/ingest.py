@@ -1,15 +1,21 @@
-"""Ingest benchmark: throughput until queryable, latency at a fixed rate, memory.
+"""Ingest benchmark: throughput against a minimal consumer, latency at a fixed rate, memory.
 
     python -m bench.ingest [--messages 100000] [--rate 1000] [--seconds 20]
 
 Starts its own mosquitto (the project's config) and influxd on free loopback ports in a
-temporary folder, runs `landfill ingest` as a subprocess with QoS 1 and ack-after-write, then:
-1. publishes N captures as fast as the broker takes them and reports msg/s from the first
-   publish until all N are queryable in InfluxDB;
-2. publishes at a fixed rate and reports p50/p99 latency from publish to queryable (a poller
-   queries for new ids every 20 ms, so figures include up to 20 ms of polling);
-3. reports the ingest process's peak and current RSS.
-The stream helpers here are also used by the chaos tests.
+temporary folder, then in one run:
+0. measures this machine's single-core Python speed (a fixed loop, best of three), so figures
+   from different machines can be compared;
+1. the floor: runs `bench.consumer` (a minimal paho consumer, QoS 1, ack after write, no
+   validation) as a subprocess, publishes N captures as fast as the broker takes them and
+   reports msg/s from the first publish until all N are queryable, and its CPU per message;
+2. the same burst through `landfill ingest` (a subprocess, QoS 1, ack after write), and the
+   ratio of the two throughputs (the goal: ingest >= 1.3 x the floor);
+3. publishes at a fixed rate to ingest and reports p50/p99 latency from publish to queryable
+   (a poller queries for new ids every 20 ms, so figures include up to 20 ms of polling);
+4. reports the ingest process's peak and current RSS.
+The machine is shared (two cores): run it when nothing else is busy, and compare ratios more
+than absolute rates. The stream helpers here are also used by the chaos tests.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ from landfill.contract import Capture, NodeStatus, Topics
 from landfill.influx import InfluxStore
 from landfill.mqtt import broker_address, make_client
 
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
+# yesterday's midnight: inside ingest's time window (LANDFILL_TIME_BACK_DAYS) on any day
+BASE = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def capture_stream(
@@ -54,7 +61,7 @@ def capture_stream(
             ts=start + timedelta(milliseconds=i),
             site=site,
             scale=scale,
-            weight_kg=1000 + i % 40_000,
+            weight_kg=1000 + 20 * (i % 2_000),  # at the division, as the contract wants
             division_kg=20,
             stable_ms=2000,
             protocol="yaohua-a9",
@@ -272,20 +279,42 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmHWM"].split()[0]), int(fields["VmRSS"].split()[0])
 
 
+def python_speed(steps: int = 2_000_000) -> float:
+    """Steps per second of a fixed pure-Python loop, best of three: single-core speed."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        x = 1
+        for _ in range(steps):
+            x = (x * 1_103_515_245 + 12_345) & 0x7FFF_FFFF
+        best = min(best, time.perf_counter() - t0)
+    return steps / best
+
+
+@dataclass
+class Burst:
+    """One consumer's figures for the burst."""
+
+    publish_rate: float
+    end_to_end_rate: float
+    cpu_us_per_msg: float
+    python_steps_per_s: float  # measured just before: the machine is shared
+
+
 @dataclass
 class Result:
     """Benchmark figures."""
 
     messages: int
-    publish_rate: float
-    end_to_end_rate: float
+    python_steps_per_s: float
+    floor: Burst | None
+    ingest: Burst
     latency_p50_ms: float
     latency_p99_ms: float
     latency_max_ms: float
     rate: float
     rss_peak_mib: float
     rss_mib: float
-    ingest_cpu_us_per_msg: float
 
 
 def _wait(check: Any, timeout: float, what: str, poll: float = 0.05) -> None:
@@ -306,6 +335,44 @@ def throughput(pub: RawPublisher, store: InfluxStore, site: str, n: int) -> tupl
     _wait(lambda: stored_count(store, "burst") >= n, 600, "all messages queryable", poll=0.2)
     t_all = time.monotonic() - t0
     return n / t_pub, n / t_all
+
+
+def burst(broker_url: str, store: InfluxStore, site: str, n: int, pid: int) -> Burst:
+    """The burst through the consumer running as ``pid``: rates and its CPU per message."""
+    speed = python_speed()
+    raw = RawPublisher(broker_url)
+    cpu0 = cpu_seconds(pid)
+    try:
+        pub_rate, e2e_rate = throughput(raw, store, site, n)
+    finally:
+        raw.close()
+    return Burst(pub_rate, e2e_rate, (cpu_seconds(pid) - cpu0) / n * 1e6, speed)
+
+
+def floor_burst(broker_url: str, influx_url: str, n: int, log: Path) -> Burst:
+    """The same burst through `bench.consumer`, the minimal paho consumer, on its own site."""
+    site = "floor"
+    store = InfluxStore(influx_url, site)
+    store.ensure_database()
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)
+    topic = Topics(site).of(Capture, scale="burst")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.consumer", broker_url, influx_url, site, topic],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("ab"),
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else b""
+        if line.strip() != b"subscribed":
+            raise RuntimeError(f"bench.consumer did not subscribe; see {log}")
+        return burst(broker_url, store, site, n, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        store.close()
 
 
 def latency(
@@ -345,13 +412,16 @@ def latency(
         if delay > 0:
             time.sleep(delay)
         ts = max(datetime.now(UTC), last + timedelta(milliseconds=1))
+        # whole ms, as stored: the poller asks for time >= the oldest unseen, and a microsecond
+        # part would leave that point just before it, unseen until the 120 s timeout
+        ts = ts.replace(microsecond=ts.microsecond - ts.microsecond % 1000)
         last = ts
         msg = Capture(
             id=f"rate-{i}",
             ts=ts,
             site=site,
             scale="rate",
-            weight_kg=i,
+            weight_kg=20 * (1 + i % 10_000),
             division_kg=20,
             stable_ms=2000,
             protocol="bench",
@@ -365,8 +435,11 @@ def latency(
     return [(seen[i] - sent[i]) * 1000 for i in sent if i in seen]
 
 
-def run(messages: int, rate: float, seconds: float, extra_env: dict[str, str]) -> Result:
+def run(
+    messages: int, rate: float, seconds: float, extra_env: dict[str, str], floor: bool = True
+) -> Result:
     """Run the whole benchmark in a temporary folder and return the figures."""
+    speed = python_speed()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         root = Path(tmp)
         broker = stack.start_mosquitto(root / "mosquitto", stack.free_port())
@@ -374,32 +447,33 @@ def run(messages: int, rate: float, seconds: float, extra_env: dict[str, str]) -
         proc = None
         pub = None
         try:
+            floor_figures = (
+                floor_burst(broker.url, influxd.url, messages, root / "floor.log")
+                if floor
+                else None
+            )
             site = "bench"
             store = InfluxStore(influxd.url, "bench")
             store.ensure_database()
             env = ingest_env(site, broker.url, influxd.url, "bench", **extra_env)
             proc = start_ingest(env, root / "ingest.log")
             wait_online(broker.url, site, "landfill-ingest")
-            raw = RawPublisher(broker.url)
-            cpu0 = cpu_seconds(proc.pid)
-            pub_rate, e2e_rate = throughput(raw, store, site, messages)
-            raw.close()
+            ingest_figures = burst(broker.url, store, site, messages, proc.pid)
             pub = Publisher(broker.url)
-            cpu_us = (cpu_seconds(proc.pid) - cpu0) / messages * 1e6
             lat = sorted(latency(pub, store, site, rate, seconds))
             peak, now = rss_kib(proc.pid)
             q = statistics.quantiles(lat, n=100)
             return Result(
                 messages=messages,
-                publish_rate=pub_rate,
-                end_to_end_rate=e2e_rate,
+                python_steps_per_s=speed,
+                floor=floor_figures,
+                ingest=ingest_figures,
                 latency_p50_ms=q[49],
                 latency_p99_ms=q[98],
                 latency_max_ms=lat[-1],
                 rate=rate,
                 rss_peak_mib=peak / 1024,
                 rss_mib=now / 1024,
-                ingest_cpu_us_per_msg=cpu_us,
             )
         finally:
             if pub is not None:
@@ -411,6 +485,40 @@ def run(messages: int, rate: float, seconds: float, extra_env: dict[str, str]) -
             broker.stop()
 
 
+def report(r: Result) -> list[str]:
+    """The figures as printed lines."""
+    out = [
+        f"cpus: {os.cpu_count()}  python {sys.version.split()[0]}  single core at the start: "
+        f"{r.python_steps_per_s / 1e6:,.1f} M steps/s (bench.ingest.python_speed)",
+        f"burst of {r.messages:,} captures, QoS 1, ack after write:",
+        f"  {'':34}{'ingest':>10}{'minimal consumer':>20}",
+    ]
+    rows: list[tuple[str, str, float, float | None]] = [
+        ("broker took them at (msg/s)", ",.0f", r.ingest.publish_rate, None),
+        ("all queryable at (msg/s)", ",.0f", r.ingest.end_to_end_rate, None),
+        ("CPU per message (us)", ",.0f", r.ingest.cpu_us_per_msg, None),
+        ("single core just before (M steps/s)", ".1f", r.ingest.python_steps_per_s / 1e6, None),
+    ]
+    if r.floor is not None:
+        f = r.floor
+        theirs = [f.publish_rate, f.end_to_end_rate, f.cpu_us_per_msg, f.python_steps_per_s / 1e6]
+        rows = [(name, fmt, mine, t) for (name, fmt, mine, _), t in zip(rows, theirs, strict=True)]
+    for name, fmt, mine, other in rows:
+        other_text = format(other, fmt) if other is not None else "-"
+        out.append(f"  {name:34}{format(mine, fmt):>10}{other_text:>20}")
+    if r.floor is not None:
+        ratio = r.ingest.end_to_end_rate / r.floor.end_to_end_rate
+        verdict = "met" if ratio >= 1.3 else "NOT met"
+        out.append(f"  ingest / minimal consumer: {ratio:.2f} x (goal >= 1.3 x: {verdict})")
+    out += [
+        f"fixed rate {r.rate:,.0f} msg/s, publish to queryable:",
+        f"  p50 {r.latency_p50_ms:,.0f} ms  p99 {r.latency_p99_ms:,.0f} ms  "
+        f"max {r.latency_max_ms:,.0f} ms",
+        f"ingest RSS: peak {r.rss_peak_mib:,.0f} MiB, at the end {r.rss_mib:,.0f} MiB",
+    ]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: `python -m bench.ingest`."""
     p = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n")[0])
@@ -419,24 +527,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="fixed-rate duration (default 20)")
     p.add_argument("--batch-size", type=int, help="LANDFILL_INGEST_BATCH_SIZE for the run")
     p.add_argument("--flush-seconds", type=float, help="LANDFILL_INGEST_FLUSH_SECONDS")
+    p.add_argument("--no-floor", action="store_true", help="skip the minimal consumer's burst")
     args = p.parse_args(argv)
     extra = {}
     if args.batch_size:
         extra["LANDFILL_INGEST_BATCH_SIZE"] = str(args.batch_size)
     if args.flush_seconds:
         extra["LANDFILL_INGEST_FLUSH_SECONDS"] = str(args.flush_seconds)
-    r = run(args.messages, args.rate, args.seconds, extra)
-    print(f"cpus: {os.cpu_count()}  python {sys.version.split()[0]}")
-    print(f"burst of {r.messages:,} captures, QoS 1, ack after write:")
-    print(f"  broker took them at       {r.publish_rate:,.0f} msg/s")
-    print(f"  all queryable at          {r.end_to_end_rate:,.0f} msg/s (first publish to last)")
-    print(f"  ingest CPU                {r.ingest_cpu_us_per_msg:,.0f} us per message")
-    print(f"fixed rate {r.rate:,.0f} msg/s, publish to queryable:")
-    print(
-        f"  p50 {r.latency_p50_ms:,.0f} ms  p99 {r.latency_p99_ms:,.0f} ms  "
-        f"max {r.latency_max_ms:,.0f} ms"
-    )
-    print(f"ingest RSS: peak {r.rss_peak_mib:,.0f} MiB, at the end {r.rss_mib:,.0f} MiB")
+    r = run(args.messages, args.rate, args.seconds, extra, floor=not args.no_floor)
+    print("\n".join(report(r)))
     return 0
 
 

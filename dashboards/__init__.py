@@ -1,1 +1,8 @@
-"""Grafana dashboards and alert rules as code (no issue has asked for panels yet)."""
+"""Grafana dashboards and alert rules as code (InfluxQL), their provisioning files and tools.
+
+`boards.py` holds the five dashboards as data and `alerts.py` the alert rules; `panels.py` and
+`render.py` build Grafana's JSON with the foundation SDK's builders and write the committed
+files under `dashboards/generated/<language>/`. `push.py` sends them to a Grafana over its
+HTTP API, `preview.py` draws them as static SVG for people without Grafana, and
+`templating.py` substitutes variables as Grafana does, so tests run the real statements.
+"""

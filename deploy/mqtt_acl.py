@@ -36,6 +36,7 @@ from landfill.contract import (
     DeadLetter,
     LiveWeight,
     NodeStatus,
+    Receipt,
     ScaleEvent,
     Ticket,
     Topics,
@@ -125,7 +126,10 @@ def _scale_logins(registry: Registry) -> list[Login]:
             t.of(ScaleEvent, scale=scale),
             t.of(NodeStatus, node=user),
         )
-        result.append(Login(user, f"scale PC of scale {scale} at {site}", write=write))
+        # ingest's receipts: a capture leaves the scale PC's outbox only once it is stored
+        read = (t.of(Receipt, scale=scale),)
+        holder = f"scale PC of scale {scale} at {site}"
+        result.append(Login(user, holder, write=write, read=read))
     return result
 
 
@@ -160,6 +164,7 @@ def _ingest_logins(workers: Sequence[str]) -> list[Login]:
             f"{ROOT}/+/container/+/event",
             f"{ROOT}/+/deadletter",
             f"{ROOT}/+/node/{worker}/status",
+            kind_of(Receipt).topic_filter(),
         )
         result.append(Login(worker, "ingest", write=write, read=subscriptions))
         result.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -113,6 +114,8 @@ class Server:
     @property
     def url(self) -> str:
         """URL clients use to reach it."""
+        if self.name == "postgres":
+            return f"postgresql+psycopg://postgres@{self.host}:{self.port}/postgres"
         scheme = "mqtt" if self.name == "mosquitto" else "http"
         return f"{scheme}://{self.host}:{self.port}"
 
@@ -247,6 +250,77 @@ def start_influxd(
         timeout=60,
         log=state / "influxd.log",
     )
+
+
+def postgres_binary(name: str) -> str:
+    """A PostgreSQL server program (Debian keeps them in /usr/lib/postgresql/<major>/bin)."""
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    if versions:
+        return str(versions[-1])
+    return _binary(name, "postgresql")
+
+
+def _postgres_user() -> tuple[int, int] | None:
+    """(uid, gid) to run PostgreSQL as when we are root (it refuses root); None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        user = pwd.getpwnam("postgres")
+    except KeyError:
+        user = pwd.getpwnam("nobody")
+    return user.pw_uid, user.pw_gid
+
+
+def _as_user(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    ids = _postgres_user()
+    return subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+        env=env,
+        user=ids[0] if ids else None,
+        group=ids[1] if ids else None,
+        extra_groups=[] if ids else None,
+    )
+
+
+def start_postgres(state: Path, port: int, host: str = "127.0.0.1") -> Server:
+    """Start a throwaway PostgreSQL (Debian's `postgresql`): initdb in ``state``, trust on loopback.
+
+    Run as root, the server runs as the `postgres` user (or nobody), so ``state`` must be a
+    folder that user can reach (the tests make one under the system temp folder). The data is
+    for tests: fsync is off.
+    """
+    state.mkdir(parents=True, exist_ok=True)
+    if ids := _postgres_user():
+        os.chown(state, *ids)
+    data, log = state / "data", state / "postgres.log"
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    if not (data / "PG_VERSION").exists():
+        initdb = [postgres_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
+        proc = _as_user([*initdb, "-E", "UTF8", "--locale=C", "--no-sync"], log, env)
+        if proc.wait(120) != 0:
+            raise StackError(f"initdb failed; see {log}")
+    argv = [postgres_binary("postgres"), "-D", str(data), "-p", str(port), "-h", host]
+    argv += ["-k", str(state), "-c", "fsync=off", "-c", "full_page_writes=off"]
+    argv += ["-c", "max_connections=200"]
+    server = Server("postgres", _as_user(argv, log, env), state, host, port)
+    ready = [postgres_binary("pg_isready"), "-q", "-h", host, "-p", str(port)]
+    try:
+        wait_until(
+            lambda: server.proc.poll() is not None or subprocess.run(ready).returncode == 0,
+            60,
+            "postgres",
+        )
+        if server.proc.poll() is not None:
+            raise StackError(f"postgres exited with {server.proc.returncode}; see {log}")
+    except StackError:
+        server.stop()
+        raise
+    return server
 
 
 # ---- the developer's long-running stack (pid files under the state folder) ----------------

@@ -1,9 +1,13 @@
 """A bounded hand-over from the MQTT network thread to the batcher, taken in batches.
 
 `put` blocks while the backlog is full: the network thread then stops reading the socket, TCP
-pushes back and the broker keeps the rest in the persistent session. `take` returns up to
-``size`` items as soon as that many are there, or whatever arrived within ``wait`` seconds of
-the first one (batching by size and time). One lock and two conditions; no per-item queue.
+pushes back and the broker keeps the rest in the persistent session. Full means ``limit``
+items, or ``max_bytes`` by the items' ``weigh`` (payload bytes): a count alone would let 20,000
+messages of 1 MiB each in. An item heavier than ``max_bytes`` still goes in once the backlog is
+empty, so nothing can wait forever. `take` returns up to ``size`` items (and about a quarter of
+``max_bytes``, at least one item) as soon as that many are there, or whatever arrived within
+``wait`` seconds of the first one (batching by size and time). So the batches in the pipeline
+behind the backlog are bounded by bytes too. One lock and two conditions; no per-item queue.
 """
 
 from __future__ import annotations
@@ -22,8 +26,18 @@ __all__ = ["Backlog"]
 class Backlog(Generic[T]):
     """Bounded FIFO with blocking put and batch take."""
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        max_bytes: int = 0,
+        weigh: Callable[[T], int] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes if weigh is not None else 0  # 0: no byte bound
+        self.batch_bytes = max(1, self.max_bytes // 4)
+        self._weigh = weigh or _weightless
+        self.bytes = 0  # weight of what is in the backlog now
         self._items: deque[T] = deque()
         self._lock = threading.Lock()
         self._not_full = threading.Condition(self._lock)
@@ -35,14 +49,25 @@ class Backlog(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def _full(self, weight: int) -> bool:
+        if len(self._items) >= self.limit:
+            return True
+        return bool(self.max_bytes and self._items and self.bytes + weight > self.max_bytes)
+
+    def _batch_ready(self) -> bool:
+        n = len(self._items)
+        return n == 1 or n >= self._want or bool(self.max_bytes and self.bytes >= self.batch_bytes)
+
     def put(self, item: T, timeout: float | None = None) -> bool:
         """Append ``item``, waiting while full; return False if still full after ``timeout``."""
+        weight = self._weigh(item)
         with self._not_full:
-            if len(self._items) >= self.limit:
-                if not self._not_full.wait_for(lambda: len(self._items) < self.limit, timeout):
+            if self._full(weight):
+                if not self._not_full.wait_for(lambda: not self._full(weight), timeout):
                     return False
             self._items.append(item)
-            if len(self._items) == 1 or len(self._items) >= self._want:
+            self.bytes += weight
+            if self._batch_ready():
                 self._not_empty.notify()
             return True
 
@@ -54,18 +79,36 @@ class Backlog(Generic[T]):
             deadline = self._clock() + wait
             self._want = size
             while len(self._items) < size and not self._hurry:
+                if self.max_bytes and self.bytes >= self.batch_bytes:
+                    break
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     break
                 self._not_empty.wait(remaining)
             self._want = 1
-            n = min(size, len(self._items))
-            out = [self._items.popleft() for _ in range(n)]
+            out = self._pop(size)
             self._not_full.notify_all()
             return out
+
+    def _pop(self, size: int) -> list[T]:
+        n = min(size, len(self._items))
+        if not self.max_bytes:
+            return [self._items.popleft() for _ in range(n)]
+        out: list[T] = []
+        taken = 0
+        while self._items and len(out) < n and (not out or taken < self.batch_bytes):
+            item = self._items.popleft()
+            taken += self._weigh(item)
+            out.append(item)
+        self.bytes -= taken
+        return out
 
     def hurry(self) -> None:
         """From now on `take` returns at once with what it has (for shutdown)."""
         with self._not_empty:
             self._hurry = True
             self._not_empty.notify_all()
+
+
+def _weightless(_item: object) -> int:
+    return 0

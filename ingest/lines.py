@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 
 __all__ = ["FieldValue", "line"]
 
@@ -50,26 +51,32 @@ def _escape_field_string(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+@lru_cache(maxsize=1024)  # keys repeat on every point: escape each once (bounded, just in case)
+def _key(name: str) -> str:
+    """A tag or field key, escaped."""
+    return _escape_key(name)
+
+
 def _tag(key: str, value: str) -> str:
     escaped = _escape_key(value)
     if escaped[-1] == "\\":
         escaped += " "  # a trailing backslash would escape the separator after it
-    return f"{_escape_key(key)}={escaped}"
+    return f"{_key(key)}={escaped}"
 
 
 def _field(key: str, value: FieldValue) -> str | None:
     if value is None:
         return None
     if value is True or value is False:
-        return f"{_escape_key(key)}={'true' if value else 'false'}"
+        return f"{_key(key)}={'true' if value else 'false'}"
     if isinstance(value, int):
-        return f"{_escape_key(key)}={value}i"
+        return f"{_key(key)}={value}i"
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
         text = repr(value)
-        return f"{_escape_key(key)}={text[:-2] if text.endswith('.0') else text}"
-    return f'{_escape_key(key)}="{_escape_field_string(value)}"'
+        return f"{_key(key)}={text[:-2] if text.endswith('.0') else text}"
+    return f'{_key(key)}="{_escape_field_string(value)}"'
 
 
 def line(

@@ -138,8 +138,12 @@ class Notifier:
                 continue
             if alert.id in self._sent:
                 continue
-            for name, url, body in self.targets(alert, settlement):
-                self._send(name, url, body)
+            try:
+                for name, url, body in self.targets(alert, settlement):
+                    self._send(name, url, body)
+            except Exception:  # one alert that cannot be sent never stops the others
+                self.counters["failed:error"] += 1
+                log.exception("alert %s not notified", alert.id)
             self._sent[alert.id] = None
             while len(self._sent) > 4096:
                 self._sent.popitem(last=False)

@@ -1,18 +1,23 @@
 """Contract messages to line protocol, with the measurements of `landfill/measurements.py`.
 
-| measurement       | from                  |
-|-------------------|-----------------------|
-| `scale_capture`   | Capture               |
-| `scale_event`     | ScaleEvent            |
-| `weighing`        | Ticket                |
-| `fill`            | ContainerReading (*)  |
-| `fill_state`      | the fill processor's kept state (*) |
-| `container_alert` | ContainerAlert        |
-| `container_event` | ContainerEvent        |
+Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
+numbers are fields; the point's time is the observation time from the message at millisecond
+precision, so a replayed message overwrites itself. Every point carries the message `id` as a
+field, so a store can be counted and reconciled by id. A capture also carries it as the tag
+`capture_id` and a weighing its ticket number as the tag `ticket`: a billed weight can only be
+replaced by its own replay (or, for a ticket, by its voiding).
 
-The point's time is the observation time from the message at millisecond precision, so a
-replayed message overwrites itself; the message `id` is a field, so a store can be counted and
-reconciled by id. tests/ingest/test_points.py checks every line against its definition.
+| measurement       | tags                                        | from                  |
+|-------------------|---------------------------------------------|-----------------------|
+| `scale_capture`   | site, scale, capture_id (the message id)    | Capture               |
+| `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
+| `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket | Ticket     |
+| `inflow`          | site, client, vehicle, waste_type, zone     | Ticket (for sums)     |
+| `fill`            | site, container, zone                       | ContainerReading (*)  |
+| `fill_state`      | site, container                             | the kept state (*)    |
+| `container_alert` | site, container, kind (alert)               | ContainerAlert        |
+| `container_event` | site, container, kind (event)               | ContainerEvent        |
+| `ingest_stats`    | site, worker                                | ingest.stats          |
 
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
 calls `fill_line` with the tracker's level, and `fill_state_line` with the container's kept
@@ -20,6 +25,9 @@ state (ingest/fill/keeper.py); `to_lines` stores no reading by itself.
 """
 
 from __future__ import annotations
+
+import re
+import zlib
 
 from ingest.fill.tracker import FillPoint
 from ingest.lines import line
@@ -38,6 +46,7 @@ from landfill.measurements import (
     CONTAINER_EVENT,
     FILL,
     FILL_STATE,
+    INFLOW,
     SCALE_CAPTURE,
     SCALE_EVENT,
     WEIGHING,
@@ -49,6 +58,8 @@ __all__ = [
     "container_event_line",
     "fill_line",
     "fill_state_line",
+    "inflow_line",
+    "inflow_ms",
     "scale_event_line",
     "to_lines",
     "weighing_line",
@@ -59,7 +70,9 @@ def capture_line(msg: Capture) -> str | None:
     """`scale_capture`: one point per stable weight captured by the edge."""
     return line(
         SCALE_CAPTURE.name,
-        {"site": msg.site, "scale": msg.scale},
+        # the id is part of the point's identity: another capture at the same time and scale
+        # is another series, so it can never overwrite this one (docs/architecture.md)
+        {"site": msg.site, "scale": msg.scale, "capture_id": msg.id},
         {
             "division_kg": msg.division_kg,
             "id": msg.id,
@@ -94,6 +107,9 @@ def weighing_line(msg: Ticket) -> str | None:
             "vehicle": msg.vehicle,
             "waste_type": msg.waste_type,
             "zone": msg.zone,
+            # identity: the ticket's number. Its voided message (another id, same number and
+            # time) replaces its point; another ticket never can (docs/architecture.md)
+            "ticket": msg.number,
         },
         {
             "gross_kg": msg.gross_kg,
@@ -105,6 +121,44 @@ def weighing_line(msg: Ticket) -> str | None:
             "voided": msg.status == "voided",
         },
         epoch_ms(msg.ts),
+    )
+
+
+_SEQUENCE = re.compile(r"(\d+)$")
+
+
+def inflow_ms(ts_ms: int, number: str) -> int:
+    """The `inflow` point's time: the second of ``ts_ms`` plus the ticket's sequence mod 1000.
+
+    The sequence is the number's trailing digits (2026-000123: 123), or a CRC of the number
+    when it has none. Distinct tickets of one vehicle meet only when a thousand tickets are
+    completed within one second; a ticket's void has its number and time, so it meets itself.
+    """
+    digits = _SEQUENCE.search(number)
+    sequence = int(digits[1]) if digits else zlib.crc32(number.encode())
+    return ts_ms - ts_ms % 1000 + sequence % 1000
+
+
+def inflow_line(msg: Ticket) -> str | None:
+    """`inflow`: the ticket once more for sums; a void counts 0 kg and 0 tickets."""
+    counted = msg.status == "completed"
+    return line(
+        INFLOW.name,
+        {
+            "site": msg.site,
+            "client": msg.client,
+            "vehicle": msg.vehicle,
+            "waste_type": msg.waste_type,
+            "zone": msg.zone,
+        },
+        {
+            "counted_kg": msg.net_kg if counted else 0,
+            "id": msg.id,
+            "number": msg.number,
+            "tickets": 1 if counted else 0,
+            "voided": not counted,
+        },
+        inflow_ms(epoch_ms(msg.ts), msg.number),
     )
 
 
@@ -182,7 +236,7 @@ def to_lines(msg: Message) -> list[str]:
         case ScaleEvent():
             out = scale_event_line(msg)
         case Ticket():
-            out = weighing_line(msg)
+            return [x for x in (weighing_line(msg), inflow_line(msg)) if x is not None]
         case ContainerAlert():
             out = alert_line(msg)
         case ContainerEvent():

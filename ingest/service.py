@@ -22,6 +22,13 @@ Faults it survives:
   packet ids may have been reused); the broker redelivers them and the rewrite is idempotent.
 - kill -9: nothing was acknowledged that is not in InfluxDB; the session redelivers the rest.
 - 401/403 from InfluxDB: stop and say so; nothing is acknowledged.
+- A message that cannot be handled for any reason (a time outside the calendar, a processor
+  that raises, a full disk under the fill state): dead-lettered with the reason; the next one
+  goes on. A time outside the window (`LANDFILL_TIME_AHEAD_SECONDS` after the receive time,
+  `LANDFILL_TIME_BACK_DAYS` before it) is dead-lettered as `time_out_of_window`.
+- A worker thread that still dies: logged, a last `ingest_stats` point says `fatal` (shown by
+  `landfill ingest --status` and the API's `/health`), and the process exits 1 so the
+  supervisor restarts it; nothing unwritten was acknowledged.
 Graceful stop: take no more, write and acknowledge what was taken, disconnect (the
 subscription stays in the session, so the broker queues for the next start).
 """
@@ -37,22 +44,26 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 
 from ingest.backlog import Backlog
 from ingest.fill.processor import start_fill
 from ingest.pipeline import Processor, default_processors
-from ingest.stats import Stats, format_status, read_status
+from ingest.stats import Stats, format_status, is_running, read_status
 from landfill.contract import (
+    MAX_RECEIPT_IDS,
+    Capture,
     DeadLetter,
     Message,
     PayloadError,
+    Receipt,
     Topics,
     decode,
     kind_of,
+    parse_topic,
     stable_id,
     utcnow,
 )
@@ -95,6 +106,14 @@ class Item:
     lines: list[str]
     publish: list[Message] = field(default_factory=list)
     ts_ms: int | None = None
+    capture: Capture | None = None  # a capture gets a receipt once its line is stored
+
+
+class TimeWindow(NamedTuple):
+    """The observation times believed for messages received now (docs/architecture.md)."""
+
+    earliest: datetime
+    latest: datetime
 
 
 _DONE = None  # end of the batch stream
@@ -133,7 +152,11 @@ class Ingest:
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
         self.stats = Stats(settings.site, self.node)
-        self.backlog: Backlog[Raw] = Backlog(settings.ingest_max_pending)
+        self.backlog: Backlog[Raw] = Backlog(
+            settings.ingest_max_pending,
+            settings.ingest_max_pending_bytes,
+            weigh=lambda raw: len(raw.payload),
+        )
         self._batches: queue.Queue[list[Item] | None] = queue.Queue(maxsize=1)
         self._in_process = 0  # messages taken from the backlog and not yet acknowledged
         self._gen = 0  # connection generation: acks only go to the connection a message came on
@@ -141,8 +164,9 @@ class Ingest:
         self._stopping = threading.Event()  # take no more messages
         self.stop_event = threading.Event()  # the process should end (signal or fatal)
         self._abandon = threading.Event()  # give up retrying; the broker keeps what is unacked
-        self._batcher = threading.Thread(target=self._batch_loop, name="batcher", daemon=True)
-        self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
+        self._batcher = self._worker("batcher", self._batch_loop)
+        self._writer = self._worker("writer", self._write_loop)
+        self._logged: set[tuple[str, ...]] = set()  # faults logged once, not once a message
         self._topics_by_site: dict[str, Topics] = {settings.site: self.topics}
         self.fatal: str | None = None
 
@@ -203,7 +227,8 @@ class Ingest:
             raws = self.backlog.take(s.ingest_batch_size, s.ingest_flush_seconds, idle=0.2)
             with self._ack_lock:
                 self._in_process += len(raws)
-            items = [self._parse(r) for r in raws]
+            window = self.time_window()
+            items = [self._parse(r, window) for r in raws]
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + s.ingest_tick_seconds
@@ -226,25 +251,63 @@ class Ingest:
                 continue
         return False
 
-    def _parse(self, raw: Raw) -> Item:
+    def time_window(self) -> TimeWindow:
+        """Times believed for a message received now: ahead and back of the clock."""
+        now = self.clock()
+        s = self.settings
+        return TimeWindow(
+            now - timedelta(days=s.time_back_days), now + timedelta(seconds=s.time_ahead_seconds)
+        )
+
+    def _parse(self, raw: Raw, window: TimeWindow) -> Item:
+        """What one message becomes; whatever goes wrong dead-letters it, never the thread."""
         try:
             msg = decode(raw.topic, raw.payload)
         except PayloadError as exc:
             return self._rejected(raw, exc.reason, str(exc))
-        processor = self.processors.get(kind_of(msg).name)
+        except Exception as exc:  # noqa: BLE001 - a validator bug must not stop ingest
+            return self._failed(raw, "invalid_payload", exc)
+        kind = kind_of(msg)
+        too_old = msg.ts < window.earliest and not kind.ledger
+        if too_old or msg.ts > window.latest:
+            return self._rejected(raw, "time_out_of_window", self._outside(msg.ts, window))
+        processor = self.processors.get(kind.name)
         if processor is None:
             return Item(raw, [])
         try:
             out = processor.process(msg)
-        except ValueError as exc:
-            return self._rejected(raw, "processor_error", f"processor_error: {exc}")
-        return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts))
+            capture = msg if isinstance(msg, Capture) else None
+            return Item(raw, out.lines, list(out.publish), epoch_ms(msg.ts), capture)
+        except Exception as exc:  # noqa: BLE001 - one message never stops ingest
+            return self._failed(raw, "processor_error", exc)
+
+    def _outside(self, ts: datetime, window: TimeWindow) -> str:
+        # fixed text (no receive time in it): a redelivery dead-letters with the same id
+        s = self.settings
+        if ts > window.latest:
+            return f"time_out_of_window: more than {s.time_ahead_seconds:g} s after receipt"
+        return f"time_out_of_window: more than {s.time_back_days:g} days before receipt"
+
+    def _failed(self, raw: Raw, code: str, exc: Exception) -> Item:
+        key = (code, type(exc).__name__)
+        if key not in self._logged:  # the traceback once per kind of fault, not per message
+            self._logged.add(key)
+            log.error("%s on %s (logged once)", code, raw.topic, exc_info=exc)
+        return self._rejected(raw, code, f"{code}: {type(exc).__name__}: {exc}")
 
     def _tick(self) -> list[Item]:
         now = self.clock()
         items = []
         for processor in {id(p): p for p in self.processors.values()}.values():
-            out = processor.tick(now)
+            try:
+                out = processor.tick(now)
+            except Exception as exc:  # noqa: BLE001 - the next tick tries again
+                self.stats.add("tick_errors")
+                key = ("tick", type(processor).__name__, type(exc).__name__)
+                if key not in self._logged:
+                    self._logged.add(key)
+                    log.error("tick of %s failed (logged once)", key[1], exc_info=exc)
+                continue
             if out.lines or out.publish:
                 items.append(Item(None, out.lines, list(out.publish)))
         return items
@@ -275,7 +338,10 @@ class Ingest:
             payload=text,
             consumer=self.node,
         )
-        log.warning("dead-lettered a message on %s: %s", raw.topic, reason[:300])
+        key = (code, parse_topic(raw.topic) or "")  # a bounded set: reason and message kind
+        if key not in self._logged:  # counted always, logged once (the dead letter has all)
+            self._logged.add(key)
+            log.warning("dead-lettered a message on %s: %s (logged once)", raw.topic, reason[:300])
         return Item(raw, [], [letter])
 
     def _topics_for(self, site: str) -> Topics:
@@ -307,6 +373,7 @@ class Ingest:
             if not done:
                 return  # abandoned while InfluxDB or the broker was away
             self._ack(items)
+            self._send_receipts(items)
 
     def _write(self, items: list[Item]) -> bool:
         """Write the items' lines; dead-letter what InfluxDB rejects. False when abandoned."""
@@ -343,6 +410,35 @@ class Ingest:
             self.stats.lag([now - it.ts_ms for it in carrying if it.ts_ms is not None])
             return True
 
+    def _send_receipts(self, items: list[Item]) -> None:
+        """Publish the receipts of a written batch (QoS 1) without waiting for the broker.
+
+        Waiting would deadlock under back-pressure: while the backlog is full, paho's network
+        thread blocks in `_on_message` and cannot read the PUBACK. A receipt that is lost only
+        makes the edge send its capture again later, which stores nothing twice.
+        """
+        for m in self._receipts(items).publish:
+            self.client.publish(self._topics_for(m.site).for_message(m), m.to_json(), qos=1)
+            self.stats.add("receipts")
+
+    def _receipts(self, items: list[Item]) -> Item:
+        """Receipts for the captures whose lines InfluxDB stored, one per scale (and chunk).
+
+        The edge keeps a capture in its outbox until this receipt comes, so a broker that
+        loses a message it acknowledged (a power cut before its autosave) loses no weighing.
+        """
+        stored: dict[tuple[str, str], list[str]] = {}
+        for it in items:
+            if it.capture is not None and it.lines:  # a rejected item's lines were emptied
+                stored.setdefault((it.capture.site, it.capture.scale), []).append(it.capture.id)
+        now = self.clock()
+        receipts: list[Message] = [
+            Receipt(ts=now, site=site, scale=scale, ids=ids[i : i + MAX_RECEIPT_IDS])
+            for (site, scale), ids in stored.items()
+            for i in range(0, len(ids), MAX_RECEIPT_IDS)
+        ]
+        return Item(None, [], receipts)
+
     def _publish(self, items: list[Item]) -> bool:
         """Publish derived messages and dead letters (QoS 1); True once the broker has them."""
         infos = []
@@ -351,7 +447,8 @@ class Ingest:
                 topic = self._topics_for(m.site).for_message(m)
                 retain = kind_of(m).retained
                 infos.append(self.client.publish(topic, m.to_json(), qos=1, retain=retain))
-                self.stats.add("dead_letters" if isinstance(m, DeadLetter) else "published")
+                kind = "dead_letters" if isinstance(m, DeadLetter) else "published"
+                self.stats.add("receipts" if isinstance(m, Receipt) else kind)
         for info in infos:
             # paho keeps QoS 1 messages of a persistent session and resends after a reconnect
             while info.rc == mqtt.MQTT_ERR_SUCCESS and not info.is_published():
@@ -384,6 +481,35 @@ class Ingest:
             self.stats.add("not_acked_stale_connection", stale)
 
     # ---- lifecycle ---------------------------------------------------------------------------
+
+    def _worker(self, name: str, loop: Callable[[], None]) -> threading.Thread:
+        def run() -> None:
+            try:
+                loop()
+            except BaseException as exc:  # noqa: BLE001 - reported, then the process ends
+                self.die(f"{name} thread died: {type(exc).__name__}: {exc}", exc)
+
+        return threading.Thread(target=run, name=name, daemon=True)
+
+    def die(self, reason: str, exc: BaseException | None = None) -> None:
+        """A thread ended that must not: say so (log, `ingest_stats`), then end the process.
+
+        Nothing more is acknowledged; the broker redelivers what was not, after the supervisor
+        (systemd, compose, `landfill run`) restarted ingest.
+        """
+        log.critical("%s; stopping so that ingest is restarted", reason, exc_info=exc)
+        self.fatal = reason
+        self._abandon.set()
+        self.stop_event.set()
+        s = self.settings
+        store = InfluxStore(s.influx_url, s.influx_db, s.influx_username, s.influx_password, 5.0)
+        try:
+            stats_line = self.stats.snapshot_line(epoch_ms(self.clock()), 0, fatal=reason)
+            store.write_lines([stats_line] if stats_line else [])
+        except Exception as write_exc:  # noqa: BLE001 - the log above already says it
+            log.warning("could not record the stop in ingest_stats: %s", write_exc)
+        finally:
+            store.close()
 
     def start(self) -> None:
         """Wait for InfluxDB (retrying), then connect to the broker and start writing."""
@@ -420,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--status",
         action="store_true",
-        help="print every worker's latest ingest_stats and exit (1 when none is recent)",
+        help="print every worker's latest ingest_stats; exit 1 unless one runs (recent, no fatal)",
     )
     add_options(parser, IngestSettings)
     return parser
@@ -437,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def print_status(settings: IngestSettings) -> int:
-    """Print each worker's newest stats; 0 when one reported within 3 intervals, else 1."""
+    """Print each worker's newest stats; 0 when one runs (recent, no fatal stop), else 1."""
     store = InfluxStore(
         settings.influx_url, settings.influx_db, settings.influx_username, settings.influx_password
     )
@@ -449,19 +575,30 @@ def print_status(settings: IngestSettings) -> int:
         store.close()
     now = epoch_ms(utcnow())
     print(format_status(rows, now))  # noqa: T201 - the status is this command's output
-    fresh = any(now - int(r["time"]) <= 3000 * settings.ingest_stats_seconds for r in rows)
-    return 0 if fresh else 1
+    return 0 if is_running(rows, now, settings.ingest_stats_seconds) else 1
 
 
 def run(settings: IngestSettings) -> int:
-    """Run ingest until interrupted; SIGUSR1 dumps every thread's stack to stderr."""
+    """Run ingest until interrupted or a thread dies (exit 1); SIGUSR1 dumps every stack."""
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     fill = start_fill(settings)  # container fill levels and alerts (ingest/fill/processor.py)
     ingest = Ingest(settings, processors={"reading": fill.processor})
+    previous = threading.excepthook
+
+    def thread_died(args: threading.ExceptHookArgs) -> None:
+        # paho's network threads, the registry watcher, the notifier: none may die silently
+        name = args.thread.name if args.thread is not None else "a"
+        reason = f"{name} thread died: {args.exc_type.__name__}: {args.exc_value}"
+        ingest.die(reason, args.exc_value)
+
+    threading.excepthook = thread_died
     starter = threading.Thread(target=ingest.start, name="start")
     starter.start()
-    wait_for_signal(done=ingest.stop_event.is_set)
-    ingest.stop()
-    fill.close()
-    starter.join(5)
+    try:
+        wait_for_signal(done=ingest.stop_event.is_set)
+        ingest.stop()
+        fill.close()
+        starter.join(5)
+    finally:
+        threading.excepthook = previous
     return 1 if ingest.fatal else 0

@@ -3,7 +3,9 @@
 Counters are cumulative since the worker started (as Telegraf's internal metrics are), so a
 restart shows as a drop to zero; gauges are the backlog now and the lag from observation time
 to a 2xx write, averaged and maximal over the last interval. One point per worker and
-interval, tagged with the worker's MQTT client id, so N workers show side by side.
+interval, tagged with the worker's MQTT client id, so N workers show side by side. A worker
+whose thread died writes a last point with `fatal` (the reason) before it exits: `--status`
+and the API's `/health` then say it stopped, until a restarted worker reports again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ingest.lines import line
 from landfill.influx import InfluxStore
 from landfill.measurements import INGEST_STATS
 
-__all__ = ["Stats", "read_status", "format_status"]
+__all__ = ["Stats", "format_status", "is_running", "read_status"]
 
 Q_STATUS = INGEST_STATS.query(
     "SELECT * FROM ingest_stats WHERE site = $site AND time > now() - 1d "
@@ -58,16 +60,17 @@ class Stats:
             self._lag_n += len(lags_ms)
             self._lag_max = max(self._lag_max, *lags_ms)
 
-    def snapshot_line(self, now_ms: int, backlog: int) -> str | None:
+    def snapshot_line(self, now_ms: int, backlog: int, fatal: str | None = None) -> str | None:
         """Return this interval's `ingest_stats` line and start a new lag interval."""
         with self._lock:
-            fields: dict[str, int | float | None] = {
+            fields: dict[str, int | float | str | None] = {
                 k.replace(":", "_"): v for k, v in sorted(self.counters.items())
             }
             fields["received"] = self.received
             fields["backlog"] = backlog
             fields["lag_ms_avg"] = self._lag_sum / self._lag_n if self._lag_n else None
             fields["lag_ms_max"] = self._lag_max if self._lag_n else None
+            fields["fatal"] = fatal
             self._lag_sum = self._lag_n = self._lag_max = 0
         return line(INGEST_STATS.name, {"site": self.site, "worker": self.worker}, fields, now_ms)
 
@@ -77,6 +80,11 @@ def read_status(store: InfluxStore, site: str) -> list[dict[str, Any]]:
     return store.rows(Q_STATUS, {"site": site})
 
 
+def is_running(rows: list[dict[str, Any]], now_ms: int, interval_s: float) -> bool:
+    """True when a worker reported within three intervals and did not report a fatal stop."""
+    return any(now_ms - int(r["time"]) <= 3000 * interval_s and not r.get("fatal") for r in rows)
+
+
 def format_status(rows: list[dict[str, Any]], now_ms: int) -> str:
     """Render status rows as lines a person reads."""
     if not rows:
@@ -84,6 +92,9 @@ def format_status(rows: list[dict[str, Any]], now_ms: int) -> str:
     out = []
     for r in rows:
         age = (now_ms - int(r["time"])) / 1000
+        if r.get("fatal"):
+            out.append(f"{r.get('worker', '?')}: STOPPED {age:.0f} s ago: {r['fatal']}")
+            continue
         rejected = {
             k.removeprefix("rejected_"): v for k, v in r.items() if k.startswith("rejected_") and v
         }

@@ -28,6 +28,12 @@ COMMANDS: dict[str, str] = {
     "users": "api.users_cli:main",
     "tokens": "api.tokens_cli:main",
     "mqtt-acl": "deploy.mqtt_acl:main",
+    "dashboards render": "dashboards.render:main",
+    "dashboards push": "dashboards.push:main",
+    "dashboards preview": "dashboards.preview:main",
+    "backup": "deploy.backup:main",
+    "restore": "deploy.restore:main",
+    "bundle": "deploy.bundle:main",
 }
 
 # what `landfill --help` says of each command and group, in this order
@@ -45,6 +51,13 @@ SUMMARIES: dict[str, str] = {
     "users": "accounts of people: add, passwd, disable, enable, list",
     "tokens": "API tokens for machines: create, list, revoke",
     "mqtt-acl": "mosquitto password file and ACL: one login per process and device",
+    "dashboards": "Grafana dashboards and alert rules as code: render, push, preview",
+    "dashboards render": "write the dashboards, alert rules and provisioning files from code",
+    "dashboards push": "create or update them in a Grafana over its HTTP API (--dry-run)",
+    "dashboards preview": "static HTML with SVG charts from the same queries (no Grafana needed)",
+    "backup": "back up InfluxDB, the SQL store and the edge outboxes (nightly with --at)",
+    "restore": "restore a backup folder into fresh servers",
+    "bundle": "wheels and .debs in one folder, to install with no internet",
 }
 
 DESCRIPTION = """\

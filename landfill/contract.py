@@ -19,7 +19,15 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from landfill.fill.spec import RegistryEntry
 from landfill.names import Name, check_name
@@ -40,12 +48,15 @@ __all__ = [
     "Name",
     "NodeStatus",
     "PayloadError",
+    "Receipt",
     "ScaleEvent",
     "ScaleEventKind",
     "Ticket",
     "Topics",
     "ValidationError",
     "check_name",
+    "topic_mismatch",
+    "topic_names",
     "decode",
     "kind_of",
     "new_id",
@@ -55,6 +66,17 @@ __all__ = [
 ]
 
 ROOT = "landfill/v1"
+
+# Bounds (issue 9): every number and bool is strict (no `true` as 1 kg, no "100" as 100), every
+# float finite, every string and list bounded, weights in a documented range. The scale's own
+# capacity (SQL `scale.max_kg`) is not known to ingest yet, so the range is the sane maximum.
+MAX_WEIGHT_KG = 200_000  # no road-vehicle scale weighs more; a capture is 0 < weight <= this
+DIVISIONS_KG = frozenset({1, 2, 5, 10, 20, 50, 100})  # legal divisions: 1, 2 or 5 x 10^k kg
+MAX_TEXT = 500  # detail texts
+MAX_LABEL = 100  # ticket labels (tags), protocol and model names
+MAX_FRAMES = 16  # raw frames kept with a capture (the edge keeps the last 3)
+MAX_FRAME_HEX = 512  # one frame as hex: 256 bytes
+MAX_RECEIPT_IDS = 1000
 
 
 def utcnow() -> datetime:
@@ -76,19 +98,42 @@ def stable_id(*parts: object) -> str:
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a time zone (UTC)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC
+        raise ValueError("timestamp outside the calendar in UTC") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+def _clip(limit: int) -> AfterValidator:
+    """Cut a text to ``limit`` characters (for dead letters, which carry bad input by design)."""
+    return AfterValidator(lambda value: value[:limit])
+
+
+def _text_or_datetime(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("timestamp must be an ISO-8601 text with a zone")  # no epoch numbers
+    return value
+
+
+# not strict, so a dict parsed from JSON validates like the JSON did; numbers are refused
+UtcDatetime = Annotated[
+    datetime, Field(strict=False), BeforeValidator(_text_or_datetime), AfterValidator(_aware_utc)
+]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Label = Annotated[str, Field(max_length=MAX_LABEL)]
+Kg = Annotated[int, Field(ge=-MAX_WEIGHT_KG, le=MAX_WEIGHT_KG)]
+BilledKg = Annotated[int, Field(ge=0, le=MAX_WEIGHT_KG)]
+Pct = Annotated[float, Field(ge=-1000, le=1000)]  # fill % can pass 100 (overfull)
+STRICT = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Message(BaseModel):
     """Fields every payload has."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT  # JSON strings still parse as `ts`; numbers and bools must be real
 
     v: Literal[1] = 1
-    id: str = Field(default_factory=new_id, min_length=1, max_length=64)
+    id: Name = Field(default_factory=new_id)  # a name: it is a tag of captures and weighings
     ts: UtcDatetime
     site: Name
 
@@ -102,7 +147,7 @@ class LiveWeight(Message):
 
     kind: Literal["weight"] = "weight"
     scale: Name
-    weight_kg: int
+    weight_kg: Kg
     stable: bool
     overload: bool = False
 
@@ -112,12 +157,22 @@ class Capture(Message):
 
     kind: Literal["capture"] = "capture"
     scale: Name
-    weight_kg: int
-    division_kg: int = Field(gt=0)
-    stable_ms: int = Field(ge=0)
-    protocol: str
+    weight_kg: int = Field(gt=0, le=MAX_WEIGHT_KG)
+    division_kg: int
+    stable_ms: int = Field(ge=0, le=3_600_000)
+    protocol: Label
     stable_source: Literal["indicator", "window"] = "window"
-    raw: list[str] = Field(default_factory=list, description="frames as hex")
+    raw: list[Annotated[str, Field(max_length=MAX_FRAME_HEX, pattern=r"^[0-9a-f]*$")]] = Field(
+        default_factory=list, max_length=MAX_FRAMES, description="frames as hex"
+    )
+
+    @model_validator(mode="after")
+    def _at_a_legal_division(self) -> Capture:
+        if self.division_kg not in DIVISIONS_KG:
+            raise ValueError(f"division_kg must be one of {sorted(DIVISIONS_KG)}")
+        if self.weight_kg % self.division_kg:
+            raise ValueError("weight_kg must be a multiple of division_kg")
+        return self
 
 
 ScaleEventKind = Literal[
@@ -128,6 +183,7 @@ ScaleEventKind = Literal[
     "not_back_to_zero",
     "left_before_capture",
     "bad_frames",
+    "outbox_failed",
 ]
 
 
@@ -137,8 +193,8 @@ class ScaleEvent(Message):
     kind: Literal["scale_event"] = "scale_event"
     scale: Name
     event: ScaleEventKind
-    weight_kg: int | None = None
-    detail: str = ""
+    weight_kg: Kg | None = None
+    detail: Text = ""
 
 
 class ContainerReading(Message):
@@ -146,19 +202,19 @@ class ContainerReading(Message):
 
     kind: Literal["reading"] = "reading"
     container: Name
-    device: str
-    model: str
+    device: str = Field(max_length=64)
+    model: Label
     source: Literal["chirpstack", "tts", "native", "simulator"] = "native"
-    distance_mm: int | None = None
-    temp_c: float | None = None
-    battery_pct: float | None = None
-    battery_v: float | None = None
+    distance_mm: int | None = Field(None, ge=0, le=65_535)
+    temp_c: float | None = Field(None, ge=-80, le=200)
+    battery_pct: float | None = Field(None, ge=0, le=100)
+    battery_v: float | None = Field(None, ge=0, le=60)
     tilt: bool | None = None
     lid_open: bool | None = None
     fire: bool | None = None
-    rssi: float | None = None
-    snr: float | None = None
-    fcnt: int | None = None
+    rssi: float | None = Field(None, ge=-200, le=50)
+    snr: float | None = Field(None, ge=-50, le=50)
+    fcnt: int | None = Field(None, ge=0, le=2**32 - 1)
 
 
 AlertKind = Literal["full", "overfull", "fire", "tilt", "lid_open", "offline", "low_battery"]
@@ -174,8 +230,8 @@ class ContainerAlert(Message):
     severity: Literal["info", "minor", "warning", "major", "critical"]
     transition: Literal["raised", "cleared", "escalated", "repeated"]
     since: UtcDatetime
-    value: float | None = None
-    detail: str = ""
+    value: float | None = Field(None, ge=-1e9, le=1e9)
+    detail: Text = ""
 
 
 class ContainerEvent(Message):
@@ -184,26 +240,32 @@ class ContainerEvent(Message):
     kind: Literal["container_event"] = "container_event"
     container: Name
     event: Literal["emptying"]
-    before_pct: float | None = None
-    after_pct: float | None = None
-    detail: str = ""
+    before_pct: Pct | None = None
+    after_pct: Pct | None = None
+    detail: Text = ""
 
 
 class Ticket(Message):
     """A completed or voided weighing ticket from the ledger."""
 
     kind: Literal["ticket"] = "ticket"
-    number: str
+    number: str = Field(pattern=r"^[A-Za-z0-9_./-]{1,32}$")  # 2026-000123; a tag in InfluxDB
     status: Literal["completed", "voided"]
     scale: Name
-    gross_kg: int
-    tare_kg: int
-    net_kg: int
-    client: str | None = None
-    vehicle: str | None = None
-    waste_type: str | None = None
-    zone: str | None = None
+    gross_kg: BilledKg
+    tare_kg: BilledKg
+    net_kg: BilledKg
+    client: Label | None = None
+    vehicle: Label | None = None
+    waste_type: Label | None = None
+    zone: Label | None = None
     manual: bool = False
+
+    @model_validator(mode="after")
+    def _net_is_gross_less_tare(self) -> Ticket:
+        if self.net_kg != self.gross_kg - self.tare_kg:
+            raise ValueError("net_kg must be gross_kg - tare_kg")
+        return self
 
 
 class NodeStatus(Message):
@@ -212,24 +274,35 @@ class NodeStatus(Message):
     kind: Literal["status"] = "status"
     node: Name
     online: bool
-    version: str = ""
+    version: str = Field("", max_length=40)
+    fault: Text = Field("", description="why the node cannot do its work (outbox_failed: ...)")
 
 
 class DeadLetter(Message):
     """A message a consumer could not use, kept with the reason."""
 
     kind: Literal["dead_letter"] = "dead_letter"
-    reason: str
-    topic: str
-    payload: str = Field(description="the original payload, UTF-8 with replacement, max 64 KiB")
-    consumer: str = ""
+    reason: Annotated[str, _clip(1000)]
+    topic: Annotated[str, _clip(1000)]
+    payload: Annotated[str, _clip(65536)] = Field(
+        description="the original payload, UTF-8 with replacement, cut at 64 Ki characters"
+    )
+    consumer: Annotated[str, _clip(64)] = ""
 
 
 class ContainerRegistry(Message):
     """Every container of a site (retained), so edge and ingest work without the API."""
 
     kind: Literal["registry"] = "registry"
-    containers: list[RegistryEntry]  # an entry that breaks a rule is left out, logged
+    containers: list[RegistryEntry] = Field(max_length=10_000)  # a bad entry is left out, logged
+
+
+class Receipt(Message):
+    """Ingest's word that captures are stored in InfluxDB; the edge then drops them (issue 9)."""
+
+    kind: Literal["receipt"] = "receipt"
+    scale: Name
+    ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=MAX_RECEIPT_IDS)
 
 
 @dataclass(frozen=True)
@@ -245,6 +318,9 @@ class Kind:
     qos: Literal[0, 1] = 1
     retained: bool = False
     stored: bool = False  # ingest subscribes to it (every site) and stores it in InfluxDB
+    # from the ledger, not a device clock: may be published again long after (reconciliation,
+    # a broker that was away), so ingest's time window bounds it only ahead, never behind
+    ledger: bool = False
 
     @cached_property
     def name(self) -> str:
@@ -273,10 +349,11 @@ KINDS: tuple[Kind, ...] = (
     Kind(LiveWeight, "scale/{scale}/weight", qos=0, retained=True),
     Kind(Capture, "scale/{scale}/capture", stored=True),
     Kind(ScaleEvent, "scale/{scale}/event", stored=True),
+    Kind(Receipt, "scale/{scale}/receipt"),
     Kind(ContainerReading, "container/{container}/reading", stored=True),
     Kind(ContainerAlert, "container/{container}/alert/{alert}", retained=True, stored=True),
     Kind(ContainerEvent, "container/{container}/event", stored=True),
-    Kind(Ticket, "ticket", stored=True),
+    Kind(Ticket, "ticket", stored=True, ledger=True),
     Kind(NodeStatus, "node/{node}/status", retained=True),
     Kind(DeadLetter, "deadletter"),
     Kind(ContainerRegistry, "registry/containers", retained=True),
@@ -353,7 +430,36 @@ def decode(topic: str, payload: bytes) -> Message:
         where = ".".join(str(p) for p in first.get("loc", ()))
         reason = "invalid_json" if first.get("type") == "json_invalid" else "invalid_payload"
         raise PayloadError(reason, f"{where}: {first.get('msg', '')}".strip(": ")) from None
-    site = topic.split("/")[2]
-    if model.site != site:
-        raise PayloadError("site_mismatch", f"topic site {site!r}, payload site {model.site!r}")
+    if mismatch := topic_mismatch(topic, model):
+        field, in_topic, in_payload = mismatch
+        raise PayloadError(
+            f"{field}_mismatch", f"topic {field} {in_topic!r}, payload {field} {in_payload!r}"
+        )
     return model
+
+
+def topic_names(topic: str) -> dict[str, str] | None:
+    """The names a contract topic carries (site and its kind's pattern fields), or None."""
+    kind = parse_topic(topic)
+    if kind is None:
+        return None
+    parts = topic.split("/")
+    depth = ROOT.count("/") + 1
+    names = {"site": parts[depth]}
+    for part, value in zip(_BY_NAME[kind].pattern.split("/"), parts[depth + 1 :], strict=True):
+        if part.startswith("{"):
+            names[part[1:-1]] = value
+    return names
+
+
+def topic_mismatch(topic: str, msg: Message) -> tuple[str, str, str] | None:
+    """The first name the topic and payload disagree on: (field, topic's, payload's), or None.
+
+    The topic is the authority: broker ACLs are per topic, so a payload naming another site,
+    scale, container, node or alert kind than its topic is refused (`site_mismatch`, ...).
+    """
+    for field, value in (topic_names(topic) or {}).items():
+        payload_value = getattr(msg, field, None)
+        if payload_value is not None and payload_value != value:
+            return field, value, str(payload_value)
+    return None

@@ -11,6 +11,9 @@ A failed write falls in one of three bins, as Telegraf's output does:
 - `RetryableWriteError`: connection error, timeout, 5xx, 429 -> retry with backoff;
 - `RejectedWriteError`: 400 on bad points (parse error, field type conflict) -> drop, log why;
 - `FatalWriteError`: 401/403 or a missing database that cannot be created -> stop and alert.
+
+`ensure_database` also makes new shard groups span a year (`SHARD_DURATION`), for sums over
+months; both are 1.x statements.
 """
 
 from __future__ import annotations
@@ -34,12 +37,20 @@ __all__ = [
     "QueryError",
     "RejectedWriteError",
     "RetryableWriteError",
+    "SHARD_DURATION",
     "Series",
     "WriteError",
     "backoff_delays",
     "epoch_ms",
     "wait_for_influx",
 ]
+
+
+# InfluxDB 1.x starts a shard group every 7 days for a policy kept forever, so a year is 53
+# shards and every sum over months opens each of them. One shard group a year makes a year of
+# `inflow` grouped by client 15 times faster (docs/inflow.md has the figures). Older shard
+# groups keep the duration they were made with.
+SHARD_DURATION = "52w"
 
 
 class WriteError(Exception):
@@ -140,6 +151,19 @@ class InfluxStore:
             raise RetryableWriteError(f"InfluxDB answered {resp.status_code}", resp.status_code)
         if resp.status_code >= 400:
             raise FatalWriteError(f"CREATE DATABASE failed: {resp.text.strip()[:200]}")
+        self._yearly_shards()
+
+    def _yearly_shards(self) -> None:
+        """New shard groups of the default policy span SHARD_DURATION (best effort, logged)."""
+        db = self._db_ident()
+        q = f'ALTER RETENTION POLICY "autogen" ON "{db}" SHARD DURATION {SHARD_DURATION}'
+        try:
+            resp = self._client.post("/query", data={"q": q})
+        except httpx.HTTPError as exc:
+            log.info("shard duration left as it was: %s", type(exc).__name__)
+            return
+        if resp.status_code != 200 or '"error"' in resp.text:
+            log.info("shard duration left as it was: %s", _error_text(resp) or resp.status_code)
 
     def _db_ident(self) -> str:
         # database names come from settings, not from users; still refuse quote characters

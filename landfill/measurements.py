@@ -23,6 +23,7 @@ __all__ = [
     "CONTAINER_EVENT",
     "FILL",
     "FILL_STATE",
+    "INFLOW",
     "INGEST_STATS",
     "MEASUREMENTS",
     "SCALE_CAPTURE",
@@ -32,9 +33,11 @@ __all__ = [
 ]
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-# what a statement may hold besides this measurement's names: InfluxQL keywords and `time`
+# what a statement may hold besides this measurement's names: InfluxQL keywords and `time`,
+# the boolean literals and the arguments of fill()
 _KEYWORDS = frozenset(
-    "select from where and or not group by order asc desc limit offset as time".split()
+    "select from where and or not group by order asc desc limit offset as time "
+    "true false none null previous linear".split()
 )
 _LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\$\w+|\b\d+[a-z]*\b")  # strings, $params, 1d, 5
 _WORD = re.compile(r"\b([A-Za-z_]\w*)\b(\s*\()?")
@@ -98,7 +101,7 @@ class Measurement:
 
 SCALE_CAPTURE = Measurement(
     "scale_capture",
-    tags=("site", "scale"),
+    tags=("site", "scale", "capture_id"),  # the id is part of the identity: never overwritten
     fields={
         "division_kg": int,
         "id": str,
@@ -116,7 +119,7 @@ SCALE_EVENT = Measurement(
 )
 WEIGHING = Measurement(
     "weighing",
-    tags=("site", "scale", "client", "vehicle", "waste_type", "zone"),
+    tags=("site", "scale", "client", "vehicle", "waste_type", "zone", "ticket"),
     fields={
         "gross_kg": int,
         "id": str,
@@ -126,6 +129,18 @@ WEIGHING = Measurement(
         "tare_kg": int,
         "voided": bool,
     },
+)
+# The same tickets again, for sums over months: `weighing` has one series per ticket (its
+# identity), and InfluxDB 1.x sums 100,000 series in seconds; here the series are the few
+# client/vehicle/waste/zone combinations. The point's time keeps tickets apart instead of a
+# tag: the completion second plus the ticket's sequence number modulo 1000 as milliseconds
+# (ingest/points.py: inflow_ms), so a ticket's void replaces its own point and two tickets
+# of one vehicle would need a thousand tickets in one second to meet. A void sets
+# counted_kg and tickets to 0, so sums need no condition on a field (`docs/inflow.md`).
+INFLOW = Measurement(
+    "inflow",
+    tags=("site", "client", "vehicle", "waste_type", "zone"),
+    fields={"counted_kg": int, "id": str, "number": str, "tickets": int, "voided": bool},
 )
 FILL = Measurement(
     "fill",
@@ -194,6 +209,7 @@ MEASUREMENTS = (
     SCALE_CAPTURE,
     SCALE_EVENT,
     WEIGHING,
+    INFLOW,
     FILL,
     FILL_STATE,
     CONTAINER_ALERT,

@@ -17,6 +17,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from landfill import __version__
 from landfill.contract import NodeStatus, Topics, utcnow
 
+# the broker drops a client that sends a larger packet (max_packet_size, deploy/mosquitto.conf)
+MAX_PACKET_BYTES = 1_048_576
+
 
 def make_client(
     url: str,

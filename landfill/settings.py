@@ -2,12 +2,17 @@
 
 Every variable is listed with a comment in `.env.example` and in the README's configuration
 table. Each field is also an option of its command (`landfill/options.py`): `--field-name`, and
-the short name in ``json_schema_extra={"option": ...}``. Placeholder secrets are refused outside
-development, and secrets (``{"env_only": True}``) are never options.
+the short name in ``json_schema_extra={"option": ...}``. Secrets (``{"env_only": True}``) are
+never options. In production (LANDFILL_ENV=production) weak secrets are refused: shorter than 12
+characters, containing a word anyone would try first, or too repetitive by a simple entropy
+estimate (see `secret_problem`).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -16,11 +21,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from landfill.contract import DIVISIONS_KG
 from landfill.language import Language
 from landfill.names import check_name
 from landfill.scale.protocols import make_protocol
 
-PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin"})
+# words a guesser tries first; a production secret containing one is refused
+GUESSABLE = ("changeme", "change-me", "secret", "password", "admin", "landfill", "qwerty", "1234")
+MIN_SECRET_LENGTH = 12
+MIN_SECRET_BITS = 32.0  # 12 random letters and digits give about 41, `openssl rand -hex 16` 116
 STATE_DIR = Path(".state")
 DEFAULT_TIMEZONE = "Asia/Bishkek"
 
@@ -45,6 +54,25 @@ def companion_url(url: str, role: str) -> str:
         return url
     user = unquote(parts.username)
     return login_url(url, f"{user}-{role}", unquote(parts.password or ""))
+
+
+def entropy_bits(value: str) -> float:
+    """A simple entropy estimate: length times the Shannon bits of its own character mix."""
+    n = len(value)
+    return -sum(c * math.log2(c / n) for c in Counter(value).values())
+
+
+def secret_problem(value: str) -> str | None:
+    """Why ``value`` is too weak to be a production secret, or None when it will do."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    lowered = value.lower()
+    word = next((w for w in GUESSABLE if w in lowered), None)
+    if word is not None:
+        return f"contains {word!r}"
+    if entropy_bits(value) < MIN_SECRET_BITS:
+        return "too repetitive (use e.g. `openssl rand -hex 16`)"
+    return None
 
 
 class CommonSettings(BaseSettings):
@@ -82,6 +110,14 @@ class CommonSettings(BaseSettings):
         """The local time zone (storage is UTC; days and displays are local)."""
         return ZoneInfo(self.timezone)
 
+    # the time window (docs/architecture.md): a message's time outside it is not believed
+    time_ahead_seconds: float = Field(
+        600.0, ge=0, description="a message time this far after its receive time is refused"
+    )
+    time_back_days: float = Field(
+        30.0, ge=0, description="a message time this far before its receive time is refused"
+    )
+
     @field_validator("site")
     @classmethod
     def _site(cls, value: str) -> str:
@@ -113,18 +149,19 @@ class CommonSettings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets(self) -> CommonSettings:
+    def _no_weak_secrets(self) -> CommonSettings:
         if self.mqtt_password and not self.mqtt_username:
             raise ValueError("LANDFILL_MQTT_PASSWORD needs LANDFILL_MQTT_USERNAME")
         if self.mqtt_username:
             # every MQTT client is built from the URL, so the login travels in it
             self.mqtt_url = login_url(self.mqtt_url, self.mqtt_username, self.mqtt_password)
         if self.env == "production":
-            if self.influx_password.lower() in PLACEHOLDERS:
-                raise ValueError("set LANDFILL_INFLUX_PASSWORD to a real secret in production")
-            password = urlsplit(self.mqtt_url).password or ""
-            if password.lower() in PLACEHOLDERS:
-                raise ValueError("LANDFILL_MQTT_URL must carry a real password in production")
+            problem = secret_problem(self.influx_password)
+            if problem:
+                raise ValueError(f"LANDFILL_INFLUX_PASSWORD is too weak for production: {problem}")
+            problem = secret_problem(urlsplit(self.mqtt_url).password or "")
+            if problem:
+                raise ValueError(f"the password in LANDFILL_MQTT_URL is too weak: {problem}")
         return self
 
 
@@ -179,7 +216,10 @@ class EdgeScaleSettings(CommonSettings):
         1.5, gt=0, description="a gap between readings this long restarts the stable window"
     )
     division_kg: int = Field(
-        20, gt=0, description="scale division (e) in kg", json_schema_extra={"option": "division"}
+        20,
+        gt=0,
+        description="scale division (e) in kg: 1, 2, 5, 10, 20 ...",
+        json_schema_extra={"option": "division"},
     )
     min_weight_kg: int = Field(
         200,
@@ -195,6 +235,12 @@ class EdgeScaleSettings(CommonSettings):
         json_schema_extra={"option": "zero-band"},
     )
     no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
+    scale_receipt_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="send a capture again when ingest has not confirmed it stored after this "
+        "long (doubling, up to an hour)",
+    )
     outbox_path: Path = Field(
         STATE_DIR / "edge-scale-outbox.sqlite",
         description="durable outbox (SQLite)",
@@ -211,6 +257,13 @@ class EdgeScaleSettings(CommonSettings):
     def _whole_number(cls, value: object) -> object:
         # the environment gives text, and Literal[7, 8] takes no "7"
         return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+    @field_validator("division_kg")
+    @classmethod
+    def _division(cls, value: int) -> int:
+        if value not in DIVISIONS_KG:
+            raise ValueError(f"must be one of {sorted(DIVISIONS_KG)} (the contract refuses others)")
+        return value
 
     @model_validator(mode="after")
     def _protocol_exists(self) -> EdgeScaleSettings:
@@ -251,6 +304,11 @@ class IngestSettings(CommonSettings):
         description="messages held in memory before the broker is made to wait",
         json_schema_extra={"option": "max-pending"},
     )
+    ingest_max_pending_bytes: int = Field(
+        64 * 1024 * 1024,
+        gt=0,
+        description="payload bytes held in memory before the broker is made to wait",
+    )
     ingest_retry_max_seconds: float = Field(
         5.0, gt=0, le=300, description="cap of the jittered backoff while InfluxDB is down"
     )
@@ -278,6 +336,11 @@ class IngestSettings(CommonSettings):
     )
     fill_data_clock: bool = Field(
         False, description="timers run at the newest reading's time when it is ahead (simulator)"
+    )
+    fill_registry_grace_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="a container gone from the registry keeps its open alerts this long",
     )
     # alert notifications (ingest.notify)
     notify_webhook_url: str = Field("", description="POST alert transitions as JSON here")
@@ -350,6 +413,47 @@ class ApiSettings(CommonSettings):
         20, gt=0, description="failed logins from one address within the window before refusing"
     )
     login_window_seconds: int = Field(900, gt=0, description="window of the login rate limits")
+    ticket_capture_max_age_minutes: float = Field(
+        30.0, gt=0, le=1440, description="a capture older than this cannot weigh a ticket"
+    )
+    ticket_unticketed_minutes: float = Field(
+        15.0, gt=0, le=1440, description="a capture with no ticket after this is listed"
+    )
+    ticket_tare_valid_days: int = Field(
+        180, gt=0, le=3650, description="a stored tare set without an expiry is valid this long"
+    )
+    ticket_event_margin_seconds: float = Field(
+        120.0, ge=0, le=3600, description="scale events this long around the weights join a ticket"
+    )
+    # billing (api/billing): tax rates and the seller named on invoices and the ESF file
+    billing_vat_pct: Decimal = Field(
+        Decimal("12"), ge=0, le=100, decimal_places=2, description="VAT, % (VAT-payer clients)"
+    )
+    billing_sales_tax_pct: Decimal = Field(
+        Decimal("0"), ge=0, le=100, decimal_places=2, description="sales tax, % on every line"
+    )
+    billing_seller_inn: str = Field(
+        "", pattern=r"^(\d{14})?$", description="the enterprise's INN on invoices and ESF"
+    )
+    billing_seller_account: str = Field(
+        "", max_length=64, description="the enterprise's bank account on invoices and ESF"
+    )
+    # the landfill's capacity (api/inflow/capacity.py, docs/inflow.md): Dostuk is 4.6 ha
+    airspace_m3: float = Field(
+        368_000.0,
+        gt=0,
+        le=1e9,
+        description="airspace for waste in m3 (default: 4.6 ha x an assumed 8 m average depth)",
+    )
+    waste_density_t_m3: float = Field(
+        0.8,
+        gt=0,
+        le=2.0,
+        description="density of the compacted waste in t/m3 (bulldozer-compacted: 0.6-1.0)",
+    )
+    airspace_used_m3: float = Field(
+        0.0, ge=0, le=1e9, description="airspace already filled when the weighbridge records began"
+    )
 
 
 class EdgeSensorsSettings(CommonSettings):
@@ -400,3 +504,83 @@ class EdgeSensorsSettings(CommonSettings):
     def source_filters(self) -> list[str]:
         """Uplink topic filters with the site filled in."""
         return [t.replace("{site}", self.site) for t in self.sensors_source_topics]
+
+
+class GrafanaSettings(CommonSettings):
+    """`landfill dashboards push|preview`: the Grafana to push to, and the map's registry."""
+
+    grafana_url: str = Field(
+        "http://127.0.0.1:3000", description="Grafana base URL", json_schema_extra={"option": "url"}
+    )
+    grafana_token: str = Field(
+        "",
+        description="service account token (role Editor or Admin)",
+        json_schema_extra={"env_only": True},
+    )
+    grafana_language: Literal["ru", "ky"] = Field(
+        "ru",
+        description="language of dashboard and alert texts",
+        json_schema_extra={"option": "language"},
+    )
+    grafana_influx_url: str = Field(
+        "", description="InfluxDB URL as Grafana reaches it; none: LANDFILL_INFLUX_URL"
+    )
+    database_url: str = Field(
+        f"sqlite:///{STATE_DIR}/landfill.sqlite",
+        description="SQLAlchemy URL of the registry the map's containers come from",
+    )
+
+    @field_validator("grafana_url", "grafana_influx_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("must look like http://host:3000")
+        return value.rstrip("/")
+
+
+class BackupSettings(CommonSettings):
+    """`landfill backup` and `landfill restore`: InfluxDB, the SQL store and the edge files."""
+
+    backup_dir: Path = Field(
+        STATE_DIR / "backups",
+        description="folder that holds one sub-folder per backup",
+        json_schema_extra={"option": "dir"},
+    )
+    backup_keep: int = Field(
+        14,
+        ge=1,
+        description="backups kept; older ones are deleted",
+        json_schema_extra={"option": "keep"},
+    )
+    backup_influx_rpc: str = Field(
+        "127.0.0.1:18088",
+        description="influxd's RPC address (its bind-address), for influxd backup/restore",
+        json_schema_extra={"option": "influx-rpc"},
+    )
+    backup_files: list[str] = Field(
+        default_factory=lambda: [
+            str(STATE_DIR / "edge-scale-outbox.sqlite"),
+            str(STATE_DIR / "edge-sensors-outbox.sqlite"),
+            str(STATE_DIR / "ingest-fill-state.sqlite"),
+        ],
+        description="edge outboxes and other local files (SQLite is copied online); JSON list",
+    )
+    backup_at: str = Field(
+        "",
+        description="HH:MM: stay running and back up every day at this local time; none: once",
+        json_schema_extra={"option": "at"},
+    )
+    database_url: str = Field(
+        f"sqlite:///{STATE_DIR}/landfill.sqlite", description="SQLAlchemy URL of the SQL store"
+    )
+
+    @field_validator("backup_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if value and not (
+            hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+        ):
+            raise ValueError("must be a local time HH:MM such as 02:30")
+        return value

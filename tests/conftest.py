@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -60,10 +62,19 @@ class Servers:
         self.started.append(server)
         return server
 
+    def postgres(self) -> stack.Server:
+        """Start a PostgreSQL in a folder of the system temp dir (as root it runs as postgres)."""
+        state = Path(tempfile.mkdtemp(prefix="landfill-pg-"))
+        server = stack.start_postgres(state, stack.free_port())
+        self.started.append(server)
+        return server
+
     def stop_all(self) -> None:
         """Stop everything started here."""
         for server in reversed(self.started):
             server.stop()
+            if server.name == "postgres":
+                shutil.rmtree(server.state, ignore_errors=True)
 
 
 def _require_servers() -> None:
@@ -103,6 +114,12 @@ def broker(session_servers: Servers) -> stack.Server:
 def influxd(session_servers: Servers) -> stack.Server:
     """An influxd for the session."""
     return session_servers.influxd()
+
+
+@pytest.fixture(scope="session")
+def postgres(session_servers: Servers) -> stack.Server:
+    """A PostgreSQL for the session (Debian's `postgresql`); each test makes its own database."""
+    return session_servers.postgres()
 
 
 @pytest.fixture

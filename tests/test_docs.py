@@ -89,7 +89,7 @@ def test_settings_give_options_with_their_defaults_and_the_documented_names(caps
     # the option names README, docs/scale.md and the deployment files use
     for option in ("--port", "--protocol", "--division", "--outbox", "--options", "--baudrate"):
         assert f"{option} " in text, option
-    assert "scale division (e) in kg (default 20)" in " ".join(text.split())
+    assert "scale division (e) in kg: 1, 2, 5, 10, 20 ... (default 20)" in " ".join(text.split())
     text = _help(capsys, ["ingest"])
     assert all(o in text for o in ("--status", "--flush-seconds", "--batch-size"))
     assert "--influx-password" not in text  # secrets never on a command line (ps shows them)

@@ -34,14 +34,20 @@ __all__ = [
     "ANYONE",
     "EDIT_CONTAINERS",
     "EDIT_SCALES",
+    "EDIT_WEIGHBRIDGE",
+    "ISSUE_TICKETS",
     "MANAGE_ACCESS",
     "PAGE_ANYONE",
     "PAGE_DISPATCH",
+    "PAGE_INFLOW",
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
+    "READ_INFLOW",
     "READ_REGISTRY",
     "READ_SECURITY",
+    "READ_TICKETS",
+    "SUPERVISE_TICKETS",
     "Caller",
     "LoginRequired",
     "PageRefused",
@@ -49,6 +55,11 @@ __all__ = [
     "install",
     "require",
     "require_page",
+    "READ_BILLING",
+    "ACT_BILLING",
+    "CLIENT_PORTAL",
+    "PAGE_BILLING",
+    "PAGE_PORTAL",
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -193,6 +204,10 @@ ANYONE = require(*sorted(role_sets.ANYONE))
 READ_CAPTURES = require(*sorted(role_sets.READ_CAPTURES))
 READ_REGISTRY = require(*sorted(role_sets.READ_REGISTRY))
 EDIT_SCALES = require(*sorted(role_sets.EDIT_SCALES))
+EDIT_WEIGHBRIDGE = require(*sorted(role_sets.EDIT_WEIGHBRIDGE))
+READ_TICKETS = require(*sorted(role_sets.READ_TICKETS))
+ISSUE_TICKETS = require(*sorted(role_sets.ISSUE_TICKETS))
+SUPERVISE_TICKETS = require(*sorted(role_sets.SUPERVISE_TICKETS))
 READ_CONTAINERS = require(*sorted(role_sets.READ_CONTAINERS))
 EDIT_CONTAINERS = require(*sorted(role_sets.EDIT_CONTAINERS))
 READ_DISPATCH = require(*sorted(role_sets.READ_DISPATCH))
@@ -201,6 +216,13 @@ READ_SECURITY = require(*sorted(role_sets.READ_SECURITY))
 MANAGE_ACCESS = require(*sorted(role_sets.MANAGE_ACCESS))
 PAGE_ANYONE = require_page(*sorted(role_sets.ANYONE))
 PAGE_DISPATCH = require_page(*sorted(role_sets.READ_DISPATCH))
+READ_BILLING = require(*sorted(role_sets.READ_BILLING))
+ACT_BILLING = require(*sorted(role_sets.ACT_BILLING))
+CLIENT_PORTAL = require(*sorted(role_sets.CLIENT_PORTAL))
+PAGE_BILLING = require_page(*sorted(role_sets.READ_BILLING))
+PAGE_PORTAL = require_page(*sorted(role_sets.CLIENT_PORTAL))
+READ_INFLOW = require(*sorted(role_sets.READ_INFLOW))
+PAGE_INFLOW = require_page(*sorted(role_sets.READ_INFLOW))
 
 
 def install(app: FastAPI) -> None:

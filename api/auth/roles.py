@@ -13,13 +13,21 @@ __all__ = [
     "ANYONE",
     "EDIT_CONTAINERS",
     "EDIT_SCALES",
+    "EDIT_WEIGHBRIDGE",
+    "ISSUE_TICKETS",
     "MANAGE_ACCESS",
     "READ_CAPTURES",
     "READ_CONTAINERS",
     "READ_DISPATCH",
+    "READ_INFLOW",
     "READ_REGISTRY",
     "READ_SECURITY",
+    "READ_TICKETS",
+    "SUPERVISE_TICKETS",
     "Role",
+    "READ_BILLING",
+    "ACT_BILLING",
+    "CLIENT_PORTAL",
 ]
 
 
@@ -40,9 +48,18 @@ ANYONE = frozenset(Role)
 READ_CAPTURES = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
 READ_REGISTRY = ANYONE - {R.client}
 EDIT_SCALES = frozenset({R.admin})
+EDIT_WEIGHBRIDGE = frozenset({R.admin})  # clients, vehicles, waste types
+READ_TICKETS = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
+ISSUE_TICKETS = frozenset({R.operator, R.supervisor, R.admin})  # first and second weighings
+SUPERVISE_TICKETS = frozenset({R.supervisor, R.admin})  # voids, and weights keyed by hand
 READ_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
 EDIT_CONTAINERS = frozenset({R.supervisor, R.admin})
 READ_DISPATCH = READ_CONTAINERS
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})
 MANAGE_ACCESS = frozenset({R.admin})
+READ_BILLING = frozenset({R.billing, R.admin, R.auditor})
+ACT_BILLING = frozenset({R.billing, R.admin})
+CLIENT_PORTAL = frozenset({R.client})  # only the caller's own client's data, by its client code
+# landfill inflow and the council's report; the council's monitoring group reads as auditors
+READ_INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})

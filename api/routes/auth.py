@@ -52,6 +52,10 @@ PAGES = (
     Page("/api/v1/audit", "page.audit", "page.audit_note", roles.READ_SECURITY),
     Page("/api/v1/tokens", "page.tokens", "page.tokens_note", roles.READ_SECURITY),
     Page("/docs", "page.docs", "page.docs_note", roles.ANYONE),
+    Page("/billing", "page.billing", "page.billing_note", roles.READ_BILLING),
+    Page("/portal", "page.portal", "page.portal_note", roles.CLIENT_PORTAL),
+    Page("/inflow", "page.inflow", "page.inflow_note", roles.READ_INFLOW),
+    Page("/reports/council", "page.council", "page.council_note", roles.READ_INFLOW),
 )
 
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.auth.access import READ_CAPTURES
 from api.deps import InfluxDep
+from api.limits import Instant
 from landfill.measurements import SCALE_CAPTURE
 from landfill.names import NAME_PATTERN
 
@@ -50,8 +51,8 @@ class CapturesPublic(BaseModel):
 def list_captures(
     influx: InfluxDep,
     scale: Annotated[str | None, Query(pattern=NAME_PATTERN, description="scale code")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="ISO-8601 with zone")] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query(description="ISO-8601 with zone, 1970..2100")] = None,
+    until: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CapturesPublic:
     """Captures newest first; `since` defaults to 24 hours ago."""

@@ -28,12 +28,15 @@ from api.container_registry import (
     import_rows,
     parse_csv,
     publish_registry,
+    registry_overflow,
 )
 from api.db import Container, Site
 from api.deps import MqttDep, SessionDep, SiteDep
+from api.spreadsheet import decode
 
 router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
 MAX_CSV_BYTES = 1_000_000
+MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 Editor = Annotated[Caller, Depends(EDIT_CONTAINERS)]
 
 
@@ -101,6 +104,13 @@ def _public(row: Container, site: str) -> ContainerPublic:
 def _record(row: Container | None) -> dict[str, Any] | None:
     """A container's fields as the audit log keeps them."""
     return None if row is None else fields_of(row).model_dump(mode="json")
+
+
+def _refuse_overflow(session: Session, site: str) -> None:
+    problem = registry_overflow(session, site)
+    if problem is not None:
+        session.rollback()
+        raise HTTPException(422, problem)
 
 
 def _commit(session: Session) -> None:
@@ -177,6 +187,7 @@ def create_container(
     row = Container(site_id=site.id)
     apply_fields(row, body)
     session.add(row)
+    _refuse_overflow(session, site.code)
     record(session, caller.actor, caller.at, "container.create", body.container, after=_record(row))
     _commit(session)
     publish_registry(mqtt, session, site.code)
@@ -204,6 +215,7 @@ def update_container(
         raise HTTPException(409, "device is bound to another container")
     before = _record(row)
     apply_fields(row, fields)
+    _refuse_overflow(session, site.code)
     after = _record(row)
     record(session, caller.actor, caller.at, "container.update", code, before=before, after=after)
     _commit(session)
@@ -241,15 +253,8 @@ def delete_container(
     return _public(row, site.code)
 
 
-@router.post(
-    "/import",
-    response_model=ImportPublic,
-    responses={422: {"description": "rows with errors, by line; nothing was imported"}},
-)
-async def import_containers(
-    request: Request, session: SessionDep, site: SiteDep, mqtt: MqttDep, caller: Editor
-) -> Any:
-    """Create or update containers from CSV (text/csv body or multipart field `file`)."""
+async def csv_upload(request: Request) -> bytes:
+    """The uploaded file (text/csv body or multipart field `file`), read on the event loop."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
@@ -263,10 +268,31 @@ async def import_containers(
         raise HTTPException(415, "send text/csv or multipart/form-data")
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, "file too large")
+    return raw
+
+
+@router.post(
+    "/import",
+    response_model=ImportPublic,
+    responses={422: {"description": "rows with errors, by line; nothing was imported"}},
+    max_body_size=MAX_CSV_BYTES + MULTIPART_SLACK,  # 413 before more is read
+)
+def import_containers(
+    caller: Editor,  # first: who may import is checked before the upload is read
+    raw: Annotated[bytes, Depends(csv_upload)],
+    session: SessionDep,
+    site: SiteDep,
+    mqtt: MqttDep,
+) -> Any:
+    """Create or update containers from CSV (text/csv body or multipart field `file`).
+
+    A plain function, so FastAPI runs it on a worker thread: checking and storing 60,000 rows
+    takes seconds, and the API keeps answering meanwhile.
+    """
     try:
-        text = raw.decode("utf-8")
+        text = decode(raw)
     except UnicodeDecodeError:
-        raise HTTPException(422, "file is not UTF-8") from None
+        raise HTTPException(422, "file is neither UTF-8 nor Windows-1251") from None
     rows, errors = parse_csv(text)
     before = {
         c.code: _record(c)
@@ -277,14 +303,8 @@ async def import_containers(
     if errors:
         session.rollback()
         return _import_errors(errors)
-    for _, fields in rows:
-        after = fields.model_dump(mode="json")
-        was = before.get(fields.container)
-        if after != was:
-            action = "container.import_update" if was else "container.import_create"
-            record(
-                session, caller.actor, caller.at, action, fields.container, before=was, after=after
-            )
+    _audit_import(session, caller, before, [fields for _, fields in rows])
+    _refuse_overflow(session, site.code)
     try:
         session.commit()
     except IntegrityError:
@@ -292,6 +312,23 @@ async def import_containers(
         raise HTTPException(409, "device is bound to another container") from None
     publish_registry(mqtt, session, site.code)
     return ImportPublic(created=created, updated=updated)
+
+
+def _audit_import(
+    session: Session,
+    caller: Caller,
+    before: dict[str, dict[str, Any] | None],
+    imported: list[ContainerFields],
+) -> None:
+    """One audit row per container the import created or changed."""
+    for fields in imported:
+        after = fields.model_dump(mode="json")
+        was = before.get(fields.container)
+        if after != was:
+            action = "container.import_update" if was else "container.import_create"
+            record(
+                session, caller.actor, caller.at, action, fields.container, before=was, after=after
+            )
 
 
 def _import_errors(errors: list[Any]) -> JSONResponse:

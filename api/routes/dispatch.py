@@ -30,6 +30,7 @@ from api.board import (
 from api.board_view import BoardQuery, BoardView, Cluster, board_view
 from api.db import AlertAck, Container, EmptyingDecision, Site
 from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep, SiteDep
+from api.limits import Day
 from api.routing import Stop
 from landfill.fill.status import severity_rank
 from landfill.settings import ApiSettings
@@ -536,7 +537,7 @@ def route(
     influx: InfluxDep,
     now: NowDep,
     day: Annotated[
-        date | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
+        Day | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
     ] = None,
 ) -> RoutePublic:
     """Containers to collect on a day (default: tomorrow, local), in visiting order, with km."""

@@ -4,7 +4,11 @@ Faults it survives: a port that is missing at start or disappears (reopened with
 "no data" event, logged once per outage), garbage and bad checksums (counted by reason,
 logged once per reason until a clean period, published as a periodic `bad_frames` event,
 never captured), a broker that is down (captures wait in the SQLite outbox and go out in
-order when it is back), a crash or power cut (the outbox is on disk; same ids on resend).
+order when it is back), a crash or power cut (the outbox is on disk; same ids on resend), a
+broker that loses a capture it acknowledged (the capture stays in the outbox until ingest's
+receipt says it is stored, and goes again without one), a full or read-only disk (every
+weight is logged before anything else; a capture the outbox cannot store is sent directly,
+an `outbox_failed` event and a node status with the fault go out, and the process exits 1).
 
 Polled protocols (A9 command mode, SMA, MT-SICS, Tenso-M) get their poll every
 `scale_poll_seconds`; streaming ones are only read.
@@ -21,11 +25,28 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from pydantic import ValidationError
 
-from edge.outbox import Outbox, OutboxPublisher
+from edge.outbox import Outbox, OutboxError, OutboxPublisher
 from edge.scale.reader import PortError, SerialPort
 from edge.scale.weighing import Captured, Event, State, WeighingTracker, round_to_division
-from landfill.contract import Capture, LiveWeight, ScaleEvent, Topics, kind_of, stable_id, utcnow
+from landfill import __version__
+from landfill.contract import (
+    MAX_TEXT,
+    MAX_WEIGHT_KG,
+    Capture,
+    LiveWeight,
+    Message,
+    NodeStatus,
+    PayloadError,
+    Receipt,
+    ScaleEvent,
+    Topics,
+    decode,
+    kind_of,
+    stable_id,
+    utcnow,
+)
 from landfill.lifecycle import setup_logging, wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
 from landfill.options import add_options, build, command_parser
@@ -74,10 +95,18 @@ class ScaleService:
         self.node = f"edge-scale-{settings.scale}"
         self.client = make_client(settings.mqtt_url, self.node, will=(self.topics, self.node))
         self.outbox = Outbox(settings.outbox_path)
-        self.publisher = OutboxPublisher(self.outbox, self.client, self.topics)
+        self.publisher = OutboxPublisher(
+            self.outbox,
+            self.client,
+            self.topics,
+            receipts={"capture"},
+            receipt_seconds=settings.scale_receipt_seconds,
+        )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_receipt
         self.stop_event = threading.Event()
+        self.fault: str | None = None  # set when the process cannot go on (exit 1)
         self._last_live = -1e9
         self._sent_live: tuple[int, bool, bool] | None = None
         self._pending_live: tuple[tuple[int, bool, bool], LiveWeight] | None = None
@@ -96,12 +125,22 @@ class ScaleService:
             return
         log.info("connected to broker; %d message(s) waiting in the outbox", len(self.outbox))
         self.publisher.on_connect()  # first: drops paho's stale queue before we publish more
+        client.subscribe(self.topics.of(Receipt, scale=self.settings.scale), qos=1)
         announce(client, self.topics, self.node)
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         self.publisher.on_disconnect()
         if not self.stop_event.is_set():
             log.warning("broker connection lost (%s); captures wait in the outbox", rc)
+
+    def _on_receipt(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            receipt = decode(msg.topic, bytes(msg.payload))
+        except PayloadError as exc:
+            log.warning("receipt on %s refused: %s", msg.topic, exc)
+            return
+        if isinstance(receipt, Receipt) and (gone := self.publisher.on_receipt(receipt)):
+            log.info("ingest stored %d capture(s); they leave the outbox", gone)
 
     # ---- readings --------------------------------------------------------------------------
 
@@ -124,7 +163,9 @@ class ScaleService:
     def _live(self, kg: int, reading: Reading, now: float) -> None:
         """Queue a live weight when it changed; send at most one per `scale_live_seconds`."""
         stable = self.tracker.state in (State.STABLE, State.CAPTURED) or bool(reading.stable)
-        value = (kg, stable, reading.overload)
+        overload = reading.overload or reading.underload or abs(kg) > MAX_WEIGHT_KG
+        kg = max(-MAX_WEIGHT_KG, min(MAX_WEIGHT_KG, kg))  # beyond any truck: overload, clamped
+        value = (kg, stable, overload)
         if value == self._sent_live:
             self._pending_live = None
             return
@@ -134,7 +175,7 @@ class ScaleService:
             scale=self.settings.scale,
             weight_kg=kg,
             stable=stable,
-            overload=reading.overload or reading.underload,
+            overload=overload,
         )
         self._pending_live = (value, msg)
         self.flush_live(now)
@@ -151,35 +192,112 @@ class ScaleService:
 
     def _capture(self, c: Captured) -> None:
         ts = utcnow()
-        msg = Capture(
-            id=stable_id(self.settings.site, self.settings.scale, ts.isoformat(), c.weight_kg),
-            ts=ts,
-            site=self.settings.site,
-            scale=self.settings.scale,
-            weight_kg=c.weight_kg,
-            division_kg=self.settings.division_kg,
-            stable_ms=c.stable_ms,
-            protocol=self.protocol.name,
-            stable_source=c.stable_source,
-            raw=[r.hex() for r in c.raw],
+        capture_id = stable_id(self.settings.site, self.settings.scale, ts.isoformat(), c.weight_kg)
+        # before anything that can fail: whatever happens next, the weight is on record
+        log.info(
+            "weighed %d kg on scale %s at %s, id %s",
+            c.weight_kg,
+            self.settings.scale,
+            ts.isoformat(),
+            capture_id,
         )
-        self.publisher.submit(msg)
-        self.captures += 1
-        log.info("capture %s: %d kg (stable %d ms)", msg.id, c.weight_kg, c.stable_ms)
+        try:
+            msg = Capture(
+                id=capture_id,
+                ts=ts,
+                site=self.settings.site,
+                scale=self.settings.scale,
+                weight_kg=c.weight_kg,
+                division_kg=self.settings.division_kg,
+                stable_ms=c.stable_ms,
+                protocol=self.protocol.name,
+                stable_source=c.stable_source,
+                raw=[r.hex() for r in c.raw],
+            )
+        except ValidationError as exc:  # outside the contract's range: no capture, say why
+            log.error("weight %d kg is not a valid capture: %s", c.weight_kg, exc.errors()[0])
+            self._event(Event("overload", None, f"stable {c.weight_kg} kg outside the contract"))
+            return
+        if self._submit(msg):
+            self.captures += 1
+            log.info(
+                "capture %s: %d kg (stable %d ms) in the outbox", msg.id, c.weight_kg, c.stable_ms
+            )
 
     def _event(self, e: Event) -> None:
         ts = utcnow()
+        weight = (
+            e.weight_kg if e.weight_kg is not None and abs(e.weight_kg) <= MAX_WEIGHT_KG else None
+        )
         msg = ScaleEvent(
             id=stable_id(self.settings.site, self.settings.scale, ts.isoformat(), e.event),
             ts=ts,
             site=self.settings.site,
             scale=self.settings.scale,
             event=e.event,
-            weight_kg=e.weight_kg,
-            detail=e.detail,
+            weight_kg=weight,
+            detail=e.detail[:MAX_TEXT],
         )
-        self.publisher.submit(msg)
         log.info("scale event %s %s", e.event, e.detail)
+        self._submit(msg)
+
+    def _submit(self, msg: Message) -> bool:
+        """Commit a message to the outbox; on a storage fault, fall back and stop."""
+        try:
+            self.publisher.submit(msg)
+        except OutboxError as exc:
+            self._outbox_failed(msg, exc)
+            return False
+        return True
+
+    def _outbox_failed(self, msg: Message, exc: OutboxError) -> None:
+        """The outbox cannot store (disk full, read-only): send directly, say so, stop (exit 1).
+
+        A direct QoS 1 publish is not durable, but it is the best left: the broker usually
+        has it and ingest stores it. The operator sees an `outbox_failed` scale event and the
+        node's retained status with the fault; the supervisor sees exit code 1.
+        """
+        self.fault = f"outbox_failed: {exc}"
+        log.critical(
+            "the outbox cannot store %s %s (%s); sent directly, not durably. Stopping: "
+            "free the disk under %s and start again",
+            msg.kind,  # type: ignore[attr-defined]
+            msg.id,
+            exc,
+            self.settings.outbox_path,
+        )
+        now = utcnow()
+        weight = msg.weight_kg if isinstance(msg, Capture) else None
+        alarm = ScaleEvent(
+            ts=now,
+            site=self.settings.site,
+            scale=self.settings.scale,
+            event="outbox_failed",
+            weight_kg=weight,
+            detail=f"{msg.kind} {msg.id}: {exc}"[:MAX_TEXT],  # type: ignore[attr-defined]
+        )
+        status = NodeStatus(
+            ts=now,
+            site=self.settings.site,
+            node=self.node,
+            online=False,
+            version=__version__,
+            fault=self.fault[:MAX_TEXT],
+        )
+        infos = [
+            self.client.publish(
+                self.topics.for_message(m),
+                m.to_json(),
+                qos=1,
+                retain=kind_of(m).retained,
+            )
+            for m in (msg, alarm, status)
+        ]
+        deadline = time.monotonic() + 5.0
+        for info in infos:
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+        self.stop_event.set()
 
     # ---- periodic checks -------------------------------------------------------------------
 
@@ -240,6 +358,14 @@ class ScaleService:
         self.flush_live(self.clock())
 
     def run(self) -> None:
+        """Read until stopped; a fault that ends the loop is kept in `fault` (exit 1)."""
+        try:
+            self._read()
+        except Exception as exc:  # the thread never ends silently: main sees the fault
+            log.exception("the scale loop failed")
+            self.fault = self.fault or f"crashed: {exc!r}"
+
+    def _read(self) -> None:
         """Read until stopped; reopen the port with backoff when it goes away."""
         connect_async(self.client, self.settings.mqtt_url)
         self.publisher.start()
@@ -281,8 +407,15 @@ class ScaleService:
         finally:
             if port is not None:
                 port.close()
-            self.check_bad_frames(force=True)
-            self.publisher.drain(2.0)
+            if self.fault is None:
+                self.check_bad_frames(force=True)
+            if not self.publisher.drain(2.0):
+                log.info(
+                    "%d message(s) stay in the outbox (%d sent, waiting for ingest's receipt); "
+                    "they go again at the next start",
+                    len(self.outbox),
+                    self.outbox.awaiting_receipt(),
+                )
             self.publisher.stop()
             self.client.disconnect()
             self.client.loop_stop()
@@ -318,7 +451,12 @@ def run(settings: EdgeScaleSettings) -> int:
     service = ScaleService(settings)
     worker = threading.Thread(target=service.run, name="scale")
     worker.start()
-    wait_for_signal(done=lambda: not worker.is_alive())
+    signalled = wait_for_signal(done=lambda: not worker.is_alive())
     service.stop_event.set()
     worker.join(15)
+    if service.fault is None and signalled is None:
+        service.fault = "the scale loop ended without being asked to"
+    if service.fault is not None:
+        log.critical("stopped: %s", service.fault)
+        return 1
     return 0

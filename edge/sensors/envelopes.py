@@ -28,6 +28,11 @@ optional; unknown keys ignored; values already in our units, ``null`` = no value
      "distance_mm": 812, "temp_c": -4.5, "battery_pct": 87, "battery_v": 3.6,
      "tilt": false, "lid_open": false, "fire": false, "rssi": -97, "snr": 7.5}
 
+Time: the gateway's GNSS time is the most exact, but a gateway's clock can be wrong. When it
+disagrees with the network server's receive time by more than ``clock_tolerance`` (the time
+window ahead, 10 minutes by default), the network server's time is taken and the envelope says
+so (``gateway_clock_refused``): the edge counts it and logs it once per device.
+
 Faults: everything malformed raises ``EnvelopeError`` with a short fixed ``reason``
 (``invalid_json``, ``not_object``, ``missing_field:<path>``, ``bad_field:<path>``,
 ``bad_base64``, ``bad_time``, ``unknown_topic``, ``topic_mismatch``). Radio metadata is best
@@ -44,10 +49,11 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 __all__ = [
+    "CLOCK_TOLERANCE",
     "NATIVE_VALUES",
     "Envelope",
     "EnvelopeError",
@@ -68,6 +74,7 @@ _NATIVE_TOPIC = re.compile(r"^landfill/v1/[^/]+/sensor/(?P<dev>[^/]+)/up$")
 _EUI = re.compile(r"^[0-9a-fA-F]{16}$")
 _NATIVE_DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _FRACTION = re.compile(r"(\.\d{6})\d+")  # protobuf JSON has nanoseconds; datetime keeps micro
+CLOCK_TOLERANCE = timedelta(minutes=10)  # LANDFILL_TIME_AHEAD_SECONDS' default
 
 #: Already-decoded value keys of a native envelope and the type each must have.
 NATIVE_VALUES: dict[str, type] = {
@@ -104,6 +111,7 @@ class Envelope:
     model_hint: str | None = None
     decoded_object: Mapping[str, Any] | None = field(default=None, hash=False)
     device_name: str | None = None
+    gateway_clock_refused: bool = False  # the gateway's time was off; the network's is used
 
 
 def topic_source(topic: str) -> Source | None:
@@ -117,16 +125,18 @@ def topic_source(topic: str) -> Source | None:
     return None
 
 
-def parse(topic: str, payload: bytes | str) -> Envelope:
+def parse(
+    topic: str, payload: bytes | str, clock_tolerance: timedelta = CLOCK_TOLERANCE
+) -> Envelope:
     """Parse an envelope received on ``topic``; the topic's device must match the body's."""
     source = topic_source(topic)
     if source is None:
         raise EnvelopeError("unknown_topic")
     if source == "chirpstack":
-        envelope = parse_chirpstack(payload)
+        envelope = parse_chirpstack(payload, clock_tolerance)
         same = _topic_device(_CHIRPSTACK_TOPIC, topic).lower() == envelope.device_eui
     elif source == "tts":
-        envelope = parse_tts(payload)
+        envelope = parse_tts(payload, clock_tolerance)
         same = envelope.device_name in (None, _topic_device(_TTS_TOPIC, topic))
     else:
         envelope = parse_native(payload)
@@ -136,31 +146,37 @@ def parse(topic: str, payload: bytes | str) -> Envelope:
     return envelope
 
 
-def parse_chirpstack(payload: bytes | str) -> Envelope:
+def parse_chirpstack(
+    payload: bytes | str, clock_tolerance: timedelta = CLOCK_TOLERANCE
+) -> Envelope:
     """Parse a ChirpStack v4 ``event/up`` JSON body."""
     doc = _load(payload)
     info = _require_object(doc, "deviceInfo")
     rx = [entry for entry in _list(doc, "rxInfo") if isinstance(entry, Mapping)]
     tags = info.get("tags")
     hint = tags.get("model") if isinstance(tags, Mapping) else None
+    time, refused = _observation_time(
+        [e.get("gwTime") for e in rx],
+        [e.get("nsTime") for e in rx] + [doc.get("time")],
+        clock_tolerance,
+    )
     return Envelope(
         source="chirpstack",
         device_eui=_eui(info, "devEui", "deviceInfo.devEui"),
         fcnt=_count(doc, "fCnt", default=0),
         fport=_port(doc, "fPort"),
-        time=_first_time(
-            [e.get("gwTime") for e in rx] + [e.get("nsTime") for e in rx] + [doc.get("time")]
-        ),
+        time=time,
+        gateway_clock_refused=refused,
         payload=_base64(doc, "data"),
-        rssi=_best(e.get("rssi") for e in rx),
-        snr=_best(e.get("snr") for e in rx),
+        rssi=_radio(_best(e.get("rssi") for e in rx), RSSI_DBM),
+        snr=_radio(_best(e.get("snr") for e in rx), SNR_DB),
         model_hint=_text(hint) or _text(info.get("deviceProfileName")),
         decoded_object=_object_or_none(doc.get("object")),
         device_name=_text(info.get("deviceName")),
     )
 
 
-def parse_tts(payload: bytes | str) -> Envelope:
+def parse_tts(payload: bytes | str, clock_tolerance: timedelta = CLOCK_TOLERANCE) -> Envelope:
     """Parse a The Things Stack v3 ``up`` JSON body."""
     doc = _load(payload)
     ids = _require_object(doc, "end_device_ids")
@@ -168,17 +184,21 @@ def parse_tts(payload: bytes | str) -> Envelope:
     rx = [entry for entry in _list(up, "rx_metadata") if isinstance(entry, Mapping)]
     version = up.get("version_ids")
     hint = version.get("model_id") if isinstance(version, Mapping) else None
+    time, refused = _observation_time(
+        [e.get("gps_time") for e in rx],
+        [up.get("received_at"), doc.get("received_at")],
+        clock_tolerance,
+    )
     return Envelope(
         source="tts",
         device_eui=_eui(ids, "dev_eui", "end_device_ids.dev_eui"),
         fcnt=_count(up, "f_cnt", default=0, path="uplink_message.f_cnt"),
         fport=_port(up, "f_port", path="uplink_message.f_port"),
-        time=_first_time(
-            [e.get("gps_time") for e in rx] + [up.get("received_at"), doc.get("received_at")]
-        ),
+        time=time,
+        gateway_clock_refused=refused,
         payload=_base64(up, "frm_payload"),
-        rssi=_best(e.get("rssi") for e in rx),
-        snr=_best(e.get("snr") for e in rx),
+        rssi=_radio(_best(e.get("rssi") for e in rx), RSSI_DBM),
+        snr=_radio(_best(e.get("snr") for e in rx), SNR_DB),
         model_hint=_text(hint),
         decoded_object=_object_or_none(up.get("decoded_payload")),
         device_name=_text(ids.get("device_id")),
@@ -206,8 +226,8 @@ def parse_native(payload: bytes | str) -> Envelope:
         fport=_port(doc, "fport"),
         time=_first_time([doc["ts"]]),
         payload=_base64(doc, "data"),
-        rssi=_native_number(doc, "rssi"),
-        snr=_native_number(doc, "snr"),
+        rssi=_radio(_native_number(doc, "rssi"), RSSI_DBM),
+        snr=_radio(_native_number(doc, "snr"), SNR_DB),
         model_hint=model or None,
         decoded_object={k: v for k, v in values.items() if k in doc},
     )
@@ -318,6 +338,20 @@ def _first_time(candidates: Iterable[object]) -> datetime:
     raise EnvelopeError("bad_time")
 
 
+def _observation_time(
+    gateway: list[object], network: list[object], tolerance: timedelta
+) -> tuple[datetime, bool]:
+    """The gateway's time unless the network server's disagrees by more than ``tolerance``.
+
+    Returns the time and whether a gateway time was refused for it.
+    """
+    chosen = _first_time(gateway + network)
+    received = next((t for t in map(_time, network) if t is not None), None)
+    if received is not None and abs(chosen - received) > tolerance:
+        return received, True
+    return chosen, False
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -326,6 +360,15 @@ def _number(value: object) -> float | None:
     except OverflowError:
         return None
     return number if math.isfinite(number) else None
+
+
+RSSI_DBM = (-200.0, 50.0)  # the contract's range; a gateway's value outside it is noise
+SNR_DB = (-50.0, 50.0)
+
+
+def _radio(value: float | None, bounds: tuple[float, float]) -> float | None:
+    """Radio metadata outside its physical range is no value (the reading itself still counts)."""
+    return value if value is not None and bounds[0] <= value <= bounds[1] else None
 
 
 def _best(values: Iterable[object]) -> float | None:

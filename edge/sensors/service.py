@@ -2,15 +2,21 @@
 
     source broker (ChirpStack v4, TTS v3, native JSON), QoS 1, persistent session
         ─► envelopes.parse ─► duplicate? (device, fcnt, time) ─► drop, count
+           (a gateway time off from the network server's by more than the time window ahead:
+            the network server's time, counted as gateway_clock_refused, logged once a device)
         ─► registry: device EUI or name ─► container + model     unknown ─► dead letter
         ─► model.decode(raw bytes); sentinels are None           nothing ─► dead letter
         ─► ContainerReading ─► SQLite outbox ─► project broker (QoS 1), removed on PUBACK
+        ─► only now: PUBACK of the uplink to the source broker (manual ack)
     project broker: retained registry ─► device map, cached in a JSON file for offline starts
 
 Faults survived: malformed envelopes, unknown devices and models, undecodable payloads (each
 counted, logged once per device and reason, and dead-lettered with the payload); a broker that
 is down (the outbox keeps readings, paho reconnects); no registry at start (the cache, else a
-bounded wait). An uplink is acknowledged to the source broker only after it is in the outbox.
+bounded wait). An uplink is acknowledged to the source broker only after it is in the outbox:
+when the outbox cannot store (disk full, read-only), the uplink stays unacknowledged, the node
+status says why, and the process exits 1, so the source broker delivers it again after the
+restart (its session is persistent).
 """
 
 from __future__ import annotations
@@ -31,14 +37,17 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 
-from edge.outbox import Outbox, OutboxPublisher
+from edge.outbox import Outbox, OutboxError, OutboxPublisher
 from edge.sensors.dedup import DuplicateFilter
 from edge.sensors.envelopes import EnvelopeError, parse
 from edge.sensors.models import MODELS, find_model
 from edge.sensors.normalise import decode_envelope, to_reading
+from landfill import __version__
 from landfill.contract import (
+    MAX_TEXT,
     ContainerRegistry,
     DeadLetter,
+    NodeStatus,
     PayloadError,
     Topics,
     decode,
@@ -88,9 +97,11 @@ class SensorService:
         self.node = "edge-sensors"
         self.counters: Counter[str] = Counter()
         self.dedup = DuplicateFilter(window=timedelta(seconds=settings.sensors_dedup_seconds))
+        self.clock_tolerance = timedelta(seconds=settings.time_ahead_seconds)
         self.devices = DeviceMap()
         self.registry_ready = threading.Event()
         self.stop_event = threading.Event()
+        self.fault: str | None = None  # the outbox cannot store: stop taking uplinks, exit 1
         self._logged: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self.outbox = Outbox(settings.outbox_path)
@@ -105,6 +116,7 @@ class SensorService:
             settings.source_url,
             settings.sensors_client_id or f"edge-sensors-{settings.site}",
             clean_start=False,  # uplinks published while we are down wait in the broker
+            manual_ack=True,  # acknowledged only once the reading is in the outbox
         )
         self.source.on_connect = self._on_source_connect
         self.source.on_message = self._on_uplink
@@ -133,7 +145,10 @@ class SensorService:
             self.devices = DeviceMap(registry)
         self.registry_ready.set()
         if cache:
-            _write_atomic(self.settings.sensors_registry_cache, registry.to_json())
+            try:
+                _write_atomic(self.settings.sensors_registry_cache, registry.to_json())
+            except OSError as exc:  # the cache only serves offline starts: keep going
+                log.warning("registry cache not written (%s)", exc)
 
     def _on_registry(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
@@ -151,9 +166,18 @@ class SensorService:
         """Turn one uplink into a reading in the outbox; return what happened, for counting."""
         self.counters["received"] += 1
         try:
-            envelope = parse(topic, payload)
+            envelope = parse(topic, payload, self.clock_tolerance)
         except EnvelopeError as exc:
             return self._reject(topic, payload, f"bad_envelope:{exc.reason}", topic)
+        if envelope.gateway_clock_refused:
+            self.counters["gateway_clock_refused"] += 1
+            if (envelope.device_eui, "gateway_clock") not in self._logged:
+                self._logged.add((envelope.device_eui, "gateway_clock"))
+                log.warning(
+                    "uplink from %s: the gateway's clock is off; the network server's time is "
+                    "used (logged once)",
+                    envelope.device_eui,
+                )
         if self.dedup.is_duplicate(envelope.device_eui, envelope.fcnt, envelope.time):
             self.counters["duplicate"] += 1
             return "duplicate"
@@ -197,13 +221,39 @@ class SensorService:
         self.publisher.submit(letter)
         return f"dead:{reason}"
 
-    def _on_uplink(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        # paho acknowledges a QoS 1 message when this returns: the reading is in the outbox
+    def _on_uplink(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if self.fault is not None:
+            return  # not acknowledged: the source broker delivers it again after the restart
         try:
             self.handle(msg.topic, bytes(msg.payload))
+        except OutboxError as exc:
+            self._outbox_failed(msg.topic, exc)
+            return
         except Exception:  # one bad message never stops the consumer
             self.counters["error"] += 1
             log.exception("uplink on %s could not be handled", msg.topic)
+        client.ack(msg.mid, msg.qos)  # the reading (or its dead letter) is in the outbox
+
+    def _outbox_failed(self, topic: str, exc: OutboxError) -> None:
+        """The outbox cannot store: leave the uplink unacknowledged, say so, stop (exit 1)."""
+        self.fault = f"outbox_failed: {exc}"
+        self.counters["outbox_failed"] += 1
+        log.critical(
+            "the outbox cannot store the reading of an uplink on %s (%s); it stays "
+            "unacknowledged at the source broker. Stopping: free the disk under %s and start again",
+            topic,
+            exc,
+            self.settings.outbox_path,
+        )
+        status = NodeStatus(
+            ts=utcnow(),
+            site=self.settings.site,
+            node=self.node,
+            online=False,
+            version=__version__,
+            fault=self.fault[:MAX_TEXT],
+        )
+        self.client.publish(self.topics.for_message(status), status.to_json(), qos=1, retain=True)
 
     # ---- connections and lifecycle -----------------------------------------------------------
 
@@ -295,7 +345,10 @@ def run(settings: EdgeSensorsSettings) -> int:
     service = SensorService(settings)
     starter = threading.Thread(target=service.start, name="start", daemon=True)
     starter.start()
-    wait_for_signal()
+    wait_for_signal(done=lambda: service.fault is not None)
     log.info("stopping; counters %s", json.dumps(dict(service.counters)))
     service.stop()
+    if service.fault is not None:
+        log.critical("stopped: %s", service.fault)
+        return 1
     return 0

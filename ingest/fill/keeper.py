@@ -19,6 +19,8 @@ from its last messages, which it saves with every reading.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -30,6 +32,8 @@ from landfill.fill.spec import RULES, FillRules
 from landfill.fill.state import STATE_VERSION, FillState, RateModel, model_forecast, to_ms
 
 __all__ = ["StateKeeper"]
+
+log = logging.getLogger("landfill.ingest.fill")
 
 Key = tuple[str, str]  # (site, container)
 
@@ -112,7 +116,11 @@ class StateKeeper:
         out = []
         for key in sorted(self._unwritten):
             k = self._kept.get(key)
-            line = self._line(key, k) if k is not None else None
+            try:
+                line = self._line(key, k) if k is not None else None
+            except Exception:  # noqa: BLE001 - one container's state never stops the others'
+                log.exception("state of %s/%s not written", *key)
+                continue
             out += [line] if line else []
         self._unwritten.clear()
         return out
@@ -139,6 +147,10 @@ class StateKeeper:
         keys = sorted(self._unsaved & set(self._kept))
         self._unsaved.clear()
         return [(key, self._kept[key].snapshot()) for key in keys]
+
+    def unsaved(self, keys: Iterable[Key]) -> None:
+        """Containers whose snapshots could not be saved: `changed` returns them again."""
+        self._unsaved.update(keys)
 
     def restore(self, key: Key, doc: dict[str, Any]) -> None:
         """Take one container's state from `snapshot()`; call `resume` when all are in."""

@@ -3,7 +3,7 @@
     registry (retained, RegistryWatcher) ─► specs per site; trackers keep their state on change
     reading ─► unknown container ────────► DeadLetter "unknown_container"
             ─► tracker.observe ─► state row saved ─► `fill` line + ContainerAlert / ContainerEvent
-                              ─► keeper.observe (the board's kept state)
+                              ─► keeper.observe (the board's kept state, ingest/fill/keeper.py)
     tick(now) ─► first tick after start: the last alert and event messages again (same ids),
                  and every `fill_state` point again (same time and content)
               ─► tracker.tick: offline, lid open too long, fire repeats, escalations
@@ -19,10 +19,18 @@ of every (container, alert kind) and the last event again. Same ids and times: t
 topic and InfluxDB are unchanged by the replay. Alert and event points are written when these
 messages come back through ingest's own subscription (ingest.points.to_lines).
 
+A container that leaves the registry keeps its tracker, open alerts included, for
+`LANDFILL_FILL_REGISTRY_GRACE_SECONDS` (counted in ticks): a registry that is briefly empty or
+wrong (a bad retained message, a container deactivated and reactivated) forgets nothing. If it
+does not come back in time, its open alerts are cleared ("removed from the registry") and its
+state is dropped. Departed containers are kept in the state file, so a restart keeps them too.
+
 Faults survived: readings before the registry (dead-lettered; the factory waits a little for
 the retained registry at start), a missing or corrupt state file (logged, start fresh),
 out-of-order and replayed readings. A container whose spec breaks a rule is left out of the
-registry when it is decoded (landfill/fill/spec.py, logged): its readings are dead-lettered.
+registry when it is decoded (landfill/fill/spec.py, logged): its readings are dead-lettered. A
+reading or a tick that raises (a full disk under the state, a bug) leaves the tracker as last
+saved: the reading is dead-lettered by ingest, the tick is tried again.
 Per-container state lives in one process: with several workers on a shared subscription, run
 the fill processor on one of them (see docs/sensors.md).
 """
@@ -34,16 +42,17 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
 from ingest.fill.keeper import StateKeeper
-from ingest.fill.tracker import ContainerTracker
+from ingest.fill.tracker import ContainerTracker, Derived
 from ingest.notify import Notifier
 from ingest.pipeline import NOTHING, Output
 from ingest.points import fill_line
@@ -81,6 +90,8 @@ _SCHEMA = (
     " PRIMARY KEY (site, container))",
     "CREATE TABLE IF NOT EXISTS last_message (topic TEXT PRIMARY KEY, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS departed (site TEXT, container TEXT, spec TEXT NOT NULL,"
+    " PRIMARY KEY (site, container))",
     "CREATE TABLE IF NOT EXISTS kept (site TEXT, container TEXT, state TEXT NOT NULL,"
     " PRIMARY KEY (site, container))",
 )
@@ -91,6 +102,15 @@ class AlertSink(Protocol):
 
     def submit(self, alert: ContainerAlert, spec: ContainerSpec | None) -> None:
         """Queue one alert for sending; never blocks."""
+
+
+@dataclass
+class Departed:
+    """A container gone from its registry, waiting out the grace period with its tracker."""
+
+    tracker: ContainerTracker
+    spec: ContainerSpec
+    since: datetime | None = None  # the first tick that saw it gone
 
 
 class FillProcessor:
@@ -105,14 +125,18 @@ class FillProcessor:
         tz: tzinfo,
         notifier: AlertSink | None = None,
         data_clock: bool = False,
+        registry_grace_s: float = 3600.0,
         keeper: StateKeeper | None = None,
     ) -> None:
         self.tz = tz  # collection days are local days in this zone (escalations)
         self.notifier = notifier
         self.data_clock = data_clock
+        self.registry_grace = timedelta(seconds=registry_grace_s)
         self._lock = threading.RLock()  # the registry arrives on another thread
         self._specs: dict[tuple[str, str], ContainerSpec] = {}
         self._trackers: dict[tuple[str, str], ContainerTracker] = {}
+        self._departed: dict[tuple[str, str], Departed] = {}
+        self._logged: set[tuple[str, str]] = set()
         self._keeper = keeper or StateKeeper(tz)
         self._replay_pending = True
         self.latest_ts: datetime | None = None  # newest reading seen: the data's own clock
@@ -134,14 +158,20 @@ class FillProcessor:
             tracker = self._trackers.get(key)
             if tracker is None:
                 return Output(publish=[self._unknown(msg)])
-            derived = tracker.observe(msg)
-            if derived.point is None:
-                return NOTHING  # a replay or an older reading: already stored
-            if self.latest_ts is None or msg.ts > self.latest_ts:
-                self.latest_ts = msg.ts
-            messages: list[Message] = [*derived.alerts, *derived.events]
-            self._keeper.observe(key, msg, derived)
-            self._save(key, tracker, messages)
+            latest = self.latest_ts
+            try:
+                derived = tracker.observe(msg)
+                if derived.point is None:
+                    return NOTHING  # a replay or an older reading: already stored
+                if self.latest_ts is None or msg.ts > self.latest_ts:
+                    self.latest_ts = msg.ts
+                messages: list[Message] = [*derived.alerts, *derived.events]
+                self._save(key, tracker, messages)
+            except Exception:
+                self.latest_ts = latest
+                self._reload(key)  # as last saved: for the state, this reading never came
+                raise  # ingest dead-letters it with the reason
+            self._keep(key, msg, derived)
         self._notify(derived.alerts)
         line = fill_line(msg, derived.point)
         return Output(lines=[line] if line else [], publish=messages)
@@ -158,25 +188,64 @@ class FillProcessor:
                 lines += self._keeper.lines()
             if self.data_clock and self.latest_ts is not None and self.latest_ts > now:
                 now = self.latest_ts  # a simulator running faster than the wall clock
-            for key, tracker in self._trackers.items():
-                fired = tracker.tick(now)
-                if fired:
-                    self._keeper.alerts(key, fired)
-                    self._save(key, tracker, fired)
-                    alerts += fired
+            for key, tracker in list(self._trackers.items()):
+                alerts += self._tick_one(key, tracker, now)
+            out += self._retire_departed(now)
             lines += self._keeper.flush()
             self._save_kept()
         self._notify(alerts)
         out += alerts
         return Output(lines=lines, publish=out) if out or lines else NOTHING
 
+    def _tick_one(
+        self, key: tuple[str, str], tracker: ContainerTracker, now: datetime
+    ) -> list[ContainerAlert]:
+        try:
+            fired = tracker.tick(now)
+            if fired:
+                self._save(key, tracker, fired)
+                self._keeper.alerts(key, fired)
+            return fired
+        except Exception as exc:  # noqa: BLE001 - one container never stops the others' timers
+            if (key[1], type(exc).__name__) not in self._logged:
+                self._logged.add((key[1], type(exc).__name__))
+                log.exception("timers of %s/%s failed (logged once)", *key)
+            self._reload(key)
+            return []
+
+    def _retire_departed(self, now: datetime) -> list[ContainerAlert]:
+        """Clear the open alerts of containers gone from the registry for the grace period."""
+        cleared: list[ContainerAlert] = []
+        for key, gone in list(self._departed.items()):
+            gone.since = gone.since or now
+            if now - gone.since < self.registry_grace:
+                continue
+            before = gone.tracker.snapshot()
+            alerts = gone.tracker.retire(now, "removed from the registry")
+            try:
+                with self._transaction() as db:
+                    db.execute("DELETE FROM tracker WHERE site = ? AND container = ?", key)
+                    db.execute("DELETE FROM departed WHERE site = ? AND container = ?", key)
+                    self._remember(alerts)
+            except BaseException:
+                gone.tracker = self._tracker(key, gone.tracker.spec, before)  # try again later
+                raise
+            del self._departed[key]
+            self._keeper.forget(key)
+            log.info("%s/%s left the registry; %d alert(s) cleared", *key, len(alerts))
+            if self.notifier is not None:
+                for alert in alerts:
+                    self.notifier.submit(alert, gone.spec)
+            cleared += alerts
+        return cleared
+
     # ---- registry -------------------------------------------------------------------------------
 
     def use_registry(self, registry: ContainerRegistry) -> None:
         """Take a site's registry; trackers of known containers keep their state."""
-        with self._lock:
+        with self._lock, self._transaction() as db:
             self._apply(registry, saved={})
-            self._db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO registry (site, doc) VALUES (?, ?)",
                 (registry.site, registry.to_json().decode()),
             )
@@ -188,21 +257,43 @@ class FillProcessor:
             key = (site, spec.container)
             wanted.add(key)
             self._specs[key] = spec
-            old = self._trackers.get(key)
+            gone = self._departed.pop(key, None)
+            if gone is not None:  # back within the grace period: nothing was forgotten
+                self._db.execute("DELETE FROM departed WHERE site = ? AND container = ?", key)
+            old = self._trackers.get(key) or (gone.tracker if gone else None)
             state = old.snapshot() if old is not None else saved.get(key)
-            try:
-                self._trackers[key] = (
-                    ContainerTracker.restore(spec, state, self.tz)
-                    if state
-                    else ContainerTracker(spec, self.tz)
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("state of %s/%s dropped: %s", site, spec.container, exc)
-                self._trackers[key] = ContainerTracker(spec, self.tz)
+            self._trackers[key] = self._tracker(key, spec, state)
         for key in [k for k in self._trackers if k[0] == site and k not in wanted]:
-            del self._trackers[key]  # removed from the registry: its readings are dead-lettered
-            self._specs.pop(key, None)
-            self._keeper.forget(key)
+            # a gap or a removal: readings are dead-lettered, the alerts wait for the grace
+            gone_spec = self._specs.pop(key)
+            self._departed[key] = Departed(self._trackers.pop(key), gone_spec)
+            self._db.execute(
+                "INSERT OR REPLACE INTO departed (site, container, spec) VALUES (?, ?, ?)",
+                (*key, gone_spec.model_dump_json()),
+            )
+
+    def _tracker(
+        self, key: tuple[str, str], spec: ContainerSpec, state: dict[str, Any] | None
+    ) -> ContainerTracker:
+        try:
+            if state:
+                return ContainerTracker.restore(spec, state, self.tz)
+            return ContainerTracker(spec, self.tz)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("state of %s/%s dropped: %s", *key, exc)
+            return ContainerTracker(spec, self.tz)
+
+    def _reload(self, key: tuple[str, str]) -> None:
+        """Put a tracker back as it was last saved (its row; none: as new)."""
+        spec = self._trackers[key].spec
+        try:
+            row = self._db.execute(
+                "SELECT state FROM tracker WHERE site = ? AND container = ?", key
+            ).fetchone()
+        except sqlite3.Error as exc:
+            log.error("state of %s/%s unreadable (%s); kept in memory", *key, exc)
+            return
+        self._trackers[key] = self._tracker(key, spec, json.loads(row[0]) if row else None)
 
     def has_registry(self) -> bool:
         """True once any site's registry is known (from the broker or the state file)."""
@@ -215,9 +306,11 @@ class FillProcessor:
             return sorted(c for s, c in self._trackers if s == site)
 
     def open_alerts(self, site: str, container: str) -> frozenset[str]:
-        """Alert kinds open on one container."""
+        """Alert kinds open on one container (also while it is gone from the registry)."""
         with self._lock:
             tracker = self._trackers.get((site, container))
+            gone = self._departed.get((site, container))
+            tracker = tracker or (gone.tracker if gone else None)
             return tracker.open_alerts if tracker is not None else frozenset()
 
     def close(self) -> None:
@@ -241,30 +334,28 @@ class FillProcessor:
             db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._specs.clear()
             self._trackers.clear()
+            self._departed.clear()
             self._keeper = StateKeeper(self._keeper.tz, self._keeper.rules)
             self._load(db)
         return db
 
     def _load(self, db: sqlite3.Connection) -> None:
+        self._db = db
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")  # a saved state survives a power cut
         for statement in _SCHEMA:
             db.execute(statement)
         registries = db.execute("SELECT doc FROM registry").fetchall()
         rows = db.execute("SELECT site, container, state FROM tracker").fetchall()
-        kept = db.execute("SELECT site, container, state FROM kept").fetchall()
         latest = db.execute("SELECT value FROM meta WHERE key = 'latest_ts'").fetchone()
         saved = {(site, c): json.loads(state) for site, c, state in rows}
-        for site, c, state in kept:
-            try:
-                self._keeper.restore((site, c), json.loads(state))
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("kept state of %s/%s dropped: %s", site, c, exc)
-        # open alerts come from the last messages, which are saved with every reading
-        last = self._last_messages(db)
-        self._keeper.resume([m for m in last if isinstance(m, ContainerAlert)])
+        self._load_kept(db)
         for (doc,) in registries:
             self._apply(ContainerRegistry.model_validate_json(doc), saved)
+        for site, c, doc in db.execute("SELECT site, container, spec FROM departed").fetchall():
+            spec = ContainerSpec.model_validate_json(doc)
+            tracker = self._tracker((site, c), spec, saved.get((site, c)))
+            self._departed[(site, c)] = Departed(tracker, spec)  # the grace starts again
         self.latest_ts = datetime.fromisoformat(latest[0]) if latest else None
         if self._trackers:
             log.info("fill state restored: %d containers", len(self._trackers))
@@ -273,52 +364,81 @@ class FillProcessor:
         self, key: tuple[str, str], tracker: ContainerTracker, messages: Sequence[Message]
     ) -> None:
         """Save one tracker and its newest messages in one transaction."""
-        db = self._db
-        db.execute("BEGIN")
-        try:
+        with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO tracker (site, container, state) VALUES (?, ?, ?)",
                 (key[0], key[1], json.dumps(tracker.snapshot())),
             )
-            for m in messages:
-                db.execute(
-                    "INSERT OR REPLACE INTO last_message (topic, doc) VALUES (?, ?)",
-                    (Topics(m.site).for_message(m), m.to_json().decode()),
-                )
+            self._remember(messages)
             if self.latest_ts is not None:
                 db.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('latest_ts', ?)",
                     (self.latest_ts.isoformat(),),
                 )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            yield db
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
+                db.execute("ROLLBACK")
             raise
+
+    def _remember(self, messages: Sequence[Message]) -> None:
+        """Keep the newest message per topic, replayed once after a start (in a transaction)."""
+        for m in messages:
+            self._db.execute(
+                "INSERT OR REPLACE INTO last_message (topic, doc) VALUES (?, ?)",
+                (Topics(m.site).for_message(m), m.to_json().decode()),
+            )
+
+    def _load_kept(self, db: sqlite3.Connection) -> None:
+        """The keeper's saved states; open alerts from the last messages (saved every reading)."""
+        for site, c, state in db.execute("SELECT site, container, state FROM kept").fetchall():
+            try:
+                self._keeper.restore((site, c), json.loads(state))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("kept state of %s/%s dropped: %s", site, c, exc)
+        self._keeper.resume([m for m in self._last_messages() if isinstance(m, ContainerAlert)])
+
+    def _keep(self, key: tuple[str, str], msg: ContainerReading, derived: Derived) -> None:
+        """Give the keeper a saved reading; its failure costs the board one level, not ingest."""
+        try:
+            self._keeper.observe(key, msg, derived)
+        except Exception:  # noqa: BLE001 - the reading is saved and must be acknowledged
+            if (key[1], "keeper") not in self._logged:
+                self._logged.add((key[1], "keeper"))
+                log.exception("kept state of %s/%s not updated (logged once)", *key)
 
     def _save_kept(self) -> None:
         """Save the kept states that changed since the last save, in one transaction.
 
         Once a tick, not with every reading: a crash loses at most a tick's worth of levels
-        from the rate models (alerts are rebuilt from the last messages), and a reading
-        costs no second row to write.
+        from the rate models (alerts come back from the last messages), and a reading costs
+        no second row to write.
         """
-        rows = [(s, c, json.dumps(doc)) for (s, c), doc in self._keeper.changed()]
-        if not rows:
+        changed = self._keeper.changed()
+        if not changed:
             return
-        db = self._db
-        db.execute("BEGIN")
+        rows = [(s, c, json.dumps(doc)) for (s, c), doc in changed]
         try:
-            db.executemany(
-                "INSERT OR REPLACE INTO kept (site, container, state) VALUES (?, ?, ?)", rows
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            with self._transaction() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO kept (site, container, state) VALUES (?, ?, ?)", rows
+                )
+        except Exception:  # noqa: BLE001 - the tick's alerts must go out; try at the next tick
+            self._keeper.unsaved(key for key, _ in changed)
+            if ("", "kept") not in self._logged:
+                self._logged.add(("", "kept"))
+                log.exception("kept states not saved (logged once); tried again each tick")
 
-    def _last_messages(self, db: sqlite3.Connection | None = None) -> list[Message]:
+    def _last_messages(self) -> list[Message]:
         out: list[Message] = []
-        for (doc,) in (db or self._db).execute("SELECT doc FROM last_message ORDER BY topic"):
+        for (doc,) in self._db.execute("SELECT doc FROM last_message ORDER BY topic"):
             kind = json.loads(doc).get("kind")
             model = ContainerAlert if kind == "alert" else ContainerEvent
             out.append(model.model_validate_json(doc))
@@ -373,10 +493,15 @@ class RegistryWatcher:
         except PayloadError as exc:
             log.warning("registry on %s rejected: %s", msg.topic, exc)
             return
-        if isinstance(message, ContainerRegistry):
+        if not isinstance(message, ContainerRegistry):
+            return
+        try:
             self.processor.use_registry(message)
-            self.received.set()
-            log.info("registry of %s: %d containers", message.site, len(message.containers))
+        except Exception:  # a full disk under the state: keep following (paho would stop)
+            log.exception("registry of %s not applied", message.site)
+            return
+        self.received.set()
+        log.info("registry of %s: %d containers", message.site, len(message.containers))
 
     def start(self) -> None:
         """Connect in the background."""
@@ -411,6 +536,7 @@ def start_fill(settings: IngestSettings) -> FillRuntime:
         tz=settings.tz,
         notifier=notifier,
         data_clock=settings.fill_data_clock,
+        registry_grace_s=settings.fill_registry_grace_seconds,
     )
     watcher = RegistryWatcher(settings, processor)
     notifier.start()

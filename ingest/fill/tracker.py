@@ -181,6 +181,12 @@ class ContainerTracker:
             return []
         return self._timers(now, offline=True)
 
+    def retire(self, now: datetime, why: str) -> list[ContainerAlert]:
+        """Clear every open alert, for a container taken out of service."""
+        if self._s.site is None:
+            return []
+        return [self._clear(kind, now, why) for kind in SEVERITY if kind in self._s.alerts]
+
     def snapshot(self) -> dict[str, Any]:
         """Return the state as a plain JSON-able dict."""
         state = _STATE.dump_python(self._s, mode="json")

@@ -10,10 +10,16 @@
 Reliability (low/medium/high) weighs the points since emptying, the R² of the fit and whether
 the rate agrees with the weekday history (fill-sensors.md 3.4). Days are local days in the zone
 passed in (the setting ``LANDFILL_TIMEZONE``).
+
+
+Never raises, on any series: levels that are not finite are left out, the history is the last
+`MAX_HISTORY` before ``now``, a rate too small to reach full within `HORIZON` is "never", and
+a number that would overflow (levels near 1e308) gives no rate rather than an error.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +51,8 @@ HIGH_POINTS, MEDIUM_POINTS = 24, 8
 HIGH_R2, MEDIUM_R2 = 0.8, 0.5
 AGREE_REL, AGREE_ABS = 0.3, 2.0  # |rate - weekday rate| within 30 % or 2 %/day
 MIN_WEEKDAY_HOURS = 6.0
+MAX_HISTORY = timedelta(days=366)  # older levels say nothing about the next collection
+HORIZON = timedelta(days=3650)  # full later than this is "never"
 
 
 class FillSample(NamedTuple):
@@ -96,23 +104,37 @@ def segments(points: Iterable[FillSample], rules: FillRules = RULES) -> list[lis
 
 
 def fit_rate(points: Sequence[FillSample]) -> RateFit | None:
-    """Least squares fill rate in %/day, or None with fewer than 2 points or no time span."""
+    """Least squares fill rate in %/day, or None with fewer than 2 points or no time span.
+
+    Also None when the numbers overflow (levels far outside 0-100 %).
+    """
     if len(points) < 2:
         return None
-    t0 = points[0].ts
+    try:
+        fit = _least_squares(points)
+    except (OverflowError, ZeroDivisionError):
+        return None
+    if fit is None or not all(map(math.isfinite, (fit.rate_pct_per_day, fit.intercept_pct))):
+        return None
+    return fit
+
+
+def _least_squares(points: Sequence[FillSample]) -> RateFit | None:
+    t0, y0 = points[0].ts, points[0].pct
     xs = [(p.ts - t0).total_seconds() / _DAY_S for p in points]
-    ys = [p.pct for p in points]
+    # levels relative to the first: identical levels give a slope of exactly 0, not 1e-15
+    ys = [p.pct - y0 for p in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
+    sxx = math.fsum((x - mx) * (x - mx) for x in xs)
     if sxx == 0:
         return None
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    slope = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
     intercept = my - slope * mx
-    ss_tot = sum((y - my) ** 2 for y in ys)
-    ss_res = sum((y - (intercept + slope * x)) ** 2 for x, y in zip(xs, ys, strict=True))
+    ss_tot = math.fsum((y - my) * (y - my) for y in ys)
+    ss_res = math.fsum((y - (intercept + slope * x)) ** 2 for x, y in zip(xs, ys, strict=True))
     # a flat series has no variance to explain: treat it as no evidence, not a perfect fit
     r2 = max(0.0, 1.0 - ss_res / ss_tot) if ss_tot > 0 else 0.0
-    return RateFit(slope, intercept, r2, len(points), points[0].ts, points[-1].ts)
+    return RateFit(slope, intercept + y0, r2, len(points), points[0].ts, points[-1].ts)
 
 
 def _local_days(
@@ -121,8 +143,11 @@ def _local_days(
     """Pieces of [start, end) cut at local midnights, each with its local weekday."""
     t = start
     while t < end:
-        local = t.astimezone(tz)
-        midnight = local_at(local.date() + timedelta(days=1), time(0), tz)
+        try:
+            local = t.astimezone(tz)
+            midnight = local_at(local.date() + timedelta(days=1), time(0), tz)
+        except OverflowError:  # the calendar's last hours have no local day after them
+            return
         piece_end = min(end, midnight)
         yield local.weekday(), t, piece_end
         t = piece_end
@@ -150,7 +175,8 @@ def weekday_rates(
                 part = (t1 - t0).total_seconds()
                 rise[wd] += (b.pct - a.pct) * part / span
                 secs[wd] += part
-    return {wd: rise[wd] / secs[wd] * _DAY_S for wd in range(7) if secs[wd] >= min_hours * 3600}
+    rates = {wd: rise[wd] / secs[wd] * _DAY_S for wd in range(7) if secs[wd] >= min_hours * 3600}
+    return {wd: rate for wd, rate in rates.items() if math.isfinite(rate)}
 
 
 def expected_rate(
@@ -187,12 +213,16 @@ def reliability(fit: RateFit | None, expected: float | None) -> Reliability:
 def time_to_full(
     level_pct: float, rate_pct_per_day: float, threshold_pct: float
 ) -> timedelta | None:
-    """Time until the level reaches the threshold; None ("never") when the rate is <= 0."""
+    """Time until the level reaches the threshold; None ("never") when the rate is <= 0.
+
+    Also None when that is later than `HORIZON`: a rate that small is no rate.
+    """
     if level_pct >= threshold_pct:
         return timedelta(0)
-    if rate_pct_per_day <= 0:
+    if not rate_pct_per_day > 0:
         return None
-    return timedelta(days=(threshold_pct - level_pct) / rate_pct_per_day)
+    days = (threshold_pct - level_pct) / rate_pct_per_day
+    return timedelta(days=days) if days <= HORIZON.days else None
 
 
 def project(
@@ -216,7 +246,7 @@ def project(
     level = level_pct
     for wd, t0, t1 in _local_days(start, end, tz):
         level += rates.get(wd, fallback) * (t1 - t0).total_seconds() / _DAY_S
-    return max(0.0, level)
+    return max(0.0, level) if math.isfinite(level) else None
 
 
 def forecast(
@@ -233,7 +263,12 @@ def forecast(
     ``emptied_at`` (the tracker's last emptying) cuts the current segment where the history
     alone would not show the drop.
     """
-    points = [FillSample(ts, float(pct)) for ts, pct in history if ts <= now]
+    since = _minus(now, MAX_HISTORY)
+    points = [
+        FillSample(ts, float(pct))
+        for ts, pct in history
+        if since <= ts <= now and math.isfinite(pct)
+    ]
     segs = segments(points, rules)
     current = segs[-1] if segs else []
     if emptied_at is not None:
@@ -246,7 +281,7 @@ def forecast(
     rate = fit.rate_pct_per_day if fit else None
     last = current[-1] if current else None
     full_at, never = _full_at(last, rate, spec.full_pct)
-    day = next_collection_day(spec.collection_weekdays, now, tz, emptied_at)
+    day = _next_day(spec, now, tz, emptied_at)
     projected = None
     if last is not None and day is not None:
         projected = project(last.pct, last.ts, local_at(day, WORK_END, tz), rate, rates, tz)
@@ -277,4 +312,28 @@ def _full_at(
     if rate is None:
         return None, False
     left = time_to_full(last.pct, rate, threshold_pct)
-    return (None, True) if left is None else (last.ts + left, False)
+    full_at = None if left is None else _plus(last.ts, left)
+    return full_at, full_at is None
+
+
+def _minus(ts: datetime, delta: timedelta) -> datetime:
+    try:
+        return ts - delta
+    except OverflowError:  # the first years of the calendar
+        return datetime.min.replace(tzinfo=ts.tzinfo)
+
+
+def _plus(ts: datetime, delta: timedelta) -> datetime | None:
+    try:
+        return ts + delta
+    except OverflowError:  # past the end of the calendar: never, for anyone reading this
+        return None
+
+
+def _next_day(
+    spec: ContainerSpec, now: datetime, tz: tzinfo, emptied_at: datetime | None
+) -> date | None:
+    try:
+        return next_collection_day(spec.collection_weekdays, now, tz, emptied_at)
+    except OverflowError:  # the last days of the calendar have no next day
+        return None

@@ -56,7 +56,9 @@ class ContainerSpec(BaseModel):
     full_mm: int = Field(gt=0, le=20_000, description="sensor face to the full line")
     full_pct: float = Field(80.0, gt=0, le=100)
     clear_pct: float = Field(70.0, ge=0, le=100)
-    expected_interval_s: int = Field(3600, ge=60, le=7 * 86400)
+    expected_interval_s: int = Field(
+        3600, ge=1, le=7 * 86400
+    )  # a test sensor may report every second
     collection_weekdays: list[Weekday] = Field(default_factory=list)
     device: str | None = Field(None, pattern=r"^[0-9a-f]{16}$", description="DevEUI, lower hex")
     model: str | None = Field(None, max_length=64)

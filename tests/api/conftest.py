@@ -7,12 +7,14 @@ Every client made by `make_api` carries an admin's API token unless told otherwi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from api.auth.tokens import create_token
 from api.auth.users import create_user
@@ -94,8 +96,31 @@ def client_for(app: FastAPI, token: str | None = None) -> TestClient:
 
 
 @pytest.fixture
-def make_api(broker, influx, site, tmp_path) -> Callable[..., TestClient]:
-    """Start the API (migrated SQLite in tmp_path) with settings overrides; closed at the end.
+def database_url(tmp_path) -> str:
+    """The API's SQL database: SQLite in tmp_path (a module may override this fixture)."""
+    return f"sqlite:///{tmp_path}/api.sqlite"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite, then a fresh PostgreSQL database: for tests of the SQL store on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/api.sqlite"
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield server.url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def make_api(broker, influx, site, database_url) -> Callable[..., TestClient]:
+    """Start the API (migrated database of `database_url`) with settings overrides.
 
     The client sends an admin token unless ``as_admin=False``.
     """
@@ -107,7 +132,7 @@ def make_api(broker, influx, site, tmp_path) -> Callable[..., TestClient]:
             "mqtt_url": broker.url,
             "influx_url": influx.url,
             "influx_db": influx.database,
-            "database_url": f"sqlite:///{tmp_path}/api.sqlite",
+            "database_url": database_url,
         }
         settings = ApiSettings(**(values | overrides))
         app = create_app(settings)

@@ -19,11 +19,15 @@ R = Role
 EVERYONE = frozenset(Role)
 STAFF = EVERYONE - {R.client}
 SCALE_DATA = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
+WEIGHERS = frozenset({R.operator, R.supervisor, R.admin})
 CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
 EDITORS = frozenset({R.supervisor, R.admin})
 DISPATCHERS = frozenset({R.dispatcher, R.supervisor, R.admin})
 SECURITY = frozenset({R.admin, R.auditor})
 ADMIN = frozenset({R.admin})
+BILLING = frozenset({R.billing, R.admin, R.auditor})
+BILLING_ACT = frozenset({R.billing, R.admin})
+CLIENTS = frozenset({R.client})
 OPEN = "open"  # anyone, no login: health, the login page, docs, static assets
 
 
@@ -49,6 +53,39 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/sites"): STAFF,
     ("GET", "/api/v1/scales"): STAFF,
     ("POST", "/api/v1/scales"): ADMIN,
+    ("GET", "/api/v1/scales/{code}"): STAFF,
+    ("PATCH", "/api/v1/scales/{code}"): ADMIN,
+    # the weighbridge registry: staff read, admins change
+    ("GET", "/api/v1/clients"): STAFF,
+    ("POST", "/api/v1/clients"): ADMIN,
+    ("GET", "/api/v1/clients/export"): STAFF,
+    ("POST", "/api/v1/clients/import"): ADMIN,
+    ("GET", "/api/v1/clients/{code}"): STAFF,
+    ("PATCH", "/api/v1/clients/{code}"): ADMIN,
+    ("DELETE", "/api/v1/clients/{code}"): ADMIN,
+    ("GET", "/api/v1/waste-types"): STAFF,
+    ("POST", "/api/v1/waste-types"): ADMIN,
+    ("GET", "/api/v1/waste-types/export"): STAFF,
+    ("POST", "/api/v1/waste-types/import"): ADMIN,
+    ("GET", "/api/v1/waste-types/{code}"): STAFF,
+    ("PATCH", "/api/v1/waste-types/{code}"): ADMIN,
+    ("DELETE", "/api/v1/waste-types/{code}"): ADMIN,
+    ("GET", "/api/v1/vehicles"): STAFF,
+    ("POST", "/api/v1/vehicles"): ADMIN,
+    ("GET", "/api/v1/vehicles/export"): STAFF,
+    ("POST", "/api/v1/vehicles/import"): ADMIN,
+    ("GET", "/api/v1/vehicles/{plate}"): STAFF,
+    ("PATCH", "/api/v1/vehicles/{plate}"): ADMIN,
+    ("DELETE", "/api/v1/vehicles/{plate}"): ADMIN,
+    # tickets: a client's own tickets come later; until then a client gets 403
+    ("GET", "/api/v1/tickets"): SCALE_DATA,
+    ("POST", "/api/v1/tickets"): WEIGHERS,
+    ("GET", "/api/v1/tickets/unticketed-captures"): SCALE_DATA,
+    ("GET", "/api/v1/tickets/{ticket_id}"): SCALE_DATA,
+    ("POST", "/api/v1/tickets/{ticket_id}/second"): WEIGHERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/void"): EDITORS,
+    ("GET", "/api/v1/tickets/{ticket_id}/pdf"): SCALE_DATA,
+    ("GET", "/api/v1/tickets/{ticket_id}/html"): SCALE_DATA,
     ("GET", "/api/v1/containers"): CONTAINERS,
     ("POST", "/api/v1/containers"): EDITORS,
     ("GET", "/api/v1/containers/export"): CONTAINERS,
@@ -68,6 +105,44 @@ MATRIX: dict[tuple[str, str], object] = {
     ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,
     ("GET", "/api/v1/users"): SECURITY,
     ("GET", "/api/v1/audit"): SECURITY,
+    # billing (issue 13): the accountant reads and acts, the auditor reads; clients: portal only
+    ("GET", "/billing"): Page(BILLING),
+    ("GET", "/api/v1/billing/tariffs"): BILLING,
+    ("POST", "/api/v1/billing/tariffs"): BILLING_ACT,
+    ("GET", "/api/v1/billing/tariffs/{code}"): BILLING,
+    ("PATCH", "/api/v1/billing/tariffs/{code}"): BILLING_ACT,
+    ("DELETE", "/api/v1/billing/tariffs/{code}"): BILLING_ACT,
+    ("GET", "/api/v1/billing/clients"): BILLING,
+    ("PATCH", "/api/v1/billing/clients/{code}"): BILLING_ACT,
+    ("GET", "/api/v1/billing/statements/{client}"): BILLING,
+    ("GET", "/api/v1/billing/statements/{client}/csv"): BILLING,
+    ("GET", "/api/v1/billing/invoices"): BILLING,
+    ("POST", "/api/v1/billing/invoices"): BILLING_ACT,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}"): BILLING,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}/pdf"): BILLING,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}/csv"): BILLING,
+    ("GET", "/api/v1/billing/invoices/{invoice_id}/esf"): BILLING,
+    ("POST", "/api/v1/billing/invoices/{invoice_id}/credit"): BILLING_ACT,
+    ("POST", "/api/v1/billing/runs"): BILLING_ACT,
+    ("GET", "/api/v1/billing/reconciliation"): BILLING,
+    ("POST", "/api/v1/billing/reconciliation/repair"): BILLING_ACT,
+    ("GET", "/portal"): Page(CLIENTS),
+    ("GET", "/api/v1/portal/tickets"): CLIENTS,
+    ("GET", "/api/v1/portal/statements/{month}"): CLIENTS,
+    ("GET", "/api/v1/portal/invoices"): CLIENTS,
+    ("GET", "/api/v1/portal/invoices/{invoice_id}"): CLIENTS,
+    ("GET", "/api/v1/portal/invoices/{invoice_id}/pdf"): CLIENTS,
+}
+# landfill inflow and the council's report (the council's monitoring group logs in as auditor)
+INFLOW = frozenset({R.billing, R.supervisor, R.admin, R.auditor})
+MATRIX |= {
+    ("GET", "/inflow"): Page(INFLOW),
+    ("GET", "/reports/council"): Page(INFLOW),
+    ("GET", "/api/v1/inflow/tonnage"): INFLOW,
+    ("GET", "/api/v1/inflow/breakdown"): INFLOW,
+    ("GET", "/api/v1/inflow/capacity"): INFLOW,
+    ("GET", "/api/v1/reports/council"): INFLOW,
+    ("GET", "/api/v1/reports/council/pdf"): INFLOW,
 }
 
 

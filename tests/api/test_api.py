@@ -37,6 +37,8 @@ def test_health_reports_every_dependency(api):
         "broker": True,
         "influxdb": True,
         "database": True,
+        "ingest": "unknown",  # no ingest has written ingest_stats to this database
+        "ingest_detail": "",
     }
 
 
@@ -55,6 +57,32 @@ def test_health_is_503_when_influx_is_down(broker, site, tmp_path):
         assert resp.json()["status"] == "degraded"
         assert resp.json()["influxdb"] is False
         assert client.get("/api/v1/captures").status_code == 503
+
+
+def test_health_says_when_ingest_stopped(api, influx, site):
+    def stats(worker: str, age_s: int, fatal: str = "") -> str:
+        ms = int((datetime.now(UTC) - timedelta(seconds=age_s)).timestamp() * 1000)
+        fields = f'received=5i,fatal="{fatal}"' if fatal else "received=5i"
+        return f"ingest_stats,site={site},worker={worker} {fields} {ms}"
+
+    influx.write_lines([stats("w1", 60), stats("w1", 1, fatal="writer thread died: OSError: x")])
+    resp = api.get("/health")
+    assert resp.status_code == 503
+    assert resp.json() | {"ingest_detail": ""} == {
+        "status": "degraded",
+        "broker": True,
+        "influxdb": True,
+        "database": True,
+        "ingest": "stopped",
+        "ingest_detail": "",
+    }
+    assert resp.json()["ingest_detail"] == "writer thread died: OSError: x"
+    influx.write_lines([stats("w1", 0)])  # the supervisor restarted it
+    resp = api.get("/health")
+    assert (resp.status_code, resp.json()["ingest"]) == (200, "running")
+    influx.write_lines([stats("w2", 0)])
+    influx.write_lines([stats("w1", -1, fatal="batcher thread died: RuntimeError: y")])
+    assert api.get("/health").json()["ingest"] == "running", "w2 still runs"
 
 
 def test_captures_newest_first_filtered_by_scale_and_time(api, influx, site):

@@ -108,8 +108,8 @@ def test_when_cookies_are_secure(env, setting, scheme, secure):
     settings = ApiSettings(
         env=env,
         cookie_secure=setting,
-        influx_password="a-real-secret",
-        mqtt_url="mqtt://api:a-real-secret@127.0.0.1:1883",
+        influx_password="kX9-vQ2m-Lw7z-Rt4p",  # strong enough for production
+        mqtt_url="mqtt://api:Jd8-wQ3n-Zp6x-Ty2c@127.0.0.1:1883",
     )
     scope = {"type": "http", "scheme": scheme, "server": ("h", 443), "path": "/", "headers": []}
     assert secure_cookies(Request(scope), settings) is secure
@@ -366,15 +366,19 @@ def test_audit_filters(make_api, clock):
 
 # ---- home page -----------------------------------------------------------------------------
 
+INFLOW = ["/inflow", "/reports/council"]  # landfill inflow and the council's report
+
 
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
         ("dispatcher", ["/dispatch", "/docs"]),
-        ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
-        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
+        ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing", *INFLOW]),
+        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing", *INFLOW]),
         ("operator", ["/docs"]),
-        ("client", ["/docs"]),
+        ("client", ["/docs", "/portal"]),
+        ("billing", ["/docs", "/billing", *INFLOW]),
+        ("supervisor", ["/dispatch", "/docs", *INFLOW]),
     ],
 )
 def test_home_lists_the_pages_of_the_role(make_api, role, pages):
@@ -472,8 +476,8 @@ def test_demo_login_only_outside_production(make_api, tmp_path, monkeypatch):
     production = ApiSettings(
         database_url=f"sqlite:///{tmp_path}/api.sqlite",
         env="production",
-        influx_password="a-real-secret",
-        mqtt_url="mqtt://api:a-real-secret@127.0.0.1:1883",
+        influx_password="kX9-vQ2m-Lw7z-Rt4p",  # strong enough for production
+        mqtt_url="mqtt://api:Jd8-wQ3n-Zp6x-Ty2c@127.0.0.1:1883",
     )
     with pytest.raises(ValueError, match="no demo login in production"):
         demo_login(production, tmp_path / "state")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api import board
 from api.main import create_app
 from api.routing import Stop, plan_route
 from deploy import stack
 from landfill.settings import ApiSettings
 from tests.api.conftest import add_token, add_user, client_for, login
-from tests.api.seed import SCENARIO, seed_scenario
+from tests.api.seed import SCENARIO, fill_lines, seed_scenario, write
 
 pytestmark = pytest.mark.integration
 
@@ -301,3 +302,45 @@ def test_board_is_filtered_and_paged_on_the_server(api, params, codes):
 def test_board_rejects_unknown_status_and_bad_pages(api):
     for params in ({"status": "pink"}, {"page": 0}, {"per_page": 501}):
         assert api.get("/api/v1/dispatch/board", params=params).status_code == 422
+
+
+def _add_flat_container(api, influx, site, now):
+    """Three identical levels at uneven times (a forecast that once overflowed: issue 9)."""
+    body = {"code": "flat-1", "settlement": "Flat", "zone": "dostuk", "lat": 41.1, "lon": 72.6}
+    resp = api.post("/api/v1/containers", json={**body, "empty_mm": 1450, "full_mm": 450})
+    assert resp.status_code == 201, resp.text
+    times = [now - timedelta(seconds=s) for s in (18894, 7566, 0)]
+    write(influx, fill_lines(site, "flat-1", "dostuk", [(t, 43.7) for t in times]))
+
+
+def test_identical_levels_at_uneven_times_keep_board_and_route_up(api, influx, site, clock):
+    before = {k: v["status"] for k, v in _by_code(api.get("/api/v1/dispatch/board").json()).items()}
+    _add_flat_container(api, influx, site, clock.now)
+    resp = api.get("/api/v1/dispatch/board")
+    assert resp.status_code == 200, resp.text
+    items = _by_code(resp.json())
+    flat = items.pop("flat-1")["forecast"]
+    assert (flat["rate_pct_per_day"], flat["never"], flat["full_at"]) == (0, True, None)
+    assert {k: v["status"] for k, v in items.items()} == before
+    assert api.get("/api/v1/dispatch/route").status_code == 200
+
+
+def test_a_forecast_that_fails_is_unknown_for_that_container_only(api, monkeypatch, caplog):
+    good = _by_code(api.get("/api/v1/dispatch/board").json())
+
+    def forecast(spec, *args, **kwargs):
+        if spec.container == "risk-1":
+            raise OverflowError("date value out of range")
+        return real_forecast(spec, *args, **kwargs)
+
+    real_forecast = board.forecast
+    monkeypatch.setattr(board, "forecast", forecast)
+    resp = api.get("/api/v1/dispatch/board")
+    assert resp.status_code == 200
+    items = _by_code(resp.json())
+    assert items["risk-1"]["forecast"] is None
+    assert items["risk-1"]["fill"] == good["risk-1"]["fill"]
+    for code in set(items) - {"risk-1"}:
+        assert items[code] == good[code], code
+    assert "forecast of container risk-1 failed" in caplog.text
+    assert api.get("/api/v1/dispatch/route").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ def capture(site: str, n: int) -> Capture:
         ts=datetime(2026, 11, 24, tzinfo=UTC),
         site=site,
         scale="s1",
-        weight_kg=1000 + n,
+        weight_kg=1000 + 20 * n,
         division_kg=20,
         stable_ms=2000,
         protocol="yaohua-a9",
@@ -34,6 +35,38 @@ def test_outbox_survives_reopen(tmp_path):
     box = Outbox(tmp_path / "o.sqlite")
     assert [e.payload for e in box.pending()] == [b"m0", b"m2"]
     assert len(box) == 2
+
+
+def test_an_outbox_from_before_receipts_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "o.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL,"
+        " payload BLOB NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO outbox (topic, payload, qos, retain) VALUES ('t', x'6d30', 1, 0)")
+    db.commit()
+    db.close()
+    box = Outbox(path)
+    assert [e.payload for e in box.pending()] == [b"m0"]
+    box.broker_has(1, now=0.0, wait=60.0)  # a row from before never waits for a receipt
+    assert len(box) == 0
+
+
+def test_a_row_with_a_receipt_stays_after_the_puback_and_goes_again_doubling(tmp_path):
+    box = Outbox(tmp_path / "o.sqlite")
+    seq = box.put("t/capture", b"c", msg_id="c1", receipt=True)
+    box.broker_has(seq, now=100.0, wait=60.0)
+    assert (len(box), box.unsent(), box.awaiting_receipt()) == (1, 0, 1)
+    assert box.overdue(159.0, up_to=seq, limit=10) == []
+    assert [e.seq for e in box.overdue(160.0, up_to=seq, limit=10)] == [seq]
+    assert box.unsent() == 1  # being sent again
+    box.broker_has(seq, now=200.0, wait=60.0)  # the second wait is twice as long
+    assert box.overdue(319.0, up_to=seq, limit=10) == []
+    assert box.overdue(320.0, up_to=seq - 1, limit=10) == []  # not behind the sender's cursor
+    assert box.overdue(320.0, up_to=seq, limit=10)
+    assert box.stored(["c1", "unknown"]) == 1
+    assert len(box) == 0
 
 
 def run_publisher(url: str, site: str, path):

@@ -79,10 +79,17 @@ def logged_captures(log: Path) -> list[str]:
 
 
 def outbox_rows(path: Path) -> int:
+    """Captures in the outbox the broker has not acknowledged yet.
+
+    One the broker acknowledged stays (`due` set) until ingest's receipt says it is stored;
+    there is no ingest here (tests/edge/test_receipts.py has one).
+    """
     db = sqlite3.connect(path)
     try:
         return int(
-            db.execute("SELECT COUNT(*) FROM outbox WHERE topic LIKE '%/capture'").fetchone()[0]
+            db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE topic LIKE '%/capture' AND due IS NULL"
+            ).fetchone()[0]
         )
     finally:
         db.close()

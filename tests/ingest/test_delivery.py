@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.ingest import Publisher, capture_stream, stored_count, stored_ids, wait_online
+from bench.ingest import BASE, Publisher, capture_stream, stored_count, stored_ids, wait_online
 from ingest.pipeline import Output
 from ingest.service import Ingest
 from landfill import cli
 from landfill.contract import Capture, ContainerEvent, Message, ScaleEvent, Topics
+from landfill.influx import epoch_ms
 from landfill.settings import IngestSettings
 from tests.conftest import publish, wait_for
 
@@ -90,9 +91,9 @@ def test_malformed_and_type_conflict_are_dead_lettered_the_rest_written(
     broker, influx, site, collect
 ):
     dead = collect(f"landfill/v1/{site}/deadletter")
-    ts = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
+    ts = BASE + timedelta(seconds=30)
     # same shard, same measurement, weight_kg already a string: an int there is a conflict
-    influx.write_lines([f'scale_event,site={site},scale=s1 weight_kg="heavy" 1767225600000'])
+    influx.write_lines([f'scale_event,site={site},scale=s1 weight_kg="heavy" {epoch_ms(BASE)}'])
     ingest = started(settings_for(broker, influx, site))
     try:
         stream = capture_stream(site, 400)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from landfill.fill.forecast import (
     FillSample,
@@ -200,3 +203,63 @@ def test_reliability_low_with_three_points_or_a_poor_fit():
     assert fit is not None
     assert fit.r2 < 0.5
     assert reliability(fit, None) == "low"
+
+
+# -- never raises ----------------------------------------------------------------------------
+
+# hypothesis takes naive bounds and gives UTC times between them
+ANY_TIME = st.datetimes(datetime.min, datetime.max, timezones=st.just(UTC))  # noqa: DTZ901
+LEVELS = st.floats(allow_nan=False) | st.sampled_from([0.0, 33.3, 43.7, 79.99, 100.0, 1e308])
+GAPS = st.integers(1, 10 * 365 * 86_400_000_000).map(lambda us: timedelta(microseconds=us)) | (
+    st.integers(1, 1000).map(lambda us: timedelta(microseconds=us))
+)
+
+
+@st.composite
+def series(draw: st.DrawFn) -> tuple[list[FillSample], datetime]:
+    """A history and a now: anywhere in the calendar, or clustered with tiny and huge gaps."""
+    if draw(st.booleans()):
+        points = draw(st.lists(st.tuples(ANY_TIME, LEVELS), max_size=30))
+        return [FillSample(t, p) for t, p in points], draw(ANY_TIME)
+    t = draw(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)))  # noqa: DTZ001
+    flat = draw(st.none() | LEVELS)  # identical levels at uneven times (issue 9, item 4)
+    points = []
+    for gap, pct in draw(st.lists(st.tuples(GAPS, LEVELS), min_size=1, max_size=30)):
+        t = t + gap if t + gap < datetime(9000, 1, 1, tzinfo=UTC) else t
+        points.append(FillSample(t, pct if flat is None else flat))
+    return points, t + draw(st.sampled_from([timedelta(0), H, timedelta(days=3)]))
+
+
+END = datetime.max.replace(tzinfo=UTC)
+START = datetime.min.replace(tzinfo=UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@example(([FillSample(END - timedelta(hours=h), 10.0 + h) for h in (5, 3, 0)], END), (3,), None)
+@example(([FillSample(START, 10.0), FillSample(START + H, 20.0)], START + H), (3,), START)
+@given(
+    history=series(),
+    weekdays=st.sampled_from([(), (3,), (0, 1, 2, 3, 4, 5, 6)]),
+    emptied_at=st.none() | ANY_TIME,
+)
+def test_forecast_never_raises_and_gives_finite_numbers(history, weekdays, emptied_at):
+    points, now = history
+    spec = SPEC.model_copy(update={"collection_weekdays": weekdays})
+    f = forecast(spec, points, now, tz=BISHKEK, emptied_at=emptied_at)
+    for value in (f.level_pct, f.rate_pct_per_day, f.r2, f.projected_pct):
+        assert value is None or math.isfinite(value)
+    assert not (f.never and f.full_at is not None)
+    if f.full_at is not None:
+        assert f.level_ts is not None
+        assert f.full_at >= f.level_ts
+
+
+@pytest.mark.parametrize("gaps_s", [(11328, 7566), (1, 86400 * 300), (1e-6, 2e-6)])
+@pytest.mark.parametrize("pct", [43.7, 33.3, 0.1])
+def test_identical_levels_at_uneven_times_never_fill(gaps_s, pct):
+    t1 = T0 + timedelta(seconds=gaps_s[0])
+    history = [(T0, pct), (t1, pct), (t1 + timedelta(seconds=gaps_s[1]), pct)]
+    f = forecast(SPEC, history, history[-1][0], tz=BISHKEK)
+    assert f.rate_pct_per_day == 0
+    assert f.never
+    assert f.full_at is None

@@ -115,3 +115,23 @@ def test_a_damaged_kept_row_is_dropped_alone(tmp_path) -> None:
     feed(again, [42], start=30)
     [(_, state)] = tick(again, 30)
     assert state.points == 1, "the model starts again"
+
+
+def test_a_failed_save_of_the_kept_states_loses_no_alert_and_is_tried_again(tmp_path) -> None:
+    path = tmp_path / "state.sqlite"
+    proc = FillProcessor(path, tz=BISHKEK)
+    proc.use_registry(registry())
+    feed(proc, [30])
+    tick(proc, 0)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE kept")  # every save of a kept state fails from now on
+    out = proc.tick(T0 + timedelta(seconds=1600))
+    assert [(a.alert, a.transition) for a in out.publish] == [("offline", "raised")]
+    [(_, offline)] = states(out.lines)
+    assert [a.kind for a in offline.alerts] == ["offline"]
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE kept (site TEXT, container TEXT, state TEXT NOT NULL)")
+    tick(proc, 30)  # saves what the failed tick could not
+    with sqlite3.connect(path) as db:
+        [(saved,)] = db.execute("SELECT state FROM kept").fetchall()
+    assert json.loads(saved)["last_ms"] == to_ms(T0)

@@ -51,6 +51,7 @@ def pipeline(broker, influx, site, tmp_path, collect):
                 ingest_flush_seconds=0.05,
                 ingest_tick_seconds=0.05,
                 fill_state_path=tmp_path / "fill-state.sqlite",
+                time_ahead_seconds=86400,  # the clock stands at T0; readings go hours past it
             )
             self.fill = start_fill(settings)
             # time stands still unless a test moves it

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
+from bench.ingest import BASE
 from ingest.service import Ingest
 from landfill.contract import Capture, Topics
 from landfill.influx import InfluxStore
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def capture(site: str, kg: int, second: int = 0) -> Capture:
     return Capture(
-        ts=datetime(2026, 11, 24, 6, 0, second, tzinfo=UTC),
+        ts=BASE.replace(hour=6, second=second),  # inside ingest's time window
         site=site,
         scale="s1",
         weight_kg=kg,
@@ -106,5 +106,34 @@ def test_influx_down_at_start_is_retried_not_fatal(servers, broker, site):
         publish(broker.url, Topics(site).for_message(msg), msg.to_json())
         store = InfluxStore(url, "late")
         wait_for(lambda: captures_in(store), what="capture after InfluxDB came up")
+    finally:
+        ingest.stop()
+
+
+def test_a_small_byte_bound_slows_ingest_down_but_loses_nothing(broker, influx, site):
+    """With room for one message at a time by bytes, every message still gets written."""
+    settings = IngestSettings(
+        site=site,
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
+        ingest_flush_seconds=0.1,
+        ingest_max_pending_bytes=2000,
+    )
+    ingest = Ingest(settings)
+    ingest.start()
+    try:
+        wait_for(ingest.subscribed.is_set, what="ingest subscribed")
+        msgs = [
+            capture(site, 1000 + 20 * i, second=i).model_copy(update={"raw": ["0a" * 150] * 5})
+            for i in range(30)
+        ]
+        assert all(1500 < len(m.to_json()) < 2000 for m in msgs)
+        for m in msgs:
+            publish(broker.url, Topics(site).for_message(m), m.to_json())
+        rows = wait_for(lambda: len(captures_in(influx)) == 30 and captures_in(influx))
+        assert sorted(r["id"] for r in rows) == sorted(m.id for m in msgs)
+        assert ingest.backlog.max_bytes == 2000
     finally:
         ingest.stop()

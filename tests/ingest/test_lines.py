@@ -138,3 +138,35 @@ def test_backlog_put_wakes_a_waiting_take():
     backlog.put(2)
     taker.join(5)
     assert got == [[1, 2]]
+
+
+def test_backlog_is_bounded_by_bytes_too():
+    backlog: Backlog[bytes] = Backlog(limit=100, max_bytes=8, weigh=len)
+    assert backlog.put(b"aaaa")
+    assert backlog.put(b"bbbb")
+    assert not backlog.put(b"c", timeout=0.01), "8 bytes held: the ninth must wait"
+    # a batch takes about a quarter of the bound (at least one item), without waiting for size
+    assert backlog.take(size=10, wait=10, idle=10) == [b"aaaa"]
+    assert backlog.bytes == 4
+    assert backlog.put(b"cccc")
+    assert not backlog.put(b"d", timeout=0.01)
+
+
+def test_backlog_takes_a_message_heavier_than_the_bound_alone():
+    backlog: Backlog[bytes] = Backlog(limit=100, max_bytes=8, weigh=len)
+    assert backlog.put(b"x" * 50), "an empty backlog takes anything, or it would wait forever"
+    assert not backlog.put(b"y", timeout=0.01)
+    assert backlog.take(size=10, wait=10, idle=10) == [b"x" * 50]
+    assert backlog.put(b"y")
+    assert backlog.bytes == 1
+
+
+def test_backlog_put_wakes_a_take_when_a_batch_of_bytes_is_there():
+    backlog: Backlog[bytes] = Backlog(limit=100, max_bytes=40, weigh=len)
+    got: list[list[bytes]] = []
+    taker = threading.Thread(target=lambda: got.append(backlog.take(1000, wait=30, idle=30)))
+    taker.start()
+    backlog.put(b"12345")
+    backlog.put(b"67890")
+    taker.join(5)
+    assert got == [[b"12345", b"67890"]], "10 bytes is a quarter of 40: no waiting for 1000"

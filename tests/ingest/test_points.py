@@ -18,6 +18,7 @@ from landfill.measurements import (
     CONTAINER_EVENT,
     FILL,
     FILL_STATE,
+    INFLOW,
     INGEST_STATS,
     MEASUREMENTS,
     SCALE_CAPTURE,
@@ -41,6 +42,20 @@ READING = contract.ContainerReading(
     tilt=False,
 )
 LEVEL = FillPoint("c7", "north", TS, 900, 55.0, 54.5, "accepted", False)
+VOIDED_TICKET = contract.Ticket(
+    ts=TS,
+    site="d",
+    number="A-1",
+    status="voided",
+    scale="s1",
+    gross_kg=20000,
+    tare_kg=8000,
+    net_kg=12000,
+    client="c1",
+    vehicle="v1",
+    waste_type="msw",
+    zone="north",
+)
 LINES = [
     (
         SCALE_CAPTURE,
@@ -65,25 +80,8 @@ LINES = [
             )
         ),
     ),
-    (
-        WEIGHING,
-        points.weighing_line(
-            contract.Ticket(
-                ts=TS,
-                site="d",
-                number="A-1",
-                status="voided",
-                scale="s1",
-                gross_kg=20000,
-                tare_kg=8000,
-                net_kg=12000,
-                client="c1",
-                vehicle="v1",
-                waste_type="msw",
-                zone="north",
-            )
-        ),
-    ),
+    (WEIGHING, points.weighing_line(VOIDED_TICKET)),
+    (INFLOW, points.inflow_line(VOIDED_TICKET)),
     (FILL, points.fill_line(READING, LEVEL)),
     (
         CONTAINER_ALERT,
@@ -186,3 +184,40 @@ def test_fill_state_line_matches_its_measurement():
     assert set(fields) == set(FILL_STATE.fields)
     unescaped = fields["state"][1:-1].replace('\\"', '"').replace("\\\\", "\\")
     assert FillState.model_validate_json(unescaped) == state
+
+
+def test_a_ticket_is_a_weighing_and_an_inflow_point_and_its_void_counts_nothing():
+    completed = VOIDED_TICKET.model_copy(update={"status": "completed", "id": "x"})
+    weighing, inflow = points.to_lines(completed)
+    assert weighing.startswith("weighing,")
+    assert inflow.startswith("inflow,")
+    assert parse(inflow)[2] == {
+        "counted_kg": 12000,
+        "id": "x",
+        "number": "A-1",
+        "tickets": 1,
+        "voided": False,
+    }
+    _, tags, fields = parse(points.inflow_line(VOIDED_TICKET) or "")
+    assert (fields["counted_kg"], fields["tickets"], fields["voided"]) == (0, 0, True)
+    assert "ticket" not in tags  # the time keeps tickets apart, not a tag per ticket
+
+
+@pytest.mark.parametrize(
+    ("ts_ms", "number", "expected"),
+    [
+        (1_700_000_000_123, "2026-000001", 1_700_000_000_001),
+        (1_700_000_000_999, "2026-001999", 1_700_000_000_999),
+        (1_700_000_000_000, "2026-123456", 1_700_000_000_456),
+        (1_700_000_000_500, "A-1", 1_700_000_000_001),
+    ],
+)
+def test_the_inflow_time_is_the_second_plus_the_sequence(ts_ms, number, expected):
+    assert points.inflow_ms(ts_ms, number) == expected
+    # the second never changes, so neither does the local day of the ticket
+    assert points.inflow_ms(ts_ms, number) // 1000 == ts_ms // 1000
+
+
+def test_tickets_of_one_vehicle_in_one_second_have_distinct_inflow_times():
+    times = {points.inflow_ms(1_700_000_000_000, f"2026-{n:06d}") for n in range(5000, 6000)}
+    assert len(times) == 1000

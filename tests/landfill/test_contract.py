@@ -10,6 +10,7 @@ import pytest
 
 from landfill import contract
 from landfill.contract import Capture, PayloadError, Topics, decode, parse_topic
+from landfill.fill.spec import ContainerSpec
 
 TS = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -133,6 +134,7 @@ SAMPLES = [
     contract.NodeStatus(ts=TS, site="d", node="edge-1", online=True),
     contract.DeadLetter(ts=TS, site="d", reason="invalid_json", topic="t", payload=""),
     contract.ContainerRegistry(ts=TS, site="d", containers=[]),
+    contract.Receipt(ts=TS, site="d", scale="s1", ids=["abc"]),
 ]
 
 
@@ -172,3 +174,187 @@ def test_publish_flags_come_from_the_table():
     assert flags["alert"] == (1, True)
     assert flags["status"] == (1, True)
     assert flags["registry"] == (1, True)
+
+
+# ---- issue 9: strict types, bounds, the topic as the authority --------------------------------
+
+CAPTURE_TOPIC = "landfill/v1/dostuk/scale/s1/capture"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("weight_kg", -5_000),
+        ("weight_kg", 0),
+        ("weight_kg", 999_999_999_999),
+        ("weight_kg", 200_020),  # above the documented maximum, 200,000 kg
+        ("weight_kg", True),  # not 1 kg
+        ("weight_kg", "100"),  # not 100 kg
+        ("weight_kg", 14560.0),
+        ("weight_kg", 14561),  # not at the division
+        ("division_kg", 7),  # not a legal division
+        ("division_kg", 0),
+        ("stable_ms", "2000"),
+        ("stable_ms", -1),
+        ("protocol", "p" * 5_000_000),  # a 5 MB protocol made /api/v1/captures 200 MB
+        ("raw", ["ab" * 100_000]),
+        ("raw", ["ab"] * 1_000),
+        ("raw", ["not hex"]),
+        ("id", "a/b"),  # ids are names: they become tags
+        ("ts", 1_767_225_600),  # an epoch number is not a time with a zone
+    ],
+)
+def test_absurd_capture_values_are_refused(field, value):
+    raw = json.loads(capture().to_json()) | {field: value}
+    with pytest.raises(PayloadError) as err:
+        decode(CAPTURE_TOPIC, json.dumps(raw).encode())
+    assert err.value.reason == "invalid_payload"
+
+
+def test_weights_at_the_edges_of_the_range_are_taken():
+    assert decode(CAPTURE_TOPIC, capture(weight_kg=200_000).to_json()).weight_kg == 200_000
+    assert decode(CAPTURE_TOPIC, capture(weight_kg=5, division_kg=5).to_json()).weight_kg == 5
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        ("landfill/v1/dostuk/scale/s2/capture", capture(), "scale_mismatch"),
+        ("landfill/v1/other/scale/s1/capture", capture(), "site_mismatch"),
+        (
+            "landfill/v1/dostuk/container/c2/reading",
+            contract.ContainerReading(
+                ts=TS, site="dostuk", container="c1", device="d", model="EM310-UDL"
+            ),
+            "container_mismatch",
+        ),
+        (
+            "landfill/v1/dostuk/container/c1/alert/fire",
+            contract.ContainerAlert(
+                ts=TS, site="dostuk", container="c1", alert="full", active=True,
+                severity="major", transition="raised", since=TS,
+            ),
+            "alert_mismatch",
+        ),
+        (
+            "landfill/v1/dostuk/node/edge-2/status",
+            contract.NodeStatus(ts=TS, site="dostuk", node="edge-1", online=True),
+            "node_mismatch",
+        ),
+    ],
+)  # fmt: skip
+def test_the_topic_is_the_authority_for_names(topic, payload, reason):
+    with pytest.raises(PayloadError) as err:
+        decode(topic, payload.to_json())
+    assert err.value.reason == reason
+
+
+def samples() -> dict[str, contract.Message]:
+    """One valid message of every kind, to walk the contract's table."""
+    spec = ContainerSpec(
+        container="c1", settlement="Dostuk", zone="north", empty_mm=2000, full_mm=500,
+        device="a84041000181c2e1", model="EM310-UDL", collection_weekdays=[0, 3],
+    )  # fmt: skip
+    base = {"ts": TS, "site": "dostuk"}
+    return {
+        "weight": contract.LiveWeight(**base, scale="s1", weight_kg=-20, stable=False),
+        "capture": capture(raw=["02ab03"]),
+        "scale_event": contract.ScaleEvent(**base, scale="s1", event="overload", detail="x"),
+        "reading": contract.ContainerReading(
+            **base, container="c1", device="a84041000181c2e1", model="EM310-UDL", temp_c=4.5
+        ),
+        "alert": contract.ContainerAlert(
+            **base,
+            container="c1",
+            alert="full",
+            active=True,
+            severity="major",
+            transition="raised",
+            since=TS,
+            value=85.0,
+            detail="85 %",
+        ),  # fmt: skip
+        "container_event": contract.ContainerEvent(
+            **base, container="c1", event="emptying", before_pct=90, after_pct=5, detail="x"
+        ),
+        "ticket": contract.Ticket(
+            **base,
+            number="A-1",
+            status="completed",
+            scale="s1",
+            gross_kg=14560,
+            tare_kg=6020,
+            net_kg=8540,
+            client="Tazalyk",
+            vehicle="01KG123ABC",
+            waste_type="household",
+            zone="north",
+        ),  # fmt: skip
+        "status": contract.NodeStatus(**base, node="edge-1", online=True, version="0.1.0"),
+        "dead_letter": contract.DeadLetter(**base, reason="r", topic="t", payload="p"),
+        "registry": contract.ContainerRegistry(**base, containers=[spec]),
+        "receipt": contract.Receipt(**base, scale="s1", ids=["abc"]),
+    }
+
+
+def test_every_kind_has_a_sample():
+    assert set(samples()) == {k.name for k in contract.KINDS}
+
+
+def _texts(doc: object, path: tuple = ()) -> list[tuple]:
+    """Paths of every text (and list of texts) in a JSON document."""
+    if isinstance(doc, dict):
+        return [p for k, v in doc.items() for p in _texts(v, (*path, k))]
+    if isinstance(doc, list):
+        inner = [p for i, v in enumerate(doc) for p in _texts(v, (*path, i))]
+        return [path, *inner] if doc and all(isinstance(v, str) for v in doc) else inner
+    return [path] if isinstance(doc, str) and path[-1] not in ("ts", "since") else []
+
+
+def _set(doc: dict, path: tuple, value: object) -> dict:
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize("kind", sorted(k.name for k in contract.KINDS))
+def test_every_text_and_list_of_every_kind_is_bounded(kind):
+    msg = samples()[kind]
+    topic = Topics("dostuk").for_message(msg)
+    doc = json.loads(msg.to_json())
+    for path in _texts(doc):
+        huge: object = ["x" * 100] * 100_000 if isinstance(_get(doc, path), list) else "x" * 2**20
+        payload = json.dumps(_set(json.loads(msg.to_json()), path, huge)).encode()
+        if kind == "dead_letter" and path[0] in ("reason", "topic", "payload", "consumer"):
+            assert len(decode(topic, payload).to_json()) < 70_000, path  # cut, not refused
+            continue
+        if kind == "registry" and path[0] == "containers" and len(path) > 2:
+            # a registry entry that breaks a rule is left out (the others still count)
+            assert decode(topic, payload).containers == [], path  # type: ignore[attr-defined]
+            continue
+        with pytest.raises(PayloadError) as err:
+            decode(topic, payload)
+        assert err.value.reason == "invalid_payload", path
+
+
+def _get(doc: object, path: tuple) -> object:
+    for key in path:
+        doc = doc[key]  # type: ignore[index]
+    return doc
+
+
+@pytest.mark.parametrize("kind", sorted(k.name for k in contract.KINDS))
+def test_every_number_and_bool_of_every_kind_is_strict(kind):
+    msg = samples()[kind]
+    topic = Topics("dostuk").for_message(msg)
+    doc = json.loads(msg.to_json())
+    for key, value in doc.items():
+        if key == "v" or not isinstance(value, int | float):  # bools are ints too
+            continue
+        for wrong in (str(value), [value], None if isinstance(value, bool) else bool(value)):
+            if wrong is None:
+                continue
+            with pytest.raises(PayloadError):
+                decode(topic, json.dumps(doc | {key: wrong}).encode())

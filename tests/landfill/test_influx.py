@@ -37,6 +37,21 @@ def test_bound_parameters_are_values_not_syntax(influx: InfluxStore):
     assert influx.rows("SELECT f FROM m WHERE time >= $t", {"t": datetime(2023, 1, 1, tzinfo=UTC)})
 
 
+def test_new_shard_groups_span_a_year(influx: InfluxStore):
+    """Sums over months open one shard a year, not 53 (the default for a policy kept forever)."""
+    policies = influx.rows("SHOW RETENTION POLICIES")
+    assert [(p["name"], p["shardGroupDuration"], p["default"]) for p in policies] == [
+        ("autogen", "8736h0m0s", True)  # 52 weeks
+    ]
+    influx.ensure_database()  # again: nothing changes, nothing fails
+    assert influx.rows("SHOW RETENTION POLICIES") == policies
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    lines = [f"m f=1i {epoch_ms(start) + week * 7 * 86_400_000}" for week in range(20)]
+    influx.write_lines(lines)
+    shards = [s for s in influx.query("SHOW SHARDS") if s.name == influx.database]
+    assert sum(len(s.values) for s in shards) <= 2  # 20 weeks: one or two yearly groups
+
+
 def test_rewriting_the_same_point_overwrites_it(influx: InfluxStore):
     line = "m,scale=s1 f=1i 1700000000000"
     influx.write_lines([line, line])

@@ -7,11 +7,17 @@ import pytest
 from landfill.measurements import FILL, INGEST_STATS, MEASUREMENTS, Measurement
 
 
-def test_queries_with_known_names_pass_unchanged():
-    q = (
+@pytest.mark.parametrize(
+    "q",
+    [
         "SELECT filtered_pct, quality FROM fill WHERE site = $site AND zone = 'a b' "
-        "AND time > now() - 14d GROUP BY container ORDER BY time DESC LIMIT 1"
-    )
+        "AND time > now() - 14d GROUP BY container ORDER BY time DESC LIMIT 1",
+        # boolean literals and fill()'s arguments are InfluxQL, not names
+        "SELECT count(id) FROM fill WHERE overfull = true OR tilt = false "
+        "GROUP BY time(1h), container fill(none) tz($tz)",
+    ],
+)
+def test_queries_with_known_names_pass_unchanged(q):
     assert FILL.query(q) == q
 
 

@@ -93,6 +93,46 @@ def test_chirpstack_malformed_gateway_time_is_passed_over() -> None:
     assert parse(CHIRPSTACK_EM310_TOPIC, body).time.microsecond == 101000
 
 
+NS_TIME = datetime(2025, 1, 5, 8, 0, 1, 101000, tzinfo=UTC)  # the first nsTime
+TTS_RECEIVED = datetime(2025, 1, 5, 9, 30, 0, 201000, tzinfo=UTC)  # uplink_message.received_at
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "time", "refused"),
+    [
+        # a gateway clock a year ahead, 11 minutes behind: the network server's time is used
+        (CHIRPSTACK_EM310_TOPIC, ("rxInfo.1.gwTime", "2026-01-05T08:00:00Z"), NS_TIME, True),
+        (CHIRPSTACK_EM310_TOPIC, ("rxInfo.1.gwTime", "2025-01-05T07:49:00Z"), NS_TIME, True),
+        # within the tolerance (10 minutes) the gateway's GNSS time is the better one
+        (
+            CHIRPSTACK_EM310_TOPIC,
+            ("rxInfo.1.gwTime", "2025-01-05T07:55:00Z"),
+            datetime(2025, 1, 5, 7, 55, tzinfo=UTC),
+            False,
+        ),
+        (
+            TTS_LDDS75_TOPIC,
+            ("uplink_message.rx_metadata.0.gps_time", "2030-01-01T00:00:00Z"),
+            TTS_RECEIVED,
+            True,
+        ),
+        (
+            TTS_LDDS75_TOPIC,
+            ("uplink_message.rx_metadata.0.gps_time", "2025-01-05T09:29:59Z"),
+            datetime(2025, 1, 5, 9, 29, 59, tzinfo=UTC),
+            False,
+        ),
+    ],
+)
+def test_a_gateway_clock_off_from_the_network_server_is_not_believed(
+    topic: str, body: tuple[str, str], time: datetime, refused: bool
+) -> None:
+    doc = CHIRPSTACK_EM310_UP if topic == CHIRPSTACK_EM310_TOPIC else TTS_LDDS75_UP
+    env = parse(topic, _edit(doc, *body))
+    assert (env.time, env.gateway_clock_refused) == (time, refused)
+    assert parse(topic, _edit(doc, *body), timedelta(days=3650)).gateway_clock_refused is False
+
+
 def test_tts_time_falls_back_to_application_server_time() -> None:
     body = _edit(TTS_LDDS75_UP, "uplink_message.received_at")
     env = parse(TTS_LDDS75_TOPIC, body)

@@ -189,6 +189,32 @@ def test_end_to_end_through_the_broker(tmp_path, broker, site, collect) -> None:
         svc.stop()
 
 
+@pytest.mark.integration
+def test_a_gateway_clock_a_year_ahead_gives_the_network_servers_time(
+    tmp_path, broker, site, collect
+) -> None:
+    readings = collect(f"landfill/v1/{site}/container/+/reading")
+    publish(
+        broker.url,
+        Topics(site).of(ContainerRegistry),
+        registry(site, FLEET, T0).to_json(),
+        retain=True,
+    )
+    svc = SensorService(settings_for(tmp_path, site, broker.url, sensors_client_id=f"es-{site}"))
+    svc.start()
+    try:
+        wait_for(svc.source.is_connected, what="source connected")
+        topic, body = uplink(0, DeviceValues(distance_mm=600, battery_pct=90), fcnt=21)
+        doc = json.loads(body)
+        doc["rxInfo"][0]["gwTime"] = "2027-11-24T06:00:00Z"  # GNSS-less gateway, wrong RTC
+        publish(broker.url, topic, json.dumps(doc).encode())
+        [got] = wait_for(readings.payloads, what="the reading")
+        assert got["ts"] == "2026-11-24T06:00:00Z"  # the network server's receive time
+        assert svc.counters["gateway_clock_refused"] == 1
+    finally:
+        svc.stop()
+
+
 def test_native_json_uplink_with_decoded_values(service) -> None:
     svc = service(site="kant")
     reg = registry("kant", FLEET, T0)

@@ -1,0 +1,1 @@
+"""Billing of legal entities: tariffs, statements, invoices and credit notes, exports."""

@@ -1,0 +1,1 @@
+"""The weighbridge's ledger: clients, vehicles, waste types, tickets, their PDF and messages."""
