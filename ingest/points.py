@@ -14,12 +14,14 @@ replaced by its own replay (or, for a ticket, by its voiding).
 | `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket | Ticket     |
 | `inflow`          | site, client, vehicle, waste_type, zone     | Ticket (for sums)     |
 | `fill`            | site, container, zone                       | ContainerReading (*)  |
+| `fill_state`      | site, container                             | the kept state (*)    |
 | `container_alert` | site, container, kind (alert)               | ContainerAlert        |
 | `container_event` | site, container, kind (event)               | ContainerEvent        |
 | `ingest_stats`    | site, worker                                | ingest.stats          |
 
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
-calls `fill_line` with the tracker's level; `to_lines` stores no reading by itself.
+calls `fill_line` with the tracker's level, and `fill_state_line` with the container's kept
+state (ingest/fill/keeper.py); `to_lines` stores no reading by itself.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from landfill.measurements import (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
     FILL,
+    FILL_STATE,
     INFLOW,
     SCALE_CAPTURE,
     SCALE_EVENT,
@@ -54,6 +57,7 @@ __all__ = [
     "capture_line",
     "container_event_line",
     "fill_line",
+    "fill_state_line",
     "inflow_line",
     "inflow_ms",
     "scale_event_line",
@@ -209,6 +213,18 @@ def fill_line(reading: ContainerReading, level: FillPoint) -> str | None:
             "tilt": reading.tilt,
         },
         epoch_ms(reading.ts),
+    )
+
+
+def fill_state_line(
+    site: str, container: str, state: str, ts_ms: int, source_id: str
+) -> str | None:
+    """`fill_state`: a container's state (FillState JSON) as of a change; the newest is current."""
+    return line(
+        FILL_STATE.name,
+        {"site": site, "container": container},
+        {"id": source_id, "state": state},
+        ts_ms,
     )
 
 

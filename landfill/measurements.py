@@ -22,6 +22,7 @@ __all__ = [
     "CONTAINER_ALERT",
     "CONTAINER_EVENT",
     "FILL",
+    "FILL_STATE",
     "INFLOW",
     "INGEST_STATS",
     "MEASUREMENTS",
@@ -157,6 +158,14 @@ FILL = Measurement(
         "tilt": bool,
     },
 )
+# one point each time a container's state changes (ingest/fill/keeper.py): the API reads the
+# newest per container. `state` is a landfill.fill.state.FillState as JSON; its time is the
+# change's, never before the container's previous state point
+FILL_STATE = Measurement(
+    "fill_state",
+    tags=("site", "container"),
+    fields={"id": str, "state": str},
+)
 CONTAINER_ALERT = Measurement(
     "container_alert",
     tags=("site", "container", "kind"),
@@ -202,6 +211,7 @@ MEASUREMENTS = (
     WEIGHING,
     INFLOW,
     FILL,
+    FILL_STATE,
     CONTAINER_ALERT,
     CONTAINER_EVENT,
     INGEST_STATS,

@@ -389,7 +389,13 @@ class ApiSettings(CommonSettings):
         50.0, ge=0, le=100, description="collect a scheduled container from this fill"
     )
     dispatch_history_days: int = Field(
-        14, gt=0, le=90, description="fill history the forecast looks at"
+        14,
+        gt=0,
+        le=90,
+        description="kept states older than this, and the history of containers without one",
+    )
+    route_budget_seconds: float = Field(
+        1.0, gt=0, le=60, description="time the route's order may take to improve"
     )
     # access control (api/auth): sessions, cookies, login rate limits
     session_idle_minutes: int = Field(

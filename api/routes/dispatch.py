@@ -27,6 +27,7 @@ from api.board import (
     emptying_rows,
     open_alerts,
 )
+from api.board_view import BoardQuery, BoardView, Cluster, board_view
 from api.db import AlertAck, Container, EmptyingDecision, Site
 from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep, SiteDep
 from api.limits import Day
@@ -36,6 +37,7 @@ from landfill.settings import ApiSettings
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 Filter = Literal["full", "overflow_risk", "offline", "battery"]
+StatusFilter = Literal["red", "orange", "grey", "yellow", "green"]
 Actor = Annotated[Caller, Depends(ACT_DISPATCH)]
 
 
@@ -112,14 +114,51 @@ class PointPublic(BaseModel):
     lon: float
 
 
+class PinPublic(BaseModel):
+    """A container on the map."""
+
+    container: str
+    settlement: str
+    lat: float
+    lon: float
+    status: str
+    fill_pct: float | None
+
+
+class ClusterPublic(BaseModel):
+    """Containers close together on the map: how many, and the worst status among them."""
+
+    lat: float
+    lon: float
+    count: int
+    status: str
+    counts: dict[str, int]
+
+
+class MapPublic(BaseModel):
+    """What the map draws for the filtered containers: pins, or clusters when there are many."""
+
+    pins: list[PinPublic]
+    clusters: list[ClusterPublic]
+
+
 class BoardPublic(BaseModel):
-    """Every active container with its status; counts are before filtering."""
+    """One page of the matching containers; counts are for the whole site, before filtering."""
 
     generated_at: datetime
     depot: PointPublic
     counts: dict[str, int]
     data: list[BoardItemPublic]
     count: int
+    total: int = Field(description="containers matching the filters, on every page")
+    page: int
+    per_page: int
+    map: MapPublic
+    zones: list[str]
+    settlements: list[str]
+    recomputed: int = Field(
+        description="containers worked out from the history: ingest has kept no state for them"
+    )
 
 
 class AlertsPublic(BaseModel):
@@ -186,6 +225,9 @@ class RoutePublic(BaseModel):
     km: float
     count: int
     unplaced: list[str]
+    stopped_on_budget: bool = Field(
+        description="the order's improvement stopped at LANDFILL_ROUTE_BUDGET_SECONDS"
+    )
 
 
 def _acks(session: Session, site: Site) -> dict[tuple[str, str, datetime], AlertAck]:
@@ -283,14 +325,6 @@ def _board_item(
     )
 
 
-_FILTER_REASONS: dict[str, frozenset[str]] = {
-    "full": frozenset({"full", "overfull", "fire"}),
-    "overflow_risk": frozenset({"overflow_risk"}),
-    "offline": frozenset({"offline", "no_data"}),
-    "battery": frozenset({"low_battery"}),
-}
-
-
 @router.get("/board", response_model=BoardPublic, dependencies=[Depends(READ_DISPATCH)])
 def board(
     session: SessionDep,
@@ -299,24 +333,49 @@ def board(
     influx: InfluxDep,
     now: NowDep,
     filter: Annotated[Filter | None, Query(description="show only these")] = None,  # noqa: A002
+    status: Annotated[StatusFilter | None, Query(description="only this colour")] = None,
+    zone: Annotated[str | None, Query(max_length=64)] = None,
+    settlement: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> BoardPublic:
-    """Every active container: level, status colour, open alerts, forecast, reading age."""
+    """One page of the active containers, most urgent first, with counts for the whole site."""
     states, acks = _states(session, site, influx, settings, now)
-    counts = dict.fromkeys(("red", "orange", "grey", "yellow", "green"), 0)
-    for s in states:
-        counts[s.status] += 1
-    for name, reasons in _FILTER_REASONS.items():
-        counts[name] = sum(1 for s in states if reasons & set(s.reasons))
-    if filter is not None:
-        states = [s for s in states if _FILTER_REASONS[filter] & set(s.reasons)]
-    data = [_board_item(s, now, acks) for s in states]
+    query = BoardQuery(filter, status, zone or None, settlement or None, page, per_page)
+    view = board_view(states, query)
     return BoardPublic(
         generated_at=now,
         depot=PointPublic(lat=settings.depot_lat, lon=settings.depot_lon),
-        counts=counts,
-        data=data,
-        count=len(data),
+        counts=view.counts,
+        data=[_board_item(s, now, acks) for s in view.page],
+        count=len(view.page),
+        total=view.total,
+        page=page,
+        per_page=per_page,
+        map=_map_public(view),
+        zones=view.zones,
+        settlements=view.settlements,
+        recomputed=view.recomputed,
     )
+
+
+def _map_public(view: BoardView) -> MapPublic:
+    pins = [
+        PinPublic(
+            container=s.row.code,
+            settlement=s.row.settlement,
+            lat=s.row.lat or 0.0,
+            lon=s.row.lon or 0.0,
+            status=s.status,
+            fill_pct=s.level_pct,
+        )
+        for s in view.pins
+    ]
+    return MapPublic(pins=pins, clusters=[_cluster_public(c) for c in view.clusters])
+
+
+def _cluster_public(c: Cluster) -> ClusterPublic:
+    return ClusterPublic(lat=c.lat, lon=c.lon, count=c.count, status=c.status, counts=c.counts)
 
 
 def _sorted_alerts(alerts: list[AlertRow]) -> list[AlertRow]:
@@ -326,14 +385,15 @@ def _sorted_alerts(alerts: list[AlertRow]) -> list[AlertRow]:
 @router.get("/alerts", response_model=AlertsPublic, dependencies=[Depends(READ_DISPATCH)])
 def list_alerts(
     session: SessionDep,
+    settings: SettingsDep,
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
     acknowledged: Annotated[bool | None, Query(description="omit for all")] = None,
 ) -> AlertsPublic:
-    """Open alerts (the newest point per container and kind is active), most severe first."""
-    alerts = open_alerts(influx, site.code, now)
-    acks = _acks(session, site)
+    """Open alerts of the active containers, most severe first (from the board's states)."""
+    states, acks = _states(session, site, influx, settings, now)
+    alerts = [a for s in states for a in s.alerts]
     data = [_alert_public(a, acks) for a in _sorted_alerts(alerts)]
     if acknowledged is not None:
         data = [a for a in data if (a.acknowledged is not None) == acknowledged]
@@ -484,7 +544,9 @@ def route(
     day = day or now.astimezone(settings.tz).date() + timedelta(days=1)
     states, _ = _states(session, site, influx, settings, now)
     depot = Stop("depot", settings.depot_lat, settings.depot_lon)
-    plan = collection_list(states, day, depot, settings.route_min_fill_pct)
+    plan = collection_list(
+        states, day, depot, settings.route_min_fill_pct, settings.route_budget_seconds
+    )
     stops = [
         RouteStopPublic(
             container=p.state.row.code,
@@ -505,6 +567,7 @@ def route(
         km=round(plan.km, 2),
         count=len(stops),
         unplaced=list(plan.unplaced),
+        stopped_on_budget=plan.stopped_on_budget,
     )
 
 

@@ -1,6 +1,7 @@
 // Dispatcher board: map, container list, alerts, emptyings, tomorrow's collection list.
 // Plain JS, no libraries; every text comes from the catalogue in #texts; times are shown in
-// the zone the page names (LANDFILL_TIMEZONE).
+// the zone the page names (LANDFILL_TIMEZONE). The server filters and pages the containers:
+// the page holds one page of rows and the map's pins (or clusters), however big the site.
 "use strict";
 
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
@@ -11,15 +12,24 @@ const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const CAN_ACT = document.body.dataset.canAct === "true";
 const LOCALE = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" }[LANG] || "ky-KG";
 const REFRESH_MS = 30000;
-const FILTERS = {
-  full: ["fire", "overfull", "full"],
-  overflow_risk: ["overflow_risk"],
-  offline: ["offline", "no_data"],
-  battery: ["low_battery"],
-};
+const PER_PAGE = 100;
 const STATUS_ORDER = ["red", "orange", "grey", "yellow", "green"];
 const SVG = "http://www.w3.org/2000/svg";
-const state = { filter: "all", board: null, route: null };
+const state = { filter: "all", status: "", zone: "", settlement: "", page: 1, board: null, route: null };
+
+// the board's filters as query parameters ("" for everything); the page number apart
+function boardQuery() {
+  const q = new URLSearchParams();
+  if (state.filter !== "all") q.set("filter", state.filter);
+  for (const name of ["status", "zone", "settlement"]) if (state[name]) q.set(name, state[name]);
+  return q.toString();
+}
+function boardUrl() {
+  const q = new URLSearchParams(boardQuery());
+  q.set("page", String(state.page));
+  q.set("per_page", String(PER_PAGE));
+  return `/api/v1/dispatch/board?${q}`;
+}
 
 function t(key, values) {
   let text = TEXTS[key] ?? key;
@@ -127,9 +137,11 @@ function drawMap() {
   svg.replaceChildren();
   const board = state.board;
   if (!board) return;
-  const placed = board.data.filter((c) => c.lat !== null && c.lon !== null);
+  const placed = board.map.pins;  // the filtered containers, every page; or clusters when many
+  const clusters = board.map.clusters;
   const width = 600;
-  const proj = projection([...placed, board.depot], width);
+  const stops = state.route ? state.route.stops : [];
+  const proj = projection([...placed, ...clusters, ...stops, board.depot], width);
   svg.setAttribute("viewBox", `0 0 ${width} ${Math.round(proj.height)}`);
   svg.append(el("svg:rect", { x: 0, y: 0, width, height: proj.height, class: "land" }));
 
@@ -164,7 +176,19 @@ function drawMap() {
       el("svg:circle", {
         cx: x, cy: y, r: 7, class: `pin s-${c.status}`,
         "data-container": c.container, "data-status": c.status,
-      }, el("svg:title", {}, `${c.container} · ${c.settlement} · ${fmtPct(c.fill.filtered_pct)} · ${t(`status.${c.status}`)}`)),
+      }, el("svg:title", {}, `${c.container} · ${c.settlement} · ${fmtPct(c.fill_pct)} · ${t(`status.${c.status}`)}`)),
+    );
+  }
+  for (const c of clusters) {
+    const [x, y] = proj.xy(c.lat, c.lon);
+    const title = [t("map.cluster", { n: c.count }),
+      ...STATUS_ORDER.filter((s) => c.counts[s]).map((s) => `${t(`status.${s}`)}: ${c.counts[s]}`)];
+    svg.append(
+      el("svg:circle", {
+        cx: x, cy: y, r: 9 + 3 * Math.log2(c.count), class: `pin cluster s-${c.status}`,
+        "data-cluster": c.count, "data-status": c.status,
+      }, el("svg:title", {}, title.join(" · "))),
+      el("svg:text", { x, y: y + 4, class: "cluster-count", "text-anchor": "middle" }, String(c.count)),
     );
   }
   if (route) {
@@ -197,21 +221,40 @@ function battery(c) {
   return "–";
 }
 
+function fillSelect(id, values, chosen) {
+  const select = document.getElementById(id);
+  const first = select.options[0];  // "any"
+  select.replaceChildren(first, ...values.map((v) => el("option", { value: v, selected: v === chosen }, v)));
+  select.value = chosen;
+}
+
+function drawFilters(board) {
+  const site = STATUS_ORDER.reduce((n, s) => n + board.counts[s], 0);
+  for (const button of document.querySelectorAll("#filters button")) {
+    const f = button.dataset.filter;
+    button.setAttribute("aria-pressed", String(f === state.filter));
+    button.querySelector(".count").textContent = f === "all" ? site : board.counts[f];
+  }
+  for (const option of document.querySelectorAll("#status-filter option[value]")) {
+    if (option.value) option.textContent = `${t(`status.${option.value}`)} (${board.counts[option.value]})`;
+  }
+  document.getElementById("status-filter").value = state.status;
+  fillSelect("zone-filter", board.zones, state.zone);
+  fillSelect("settlement-filter", board.settlements, state.settlement);
+  const first = board.total ? (board.page - 1) * board.per_page + 1 : 0;
+  const last = Math.min(board.total, board.page * board.per_page);
+  document.getElementById("page-range").textContent = t("page.range", { from: first, to: last, total: board.total });
+  document.getElementById("page-prev").disabled = board.page <= 1;
+  document.getElementById("page-next").disabled = last >= board.total;
+}
+
 function drawList() {
   const body = document.querySelector("#containers tbody");
   body.replaceChildren();
   const board = state.board;
   if (!board) return;
-  for (const button of document.querySelectorAll("#filters button")) {
-    const f = button.dataset.filter;
-    button.setAttribute("aria-pressed", String(f === state.filter));
-    button.querySelector(".count").textContent = f === "all" ? board.data.length : board.counts[f];
-  }
-  const wanted = FILTERS[state.filter];
-  const rows = board.data
-    .filter((c) => !wanted || c.reasons.some((r) => wanted.includes(r)))
-    .sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status)
-      || a.container.localeCompare(b.container));
+  drawFilters(board);
+  const rows = board.data;  // filtered, most urgent first and paged by the server
   for (const c of rows) {
     const reasons = c.reasons.map((r) => t(`reason.${r}`)).join(", ") || t(`status.${c.status}`);
     body.append(el("tr", { "data-container": c.container, "data-status": c.status },
@@ -226,6 +269,7 @@ function drawList() {
     ));
   }
   if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("list.empty"))));
+  document.body.dataset.board = boardQuery();  // what the list shows (tests wait for it)
 }
 
 // ---- alerts, emptyings, route -------------------------------------------------------------
@@ -297,7 +341,7 @@ function drawRoute() {
 async function refresh() {
   try {
     const [board, alerts, emptyings, route] = await Promise.all([
-      getJson("/api/v1/dispatch/board"),
+      getJson(boardUrl()),
       getJson("/api/v1/dispatch/alerts"),
       getJson("/api/v1/dispatch/emptyings"),
       getJson("/api/v1/dispatch/route"),
@@ -319,11 +363,29 @@ async function refresh() {
 }
 
 document.getElementById("refresh").addEventListener("click", refresh);
-for (const button of document.querySelectorAll("#filters button")) {
-  button.addEventListener("click", () => {
-    state.filter = button.dataset.filter;
+// a changed filter or page asks the server for that page of the board alone
+async function loadBoard() {
+  try {
+    const board = await getJson(boardUrl());
+    state.board = board;
+    drawMap();
     drawList();
-  });
+  } catch (err) {
+    console.error(err);
+    showError(t("error.load"));
+  }
 }
+function choose(changes) {
+  Object.assign(state, changes);
+  loadBoard();
+}
+for (const button of document.querySelectorAll("#filters button")) {
+  button.addEventListener("click", () => choose({ filter: button.dataset.filter, page: 1 }));
+}
+for (const [id, name] of [["status-filter", "status"], ["zone-filter", "zone"], ["settlement-filter", "settlement"]]) {
+  document.getElementById(id).addEventListener("change", (ev) => choose({ [name]: ev.target.value, page: 1 }));
+}
+document.getElementById("page-prev").addEventListener("click", () => choose({ page: Math.max(1, state.page - 1) }));
+document.getElementById("page-next").addEventListener("click", () => choose({ page: state.page + 1 }));
 refresh();
 setInterval(refresh, REFRESH_MS);

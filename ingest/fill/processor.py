@@ -3,8 +3,11 @@
     registry (retained, RegistryWatcher) ─► specs per site; trackers keep their state on change
     reading ─► unknown container ────────► DeadLetter "unknown_container"
             ─► tracker.observe ─► state row saved ─► `fill` line + ContainerAlert / ContainerEvent
-    tick(now) ─► first tick after start: the last alert and event messages again (same ids)
+                              ─► keeper.observe (the board's kept state, ingest/fill/keeper.py)
+    tick(now) ─► first tick after start: the last alert and event messages again (same ids),
+                 and every `fill_state` point again (same time and content)
               ─► tracker.tick: offline, lid open too long, fire repeats, escalations
+              ─► keeper: a `fill_state` point per container that changed; their state saved
     raise / clear / escalate ─► notifier (its own thread)
 
 Ingest (ingest/service.py) writes the lines, publishes the messages with QoS 1, waits for the
@@ -48,7 +51,8 @@ from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
-from ingest.fill.tracker import ContainerTracker
+from ingest.fill.keeper import StateKeeper
+from ingest.fill.tracker import ContainerTracker, Derived
 from ingest.notify import Notifier
 from ingest.pipeline import NOTHING, Output
 from ingest.points import fill_line
@@ -88,6 +92,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS departed (site TEXT, container TEXT, spec TEXT NOT NULL,"
     " PRIMARY KEY (site, container))",
+    "CREATE TABLE IF NOT EXISTS kept (site TEXT, container TEXT, state TEXT NOT NULL,"
+    " PRIMARY KEY (site, container))",
 )
 
 
@@ -120,6 +126,7 @@ class FillProcessor:
         notifier: AlertSink | None = None,
         data_clock: bool = False,
         registry_grace_s: float = 3600.0,
+        keeper: StateKeeper | None = None,
     ) -> None:
         self.tz = tz  # collection days are local days in this zone (escalations)
         self.notifier = notifier
@@ -130,6 +137,7 @@ class FillProcessor:
         self._trackers: dict[tuple[str, str], ContainerTracker] = {}
         self._departed: dict[tuple[str, str], Departed] = {}
         self._logged: set[tuple[str, str]] = set()
+        self._keeper = keeper or StateKeeper(tz)
         self._replay_pending = True
         self.latest_ts: datetime | None = None  # newest reading seen: the data's own clock
         if str(state_path) != ":memory:":
@@ -163,6 +171,7 @@ class FillProcessor:
                 self.latest_ts = latest
                 self._reload(key)  # as last saved: for the state, this reading never came
                 raise  # ingest dead-letters it with the reason
+            self._keep(key, msg, derived)
         self._notify(derived.alerts)
         line = fill_line(msg, derived.point)
         return Output(lines=[line] if line else [], publish=messages)
@@ -171,18 +180,22 @@ class FillProcessor:
         """Replay the last messages once after a start, then run every tracker's timers."""
         out: list[Message] = []
         alerts: list[ContainerAlert] = []
+        lines: list[str] = []
         with self._lock:
             if self._replay_pending:
                 self._replay_pending = False
                 out += self._last_messages()
+                lines += self._keeper.lines()
             if self.data_clock and self.latest_ts is not None and self.latest_ts > now:
                 now = self.latest_ts  # a simulator running faster than the wall clock
             for key, tracker in list(self._trackers.items()):
                 alerts += self._tick_one(key, tracker, now)
             out += self._retire_departed(now)
+            lines += self._keeper.flush()
+            self._save_kept()
         self._notify(alerts)
         out += alerts
-        return Output(publish=out) if out else NOTHING
+        return Output(lines=lines, publish=out) if out or lines else NOTHING
 
     def _tick_one(
         self, key: tuple[str, str], tracker: ContainerTracker, now: datetime
@@ -191,6 +204,7 @@ class FillProcessor:
             fired = tracker.tick(now)
             if fired:
                 self._save(key, tracker, fired)
+                self._keeper.alerts(key, fired)
             return fired
         except Exception as exc:  # noqa: BLE001 - one container never stops the others' timers
             if (key[1], type(exc).__name__) not in self._logged:
@@ -217,6 +231,7 @@ class FillProcessor:
                 gone.tracker = self._tracker(key, gone.tracker.spec, before)  # try again later
                 raise
             del self._departed[key]
+            self._keeper.forget(key)
             log.info("%s/%s left the registry; %d alert(s) cleared", *key, len(alerts))
             if self.notifier is not None:
                 for alert in alerts:
@@ -299,8 +314,9 @@ class FillProcessor:
             return tracker.open_alerts if tracker is not None else frozenset()
 
     def close(self) -> None:
-        """Close the state database."""
+        """Save the kept states and close the state database."""
         with self._lock:
+            self._save_kept()
             self._db.close()
 
     # ---- state ----------------------------------------------------------------------------------
@@ -319,6 +335,7 @@ class FillProcessor:
             self._specs.clear()
             self._trackers.clear()
             self._departed.clear()
+            self._keeper = StateKeeper(self._keeper.tz, self._keeper.rules)
             self._load(db)
         return db
 
@@ -332,6 +349,7 @@ class FillProcessor:
         rows = db.execute("SELECT site, container, state FROM tracker").fetchall()
         latest = db.execute("SELECT value FROM meta WHERE key = 'latest_ts'").fetchone()
         saved = {(site, c): json.loads(state) for site, c, state in rows}
+        self._load_kept(db)
         for (doc,) in registries:
             self._apply(ContainerRegistry.model_validate_json(doc), saved)
         for site, c, doc in db.execute("SELECT site, container, spec FROM departed").fetchall():
@@ -377,6 +395,46 @@ class FillProcessor:
                 "INSERT OR REPLACE INTO last_message (topic, doc) VALUES (?, ?)",
                 (Topics(m.site).for_message(m), m.to_json().decode()),
             )
+
+    def _load_kept(self, db: sqlite3.Connection) -> None:
+        """The keeper's saved states; open alerts from the last messages (saved every reading)."""
+        for site, c, state in db.execute("SELECT site, container, state FROM kept").fetchall():
+            try:
+                self._keeper.restore((site, c), json.loads(state))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("kept state of %s/%s dropped: %s", site, c, exc)
+        self._keeper.resume([m for m in self._last_messages() if isinstance(m, ContainerAlert)])
+
+    def _keep(self, key: tuple[str, str], msg: ContainerReading, derived: Derived) -> None:
+        """Give the keeper a saved reading; its failure costs the board one level, not ingest."""
+        try:
+            self._keeper.observe(key, msg, derived)
+        except Exception:  # noqa: BLE001 - the reading is saved and must be acknowledged
+            if (key[1], "keeper") not in self._logged:
+                self._logged.add((key[1], "keeper"))
+                log.exception("kept state of %s/%s not updated (logged once)", *key)
+
+    def _save_kept(self) -> None:
+        """Save the kept states that changed since the last save, in one transaction.
+
+        Once a tick, not with every reading: a crash loses at most a tick's worth of levels
+        from the rate models (alerts come back from the last messages), and a reading costs
+        no second row to write.
+        """
+        changed = self._keeper.changed()
+        if not changed:
+            return
+        rows = [(s, c, json.dumps(doc)) for (s, c), doc in changed]
+        try:
+            with self._transaction() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO kept (site, container, state) VALUES (?, ?, ?)", rows
+                )
+        except Exception:  # noqa: BLE001 - the tick's alerts must go out; try at the next tick
+            self._keeper.unsaved(key for key, _ in changed)
+            if ("", "kept") not in self._logged:
+                self._logged.add(("", "kept"))
+                log.exception("kept states not saved (logged once); tried again each tick")
 
     def _last_messages(self) -> list[Message]:
         out: list[Message] = []

@@ -267,6 +267,43 @@ def test_page_and_assets_are_local(make_api):
     assert not re.findall(r"(?:src|href)=\"https?://", resp.text)
 
 
+# most urgent first: red, orange, grey, yellow, green, then by code
+URGENT = ["full-1", "full-2", "risk-1", "nodata-1", "off-1", "low-1", "fire-1", "sched-1"]
+
+
+@pytest.mark.parametrize(
+    ("params", "codes"),
+    [
+        ({}, URGENT),
+        ({"status": "red"}, ["full-1", "full-2"]),
+        ({"status": "grey", "filter": "offline"}, ["nodata-1", "off-1"]),
+        ({"settlement": "Tendik"}, ["off-1"]),
+        ({"zone": "dostuk", "per_page": 3, "page": 2}, URGENT[3:6]),
+        ({"zone": "dostuk", "per_page": 3, "page": 3}, URGENT[6:]),
+        ({"zone": "nowhere"}, []),
+    ],
+)
+def test_board_is_filtered_and_paged_on_the_server(api, params, codes):
+    board = api.get("/api/v1/dispatch/board", params=params).json()
+    assert [c["container"] for c in board["data"]] == codes
+    assert board["count"] == len(codes)
+    whole = {k: v for k, v in params.items() if k not in ("page", "per_page")}
+    every = api.get("/api/v1/dispatch/board", params={**whole, "per_page": 500}).json()["data"]
+    assert board["total"] == len(every)
+    # counts are for the whole site; the map shows every filtered container, on every page
+    assert sum(board["counts"][s] for s in ("red", "orange", "grey", "yellow", "green")) == 8
+    assert {p["container"] for p in board["map"]["pins"]} == {c["container"] for c in every}
+    assert board["map"]["clusters"] == []
+    assert board["zones"] == ["dostuk"]
+    assert "Tendik" in board["settlements"]
+    assert board["recomputed"] == 8, "seeded by hand: no kept state, all from the history"
+
+
+def test_board_rejects_unknown_status_and_bad_pages(api):
+    for params in ({"status": "pink"}, {"page": 0}, {"per_page": 501}):
+        assert api.get("/api/v1/dispatch/board", params=params).status_code == 422
+
+
 def _add_flat_container(api, influx, site, now):
     """Three identical levels at uneven times (a forecast that once overflowed: issue 9)."""
     body = {"code": "flat-1", "settlement": "Flat", "zone": "dostuk", "lat": 41.1, "lon": 72.6}

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from api.board_view import MAP_PINS
 from api.main import create_app
 from api.routing import Stop, plan_route
 from deploy import stack
@@ -133,11 +134,13 @@ def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock
 
     # filters narrow the list
     page.click("#filters button[data-filter=offline]")
+    page.wait_for_selector('body[data-board="filter=offline"]')  # the server's answer is drawn
     codes = page.eval_on_selector_all(
         "#containers tbody tr[data-container]", "rows => rows.map(r => r.dataset.container)"
     )
     assert codes == ["nodata-1", "off-1"]
     page.click("#filters button[data-filter=all]")
+    page.wait_for_selector('body[data-board=""]')
 
     # tomorrow's list is in plan_route order from the depot, and drawn on the map
     settings = ApiSettings()
@@ -223,6 +226,61 @@ def test_switching_language_changes_the_text(server, browser, tmp_path):
     # the choice is remembered in a cookie (Chromium itself asks for en-US)
     page.goto(f"{server.url}/dispatch")
     assert page.get_attribute("html", "lang") == "ky"
+
+
+def test_the_server_filters_and_pages_and_the_map_follows(server, browser):
+    page, external = _page(browser)
+    page.goto(f"{server.url}/dispatch?lang=en")
+    _log_in(page, "aigul")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    page.select_option("#settlement-filter", "Tendik")
+    page.wait_for_selector('body[data-board="settlement=Tendik"]')
+    rows = page.eval_on_selector_all(
+        "#containers tbody tr[data-container]", "rows => rows.map(r => r.dataset.container)"
+    )
+    assert rows == ["off-1"]
+    pins = page.eval_on_selector_all(
+        "#map circle[data-container]", "pins => pins.map(p => p.dataset.container)"
+    )
+    assert pins == ["off-1"], "the map shows only the filtered containers"
+    assert page.inner_text("#page-range") == "1–1 of 1"
+    assert page.is_disabled("#page-next")
+    assert external == []
+
+
+def test_a_large_site_is_paged_and_clustered(server, browser, tmp_path):
+    rows = ["code,settlement,zone,lat,lon,empty_mm,full_mm,collection_weekdays"]
+    rows += [
+        f"big-{i:03},Settlement {i % 20:02},zone-{i % 4},{41.0 + i % 30 / 100},"
+        f"{72.5 + i // 30 / 100},1450,450,{i % 6}"
+        for i in range(MAP_PINS + 100)
+    ]
+    resp = httpx.post(
+        f"{server.url}/api/v1/containers/import",
+        content="\n".join(rows) + "\n",
+        headers={"content-type": "text/csv", **server.admin},
+    )
+    assert resp.status_code == 200, resp.text
+    total = MAP_PINS + 100 + len(SCENARIO)
+    page, _ = _page(browser)
+    page.goto(f"{server.url}/dispatch?lang=en")
+    _log_in(page, "ainura")  # the auditor reads the board too
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    assert page.inner_text("#page-range") == f"1–100 of {total}"
+    assert page.locator("#containers tbody tr[data-container]").count() == 100
+    clusters = page.locator("#map circle[data-cluster]")
+    assert clusters.count() > 1
+    drawn = page.eval_on_selector_all(
+        "#map circle[data-cluster]", "cs => cs.reduce((n, c) => n + Number(c.dataset.cluster), 0)"
+    )
+    assert drawn == total, "every container is in a cluster"
+    assert page.locator("#map circle[data-container]").count() == 0
+    page.screenshot(path=str(tmp_path / "dispatch-large.png"), full_page=True)
+    page.click("#page-next")
+    page.wait_for_function("document.querySelector('#page-range').textContent.startsWith('101')")
+    first = page.get_attribute("#containers tbody tr[data-container]", "data-container")
+    assert first is not None
+    assert first.startswith("big-")
 
 
 def test_dispatcher_logs_in_acknowledges_and_logs_out(server, browser, tmp_path):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import pytest
 
-from api.routing import Route, Stop, haversine_km, plan_route, route_km, two_opt
+from api.routing import SMALL_ROUTE, Route, Stop, haversine_km, plan_route, route_km, two_opt
+from api.tour import closed_tour
 
 DEPOT = Stop("depot", 42.80, 74.60)  # near Bishkek
 
@@ -73,3 +75,51 @@ def test_no_stops_and_one_stop():
     assert plan_route(DEPOT, []) == Route((), 0.0)
     one = Stop("c1", 42.9, 74.6)
     assert plan_route(DEPOT, [one]) == Route(("c1",), pytest.approx(2 * haversine_km(DEPOT, one)))
+
+
+def _plain_two_opt_km(stops):
+    """2-opt over every pair from the listed order, whatever the size: the reference."""
+    return route_km(DEPOT, two_opt(DEPOT, stops))
+
+
+@pytest.mark.parametrize("n", [SMALL_ROUTE + 1, 300])
+def test_large_routes_visit_every_stop_and_beat_plain_two_opt(n):
+    rnd = random.Random(n)
+    stops = [
+        Stop(f"c{i:03}", 42.5 + 0.5 * rnd.random(), 74.0 + 0.7 * rnd.random()) for i in range(n)
+    ]
+    route = plan_route(DEPOT, stops)
+    assert sorted(route.order) == sorted(s.id for s in stops)
+    assert route.stopped_on_budget is False
+    by_id = {s.id: s for s in stops}
+    assert route.km == pytest.approx(route_km(DEPOT, [by_id[c] for c in route.order]))
+    assert route.km <= _plain_two_opt_km(stops) * 1.01
+    assert plan_route(DEPOT, stops) == route, "deterministic below the budget"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_large_route_path_is_near_the_best_tour_on_small_instances(seed):
+    rnd = random.Random(seed)
+    xy = [(0.0, 0.0), *((rnd.uniform(-10, 10), rnd.uniform(-10, 10)) for _ in range(7))]
+
+    def length(order):
+        legs = zip(order, [*order[1:], order[0]], strict=True)
+        return sum(math.dist(xy[a], xy[b]) for a, b in legs)
+
+    tour, stopped = closed_tour(xy, None, lambda: 0.0)
+    assert tour[0] == 0
+    assert sorted(tour) == list(range(8))
+    assert not stopped
+    best = min(length([0, *p]) for p in itertools.permutations(range(1, 8)))
+    assert length(tour) <= best * 1.05
+
+
+@pytest.mark.parametrize("n", [33, 300])
+def test_the_route_stops_improving_at_the_budget_and_says_so(n):
+    rnd = random.Random(2)
+    stops = [Stop(f"c{i:03}", 42.5 + rnd.random(), 74.0 + rnd.random()) for i in range(n)]
+    ticks = itertools.count()
+    route = plan_route(DEPOT, stops, budget_s=0.5, clock=lambda: float(next(ticks)))
+    assert route.stopped_on_budget is True
+    assert sorted(route.order) == sorted(s.id for s in stops)
+    assert plan_route(DEPOT, stops, budget_s=60).stopped_on_budget is False

@@ -12,10 +12,12 @@ from ingest import points
 from ingest.fill.tracker import FillPoint
 from ingest.stats import Stats
 from landfill import contract
+from landfill.fill.state import FillState
 from landfill.measurements import (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
     FILL,
+    FILL_STATE,
     INFLOW,
     INGEST_STATS,
     MEASUREMENTS,
@@ -145,7 +147,8 @@ def test_lines_match_their_measurement(measurement: Measurement, line: str | Non
 
 
 def test_every_measurement_is_written_and_to_lines_picks_it():
-    assert {m.name for m, _ in LINES} | {INGEST_STATS.name} == {m.name for m in MEASUREMENTS}
+    written = {m.name for m, _ in LINES} | {INGEST_STATS.name, FILL_STATE.name}
+    assert written == {m.name for m in MEASUREMENTS}
     for _, line in LINES:
         assert line is not None
     assert points.to_lines(READING) == [], "fill needs the container: the fill processor"
@@ -163,6 +166,24 @@ def test_ingest_stats_line_matches_its_measurement():
     assert name == INGEST_STATS.name
     INGEST_STATS.check(tags, fields)
     assert set(fields) == set(INGEST_STATS.fields) | {"rejected_invalid_json"}
+
+
+def test_fill_state_line_matches_its_measurement():
+    state = FillState(last_ms=1_700_000_000_000, level_pct=54.5, rates={0: 9.5}, quality="ok")
+    line = points.fill_state_line("d", "c7", state.model_dump_json(), 1_700_000_000_000, "r1")
+    assert line is not None
+    # the JSON document holds commas and quotes: split on the unescaped separators only
+    head, body = line.rsplit(" ", 1)[0].split(" ", 1)
+    name, *pairs = head.split(",")
+    tags = dict(pair.split("=", 1) for pair in pairs)
+    ident, doc = body.split(",", 1)
+    fields = {"id": ident.split("=", 1)[1].strip('"'), "state": doc.split("=", 1)[1]}
+    assert name == FILL_STATE.name
+    FILL_STATE.check(tags, fields)
+    assert set(tags) == set(FILL_STATE.tags)
+    assert set(fields) == set(FILL_STATE.fields)
+    unescaped = fields["state"][1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    assert FillState.model_validate_json(unescaped) == state
 
 
 def test_a_ticket_is_a_weighing_and_an_inflow_point_and_its_void_counts_nothing():
