@@ -113,6 +113,7 @@ class ScaleService:
         self.stop_event = threading.Event()
         self.fault: str | None = None  # set when the process cannot go on (exit 1)
         self._last_live = -1e9
+        self._last_kg: int | None = None
         self._sent_live: tuple[int, bool, bool] | None = None
         self._pending_live: tuple[tuple[int, bool, bool], LiveWeight] | None = None
         self._last_data = clock()
@@ -215,7 +216,13 @@ class ScaleService:
 
     def _live(self, kg: int, reading: Reading, now: float) -> None:
         """Queue a live weight when it changed; send at most one per `scale_live_seconds`."""
+        # stable as the tracker sees the load; with no load (or one leaving), as the indicator
+        # does, or two readings in a row within one division: an empty platform is steady too
+        steady = self._last_kg is not None and abs(kg - self._last_kg) <= self.settings.division_kg
+        self._last_kg = kg
         stable = self.tracker.state in (State.STABLE, State.CAPTURED) or bool(reading.stable)
+        if self.tracker.state in (State.EMPTY, State.LEAVING) and reading.stable is None:
+            stable = stable or steady
         overload = reading.overload or reading.underload or abs(kg) > MAX_WEIGHT_KG
         kg = max(-MAX_WEIGHT_KG, min(MAX_WEIGHT_KG, kg))  # beyond any truck: overload, clamped
         value = (kg, stable, overload)

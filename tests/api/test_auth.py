@@ -372,8 +372,10 @@ def test_audit_filters(make_api, clock):
     [
         ("dispatcher", ["/dispatch", "/docs"]),
         ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
-        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
-        ("operator", ["/docs"]),
+        ("admin", ["/operator", "/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs"]),
+        ("operator", ["/operator", "/docs"]),
+        ("supervisor", ["/operator", "/dispatch", "/docs"]),
+        ("billing", ["/docs"]),
         ("client", ["/docs"]),
     ],
 )
