@@ -199,7 +199,7 @@ class EdgeScaleSettings(CommonSettings):
         description="poll period of command-mode protocols",
         json_schema_extra={"option": "poll-seconds"},
     )
-    scale_live_seconds: float = Field(0.1, ge=0, le=10, description="min gap of live weights")
+    scale_live_seconds: float = Field(0.05, ge=0, le=10, description="min gap of live weights")
     scale_bad_frames_seconds: float = Field(
         60.0, gt=0, description="period of the bad_frames event (sent only when counts grew)"
     )

@@ -151,10 +151,14 @@ def browser():
         b.close()
 
 
-def shot(page, tmp: Path, name: str) -> None:
-    """A screenshot for the test's folder and, when asked, for docs/operator.md."""
+def shot(page, tmp: Path, name: str, element: str = "") -> None:
+    """A screenshot (of the page or one element) for the test's folder and, when asked, for
+    docs/operator.md."""
     path = tmp / f"{name}.png"
-    page.screenshot(path=str(path))
+    if element:
+        page.locator(element).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path))
     if os.environ.get("UPDATE_DOCS_IMAGES"):
         (ROOT / "docs" / "img").mkdir(exist_ok=True)
         shutil.copy(path, ROOT / "docs" / "img" / path.name)
@@ -250,7 +254,7 @@ def test_a_truck_weighed_in_and_out_at_the_console(scale_house, browser, influx,
     for paper, size in (("a5", [148, 210]), ("80mm", [80, 200])):
         sheet.goto(f"{house.url}/api/v1/tickets/{ticket_id}/html?paper={paper}&lang=ky&preview=1")
         sheet.emulate_media(media="screen")
-        shot(sheet, tmp_path, f"operator-ticket-{paper}")
+        shot(sheet, tmp_path, f"operator-ticket-{paper}", element="main.sheet")
         text, (width, height, pages) = pdf_text(sheet.pdf(prefer_css_page_size=True))
         assert [width, height, pages] == [*size, 1], paper
         assert f"{net_label} {LOADED - EMPTY:,} кг".replace(",", " ") in text, text
@@ -311,6 +315,8 @@ def test_the_console_says_when_broker_or_api_are_away_and_recovers(scale_house, 
     assert page.locator("#events li[data-event=not_back_to_zero]").count() >= 1
     house.platform(0)
     shows(page, 0, state=None)
+    # the refused 12,000 kg is still there to use, but the truck has gone: the page says so
+    page.wait_for_selector("#ready[data-kg='12000'][data-elsewhere=true]")
     house.platform(6_000)
     house.platform(0)  # it never stood still
     page.wait_for_selector("#events li[data-event=left_before_capture]", timeout=30_000)

@@ -23,6 +23,7 @@ const state = {
   open: [],            // open tickets: vehicles on site
   selectedOpen: null,  // the open ticket weigh-out completes
   ready: null,         // the newest unused capture of the scale
+  live: null,          // the last live weight
   last: null,          // the last ticket completed here
   stream: null,
   busy: false,
@@ -119,6 +120,8 @@ function postJson(path, body) {
 // ---- live weight: server-sent events -------------------------------------------------------
 
 function showWeight(w) {
+  state.live = w;
+  markReady();
   const digits = $("weight");
   const mode = w.overload ? "overload" : w.stable ? "stable" : "moving";
   digits.textContent = w.overload ? "- - -" : kg(w.weight_kg);
@@ -129,10 +132,14 @@ function showWeight(w) {
   badge.textContent = t(`op.state.${mode}`);
 }
 
+// newest first, by when it happened (a weight with no ticket is found later than it was taken)
 function addEvent(kind, text, when, warn) {
   const list = $("events");
   list.querySelector(".none")?.remove();
-  list.prepend(el("li", { class: warn ? "warn" : null, "data-event": kind }, el("time", {}, fmtTime(when, true)), text));
+  const at = Date.parse(when);
+  const item = el("li", { class: warn ? "warn" : null, "data-event": kind, "data-at": at }, el("time", {}, fmtTime(when, true)), text);
+  const later = [...list.children].find((li) => Number(li.dataset.at) < at);
+  list.insertBefore(item, later || null);
   while (list.children.length > MAX_EVENTS) list.lastChild.remove();
 }
 
@@ -177,6 +184,16 @@ async function refreshReady() {
   box.textContent = state.ready
     ? t("op.ready", { kg: kg(state.ready.weight_kg), time: fmtTime(state.ready.ts) })
     : t("op.ready_none");
+  box.append(el("span", { class: "elsewhere" }, t("op.ready_elsewhere")));
+  markReady();
+}
+
+// a weight to use that the scale no longer shows may be the previous vehicle's: say so
+function markReady() {
+  const ready = state.ready;
+  const live = state.live;
+  const away = Boolean(ready && live && Math.abs(live.weight_kg - ready.weight_kg) > 2 * (ready.division_kg || 20));
+  $("ready").dataset.elsewhere = String(away);
 }
 
 function drawOnSite() {
