@@ -1,7 +1,7 @@
 """Live weights, scale events and capture receipts of the site, for the operator console.
 
-One MQTT connection of its own (client id ``api-<port>-live``; with broker logins the
-companion user ``<user>-live``), opened with the first stream and subscribed on every connect:
+One MQTT connection of its own (client id ``api-<port>-live-<random>``; with broker logins the
+companion user ``<user>-live``), opened at the API's start and subscribed on every connect:
 
     landfill/v1/{site}/scale/+/weight     LiveWeight, retained: the last weight comes at once
     landfill/v1/{site}/scale/+/event      ScaleEvent: left before capture, not back to zero, ...
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -112,10 +113,18 @@ class LiveHub:
         """Whether the hub's broker connection is up."""
         return self._connected
 
+    def start(self) -> None:
+        """Connect (at the API's start, so the first console sees the broker's real state);
+        paho retries a broker that is not up yet."""
+        with self._lock:
+            if self._client is None:
+                self._start()
+
     def _start(self) -> None:
-        """Connect (once); paho retries a broker that is not up yet."""
         url = companion_url(self.settings.mqtt_url, "live")
-        client = make_client(url, f"api-{self.settings.api_port}-live")
+        # its own id: two APIs on one broker (tests, a second worker) must not push each other
+        # off; with broker logins the broker uses the username instead
+        client = make_client(url, f"api-{self.settings.api_port}-live-{uuid.uuid4().hex[:8]}")
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

@@ -81,7 +81,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
         app.state.mqtt = client
-        app.state.live = LiveHub(settings)  # connects with the first console stream
+        app.state.live = LiveHub(settings)  # the operator console's live weights
+        app.state.live.start()
         try:
             yield
         finally:
