@@ -113,12 +113,13 @@ class LiveHub:
         """Whether the hub's broker connection is up."""
         return self._connected
 
-    def start(self) -> None:
+    def start(self) -> LiveHub:
         """Connect (at the API's start, so the first console sees the broker's real state);
         paho retries a broker that is not up yet."""
         with self._lock:
             if self._client is None:
                 self._start()
+        return self
 
     def _start(self) -> None:
         url = companion_url(self.settings.mqtt_url, "live")

@@ -81,8 +81,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
         app.state.mqtt = client
-        app.state.live = LiveHub(settings)  # the operator console's live weights
-        app.state.live.start()
+        app.state.live = LiveHub(settings).start()  # the operator console's live weights
         try:
             yield
         finally:
