@@ -19,11 +19,13 @@ from api import db
 from api.auth import access
 from api.container_registry import publish_registry, seed_demo
 from api.limits import MAX_BODY_BYTES, influx_unavailable, validation_error
+from api.live import LiveHub
 from api.routes import (
     admin,
     auth,
     billing,
     captures,
+    console,
     containers,
     council,
     dispatch,
@@ -49,6 +51,7 @@ from landfill.settings import ApiSettings
 
 log = logging.getLogger("landfill.api")
 STATIC = Path(__file__).resolve().parent / "static"
+SHUTDOWN_GRACE_S = 3  # requests still running when asked to stop get this long
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -82,9 +85,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         client.on_connect = on_connect
         connect_async(client, settings.mqtt_url)
         app.state.mqtt = client
+        app.state.live = LiveHub(settings).start()  # the operator console's live weights
         try:
             yield
         finally:
+            app.state.live.close()
             client.disconnect()
             client.loop_stop()
             app.state.influx.close()
@@ -103,7 +108,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(QueryError, influx_unavailable)
     app.add_exception_handler(Refusal, refusal_response)
     app.add_exception_handler(FontMissing, _font_missing)
-    areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages)
+    areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages, console)
     for area in (*areas, auth, admin, docs):
         app.include_router(area.router)
     for area in (billing, portal, inflow, council):  # issue 13: billing, portal, inflow, council
@@ -131,8 +136,9 @@ def _seed_site(app: FastAPI, settings: ApiSettings) -> None:
 
 
 DESCRIPTION = """\
-Serve the HTTP API (/docs lists every route) and the dispatcher page (/dispatch): the scale
-and container registry, captures, fill levels, alerts, emptyings and collection routes."""
+Serve the HTTP API (/docs lists every route), the operator console (/operator) and the
+dispatcher page (/dispatch): the scale and container registry, captures, weighing tickets,
+fill levels, alerts, emptyings and collection routes."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,5 +164,8 @@ def serve(settings: ApiSettings) -> int:
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        # an operator console's live stream never ends by itself: without a limit, a stop
+        # would wait for every browser to go away; they reconnect to the next start
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     return 0

@@ -183,6 +183,7 @@ def logins(
 ) -> list[Login]:
     """Every login of the registry, with its rules (the ACL table of docs/security.md)."""
     api_write: list[str] = []
+    live_read: list[str] = []  # the operator console's stream (api/live.py)
     for site in registry.sites:
         t = Topics(site)
         api_write += [
@@ -190,11 +191,20 @@ def logins(
             t.of(Ticket),
             t.of(NodeStatus, node=f"api-{api_port}"),
         ]
+        live_read += [
+            kind_of(m).topic_filter(site) for m in (LiveWeight, ScaleEvent, Receipt, NodeStatus)
+        ]
     result = [
         *_scale_logins(registry),
         *_sensor_logins(registry),
         *_ingest_logins(ingest),
-        Login("api", "api", write=tuple(api_write)),
+        api := Login("api", "api", write=tuple(api_write)),
+        Login(
+            "api-live",
+            "api: the operator console's live weights (a second connection)",
+            read=tuple(live_read),
+            secret_of=api.user,
+        ),
         Login("monitor", "health checks and operators, read only", read=(f"{ROOT}/#", "$SYS/#")),
     ]
     _check_users(result)

@@ -12,6 +12,11 @@ timestamp, and a consumer that counts dedupes by id).
 after the PUBACK until ingest's `Receipt` says the capture is in InfluxDB; a row without one is
 sent again after `receipt_seconds`, doubling up to an hour, and on every reconnect.
 
+A small key-value table, `edge_state`, keeps what a process must remember across a restart
+(the scale edge: the load it captured and that may still stand on the platform). A `put` can
+write one state row in the same transaction as its message, so after a power cut the capture
+and the state that says "already captured" are either both there or both not.
+
 Faults: a `put` that cannot commit (disk full, read-only, I/O error) raises `OutboxError`, so
 the caller never believes a message is safe when it is not. A delete or update that fails
 leaves the row, which is only sent again (idempotent); it is logged once, never raised into
@@ -82,6 +87,9 @@ class Outbox:
                 if name not in have:
                     self._db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {declaration}")
             self._db.execute("CREATE INDEX IF NOT EXISTS outbox_msg_id ON outbox (msg_id)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS edge_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
 
     def put(
         self,
@@ -92,18 +100,55 @@ class Outbox:
         *,
         msg_id: str | None = None,
         receipt: bool = False,
+        state: tuple[str, str | None] | None = None,
     ) -> int:
-        """Store a message durably and return its sequence number; OutboxError if it cannot."""
+        """Store a message durably and return its sequence number; OutboxError if it cannot.
+
+        ``state`` (key, value) is written in the same transaction (None as value: deleted).
+        """
         try:
             with self._lock:
-                cur = self._db.execute(
-                    "INSERT INTO outbox (topic, payload, qos, retain, msg_id, receipt)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (topic, payload, qos, int(retain), msg_id, int(receipt)),
-                )
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = self._db.execute(
+                        "INSERT INTO outbox (topic, payload, qos, retain, msg_id, receipt)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (topic, payload, qos, int(retain), msg_id, int(receipt)),
+                    )
+                    if state is not None:
+                        self._write_state(*state)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite may have rolled back by itself
+                        self._db.execute("ROLLBACK")
+                    raise
                 return int(cur.lastrowid or 0)
         except sqlite3.Error as exc:
             raise OutboxError(str(exc)) from exc
+
+    def _write_state(self, key: str, value: str | None) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM edge_state WHERE key = ?", (key,))
+        else:
+            self._db.execute(
+                "INSERT INTO edge_state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Remember ``value`` under ``key`` durably (None: forget it); OutboxError if it cannot."""
+        try:
+            with self._lock:
+                self._write_state(key, value)
+        except sqlite3.Error as exc:
+            raise OutboxError(str(exc)) from exc
+
+    def state(self, key: str) -> str | None:
+        """The value remembered under ``key``, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM edge_state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def pending(self, after: int = 0, limit: int = 100) -> list[Entry]:
         """Return up to ``limit`` stored messages with seq > ``after``, oldest first."""
@@ -236,8 +281,9 @@ class OutboxPublisher:
         """Start the sending thread."""
         self._thread.start()
 
-    def submit(self, msg: Message) -> int:
-        """Store a contract message durably, then wake the sender; OutboxError if it cannot."""
+    def submit(self, msg: Message, state: tuple[str, str | None] | None = None) -> int:
+        """Store a contract message durably (with ``state``, in one transaction), then wake the
+        sender; OutboxError if it cannot."""
         kind = kind_of(msg)
         seq = self.outbox.put(
             self.topics.for_message(msg),
@@ -246,6 +292,7 @@ class OutboxPublisher:
             kind.retained,
             msg_id=msg.id,
             receipt=kind.name in self.receipt_kinds,
+            state=state,
         )
         with self._cond:
             self._cond.notify()

@@ -208,7 +208,7 @@ class EdgeScaleSettings(CommonSettings):
         description="poll period of command-mode protocols",
         json_schema_extra={"option": "poll-seconds"},
     )
-    scale_live_seconds: float = Field(0.25, ge=0, le=10, description="min gap of live weights")
+    scale_live_seconds: float = Field(0.05, ge=0, le=10, description="min gap of live weights")
     scale_bad_frames_seconds: float = Field(
         60.0, gt=0, description="period of the bad_frames event (sent only when counts grew)"
     )
@@ -235,6 +235,12 @@ class EdgeScaleSettings(CommonSettings):
         json_schema_extra={"option": "zero-band"},
     )
     no_data_seconds: float = Field(3.0, gt=0, description="silence before a no_data event")
+    scale_resume_minutes: float = Field(
+        30.0,
+        ge=0,
+        description="after a restart, a load captured this recently is not captured again while "
+        "its weight stays on the platform",
+    )
     scale_receipt_seconds: float = Field(
         60.0,
         gt=0,

@@ -30,11 +30,14 @@ from landfill.contract import (
     ContainerEvent,
     ContainerReading,
     ContainerRegistry,
+    LiveWeight,
     Message,
     NodeStatus,
+    Receipt,
     ScaleEvent,
     Ticket,
     Topics,
+    kind_of,
 )
 from landfill.mqtt import broker_address, make_client
 from landfill.settings import EdgeSensorsSettings, IngestSettings, login_url
@@ -251,7 +254,7 @@ def connect(acl_broker: Any, logins_dir: Path) -> Iterator[Any]:
     made: list[Client] = []
 
     def factory(user: str, secret: str | None = None, **kw: Any) -> Client:
-        owner = user.removesuffix("-registry").removesuffix("-source")
+        owner = user.removesuffix("-registry").removesuffix("-source").removesuffix("-live")
         url = login_url(acl_broker.url, user, secret or password(logins_dir, owner))
         made.append(Client(url, **kw))
         return made[-1]
@@ -571,3 +574,25 @@ def test_production_broker_config_runs_with_logins_acl_and_tls(logins_dir, tmp_p
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+def test_the_api_live_login_reads_the_scale_traffic_of_its_site_and_writes_nothing(connect):
+    live = connect("api-live")  # the operator console's stream (api/live.py), the api's companion
+    live.subscribe(*(kind_of(m).topic_filter(SITE) for m in (LiveWeight, ScaleEvent, Receipt)))
+    live.subscribe(kind_of(NodeStatus).topic_filter(SITE))
+    scale = connect("edge-scale-scale1")
+    weight = LiveWeight(ts=NOW, site=SITE, scale="scale1", weight_kg=14_560, stable=True)
+    scale.publish(weight)
+    scale.publish(ScaleEvent(ts=NOW, site=SITE, scale="scale1", event="no_data"))
+    connect("landfill-ingest").publish(Receipt(ts=NOW, site=SITE, scale="scale1", ids=["a"]))
+    wanted = {
+        T.for_message(weight),
+        T.of(ScaleEvent, scale="scale1"),
+        T.of(Receipt, scale="scale1"),
+    }
+    wait_for(lambda: wanted <= set(live.topics()), what="the live login's reads")
+    monitor = connect("monitor")
+    monitor.subscribe(f"{mqtt_acl.ROOT}/#")
+    attempt(connect, "api-live", capture("scale1", id="from-the-console"))
+    time.sleep(QUIET)
+    assert not [p for _, p in monitor.messages if b"from-the-console" in p]

@@ -30,6 +30,7 @@ from api.auth.sessions import (
 from api.auth.users import check_login, user_record
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.i18n import translate
+from api.routes.console import CONSOLE_ROLES
 from api.templating import page, page_language
 from landfill.settings import ApiSettings
 
@@ -48,6 +49,7 @@ class Page:
 
 
 PAGES = (
+    Page("/operator", "page.operator", "page.operator_note", CONSOLE_ROLES),
     Page("/dispatch", "page.dispatch", "page.dispatch_note", roles.READ_DISPATCH),
     Page("/api/v1/audit", "page.audit", "page.audit_note", roles.READ_SECURITY),
     Page("/api/v1/tokens", "page.tokens", "page.tokens_note", roles.READ_SECURITY),

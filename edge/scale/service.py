@@ -8,7 +8,10 @@ order when it is back), a crash or power cut (the outbox is on disk; same ids on
 broker that loses a capture it acknowledged (the capture stays in the outbox until ingest's
 receipt says it is stored, and goes again without one), a full or read-only disk (every
 weight is logged before anything else; a capture the outbox cannot store is sent directly,
-an `outbox_failed` event and a node status with the fault go out, and the process exits 1).
+an `outbox_failed` event and a node status with the fault go out, and the process exits 1),
+a restart while a captured truck still stands on the platform (the captured load is kept in
+the outbox's database with the capture, in one transaction, and resumed at start: the same
+truck is not captured again under a new id).
 
 Polled protocols (A9 command mode, SMA, MT-SICS, Tenso-M) get their poll every
 `scale_poll_seconds`; streaming ones are only read.
@@ -17,11 +20,13 @@ Polled protocols (A9 command mode, SMA, MT-SICS, Tenso-M) get their poll every
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -108,6 +113,7 @@ class ScaleService:
         self.stop_event = threading.Event()
         self.fault: str | None = None  # set when the process cannot go on (exit 1)
         self._last_live = -1e9
+        self._last_kg: int | None = None
         self._sent_live: tuple[int, bool, bool] | None = None
         self._pending_live: tuple[tuple[int, bool, bool], LiveWeight] | None = None
         self._last_data = clock()
@@ -116,6 +122,9 @@ class ScaleService:
         self._logged_bad: set[str] = set()
         self._last_bad_report = clock()
         self.captures = 0
+        self._held_key = f"held:{settings.scale}"
+        self._held_saved: int | None = None
+        self._resume_held()
 
     # ---- broker ----------------------------------------------------------------------------
 
@@ -142,6 +151,50 @@ class ScaleService:
         if isinstance(receipt, Receipt) and (gone := self.publisher.on_receipt(receipt)):
             log.info("ingest stored %d capture(s); they leave the outbox", gone)
 
+    # ---- the captured load, across restarts ------------------------------------------------
+
+    def _resume_held(self) -> None:
+        """Resume a load captured before a restart, if it is recent enough to still be there."""
+        text = self.outbox.state(self._held_key)
+        if text is None:
+            return
+        try:
+            held = json.loads(text)
+            kg, capture_id = int(held["kg"]), str(held["capture"])
+            at = datetime.fromisoformat(held["at"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring an unreadable held load in the outbox: %r", text[:200])
+            return
+        age = utcnow() - at
+        if age > timedelta(minutes=self.settings.scale_resume_minutes):
+            log.info("a load of %d kg held %s ago is too old to resume", kg, age)
+            return
+        self.tracker.resume(kg)
+        self._held_saved = kg
+        log.info(
+            "a load of %d kg captured before the restart (%s) may still be on the platform: "
+            "it is not captured again while the weight stays",
+            kg,
+            capture_id,
+        )
+
+    @staticmethod
+    def _held_value(kg: int, capture_id: str) -> str:
+        return json.dumps({"kg": kg, "capture": capture_id, "at": utcnow().isoformat()})
+
+    def _sync_held(self) -> None:
+        """Store the captured load when it changed without a capture (left, or uncapturable)."""
+        held = self.tracker.held_kg
+        if held == self._held_saved:
+            return
+        value = None if held is None else self._held_value(held, "")
+        try:
+            self.outbox.set_state(self._held_key, value)
+        except OutboxError as exc:  # a restart may then wait for the load to change: say so
+            log.error("cannot store the weighing state (%s); a restart may miss one truck", exc)
+            return
+        self._held_saved = held
+
     # ---- readings --------------------------------------------------------------------------
 
     def handle(self, reading: Reading) -> None:
@@ -158,11 +211,18 @@ class ScaleService:
                 self._capture(out)
             else:
                 self._event(out)
+        self._sync_held()
         self._live(kg, reading, now)
 
     def _live(self, kg: int, reading: Reading, now: float) -> None:
         """Queue a live weight when it changed; send at most one per `scale_live_seconds`."""
+        # stable as the tracker sees the load; with no load (or one leaving), as the indicator
+        # does, or two readings in a row within one division: an empty platform is steady too
+        steady = self._last_kg is not None and abs(kg - self._last_kg) <= self.settings.division_kg
+        self._last_kg = kg
         stable = self.tracker.state in (State.STABLE, State.CAPTURED) or bool(reading.stable)
+        if self.tracker.state in (State.EMPTY, State.LEAVING) and reading.stable is None:
+            stable = stable or steady
         overload = reading.overload or reading.underload or abs(kg) > MAX_WEIGHT_KG
         kg = max(-MAX_WEIGHT_KG, min(MAX_WEIGHT_KG, kg))  # beyond any truck: overload, clamped
         value = (kg, stable, overload)
@@ -218,7 +278,8 @@ class ScaleService:
             log.error("weight %d kg is not a valid capture: %s", c.weight_kg, exc.errors()[0])
             self._event(Event("overload", None, f"stable {c.weight_kg} kg outside the contract"))
             return
-        if self._submit(msg):
+        if self._submit(msg, state=(self._held_key, self._held_value(c.weight_kg, msg.id))):
+            self._held_saved = c.weight_kg
             self.captures += 1
             log.info(
                 "capture %s: %d kg (stable %d ms) in the outbox", msg.id, c.weight_kg, c.stable_ms
@@ -241,10 +302,10 @@ class ScaleService:
         log.info("scale event %s %s", e.event, e.detail)
         self._submit(msg)
 
-    def _submit(self, msg: Message) -> bool:
-        """Commit a message to the outbox; on a storage fault, fall back and stop."""
+    def _submit(self, msg: Message, state: tuple[str, str | None] | None = None) -> bool:
+        """Commit a message (and ``state``) to the outbox; on a storage fault, fall back, stop."""
         try:
-            self.publisher.submit(msg)
+            self.publisher.submit(msg, state)
         except OutboxError as exc:
             self._outbox_failed(msg, exc)
             return False

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import random
 import signal
 import socket
+import sys
 import threading
 import time
 import tty
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -121,6 +124,40 @@ def overload(capacity_kg: int, rate_hz: float) -> Iterator[Reading]:
     yield from idle(1.0, rate_hz)
 
 
+def typed_weights(
+    targets: queue.Queue[int | None], rate_hz: float, ramp_s: float = 1.0
+) -> Iterator[Reading]:
+    """The platform follows weights as they are given: a load moves to each new target over
+    ``ramp_s`` (in motion), then stands there, stable, until the next one (0: empty; None:
+    the end).
+
+    The first reading at a new target is the indicator's first stable frame of it.
+    """
+    current = 0
+    while True:
+        try:
+            target = targets.get_nowait()
+        except queue.Empty:
+            yield Reading(Decimal(current), stable=True)
+            continue
+        if target is None:
+            return
+        n = len(_steps(ramp_s, rate_hz))
+        for i in range(1, n + 1):
+            yield Reading(Decimal(current + (target - current) * i // (n + 1)), stable=False)
+        current = target
+
+
+def read_targets(lines: TextIO, targets: queue.Queue[int | None]) -> None:
+    """Put every whole number typed on ``lines`` into ``targets``; other lines are ignored."""
+    for line in lines:
+        text = line.strip()
+        if text.isdigit():
+            targets.put(int(text))
+        elif text:
+            print(f"not a weight in kg: {text!r}", file=sys.stderr)  # noqa: T201 - tells the typist
+
+
 SCENARIOS: dict[str, str] = {
     "trucks": "endless random trucks: empty, drive on, settle with one-division flicker, leave",
     "truck": "one truck of --weight",
@@ -129,6 +166,7 @@ SCENARIOS: dict[str, str] = {
     "not-zero": "a truck leaves and mud keeps the platform off zero (event not_back_to_zero)",
     "overload": "a load beyond capacity (the indicator's overload flag; event overload)",
     "mixed": "moving, truck, person, not-zero, truck: the acceptance script",
+    "typed": "weights typed on standard input, one a line: the load moves there and stays",
 }
 
 
@@ -140,8 +178,10 @@ def scenario(
     gross_kg: int = 14_560,
     trucks: int = 0,
     hold_s: float = 5.0,
+    typed: queue.Queue[int | None] | None = None,
 ) -> Iterator[Reading]:
-    """Readings of a named scenario (see `SCENARIOS`); ``trucks`` limits ``trucks``."""
+    """Readings of a named scenario (see `SCENARIOS`); ``trucks`` limits ``trucks``, ``typed``
+    feeds ``typed``."""
     truck = Truck(gross_kg, empty_s=1.0, ramp_s=1.0, hold_s=hold_s, leave_s=1.0)
     if name == "trucks":
         for n, t in enumerate(random_trucks(rng)):
@@ -160,6 +200,12 @@ def scenario(
         yield from not_back_to_zero(truck, rate_hz, rng)
     elif name == "overload":
         yield from overload(gross_kg, rate_hz)
+    elif name == "typed":
+        if typed is None:  # nobody types: one truck of gross_kg, then empty
+            typed = queue.Queue()
+            for kg in (gross_kg, 0, None):
+                typed.put(kg)
+        yield from typed_weights(typed, rate_hz)
     elif name == "mixed":
         yield from scenario("moving", rate_hz, rng, gross_kg=gross_kg + 2_000)
         yield from truck_weights(truck, rate_hz, rng)
@@ -408,8 +454,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = build(ScaleSimulatorOptions, build_parser().parse_args(argv))
     signal.signal(signal.SIGTERM, raise_interrupt)
     rng = random.Random(opts.seed)
+    typed: queue.Queue[int | None] = queue.Queue()
+    if opts.scenario == "typed":
+        threading.Thread(target=read_targets, args=(sys.stdin, typed), daemon=True).start()
     readings = scenario(
-        opts.scenario, opts.rate, rng, gross_kg=opts.weight, trucks=opts.trucks, hold_s=opts.hold
+        opts.scenario,
+        opts.rate,
+        rng,
+        gross_kg=opts.weight,
+        trucks=opts.trucks,
+        hold_s=opts.hold,
+        typed=typed,
     )
     link: PtyLink | TcpLink = TcpLink(opts.tcp) if opts.tcp is not None else PtyLink(opts.link)
     print(link.path, flush=True)  # noqa: T201 - the device path is this command's output

@@ -8,6 +8,11 @@ was held long enough. Weights are rounded to the division (half up), so what is 
 integer number of kilograms at the division. A gap between readings longer than `max_gap_s`
 (cable pulled, indicator silent) restarts the window, so a plateau is never pieced together
 across a gap. Time comes in with each reading (monotonic seconds), never from a clock inside.
+
+A captured load that is still on the platform is the state worth keeping across a restart:
+`held_kg` is what the service stores with the capture, `resume` starts a new tracker from it,
+so a truck standing on the platform while the edge restarts is not captured again. A load
+not captured yet needs nothing kept: its plateau simply starts again.
 """
 
 from __future__ import annotations
@@ -71,6 +76,23 @@ class WeighingTracker:
     _overloaded: bool = False
     _peak_kg: int = 0
     _last_at: float | None = None
+
+    @property
+    def held_kg(self) -> int | None:
+        """The captured weight while that load is on the platform (captured or leaving)."""
+        return self._captured_kg if self.state in (State.CAPTURED, State.LEAVING) else None
+
+    def resume(self, captured_kg: int) -> None:
+        """Start as if a load of ``captured_kg`` had just been captured (before a restart).
+
+        The next readings decide: the same weight keeps it captured, another weight is the
+        load leaving (then empty, or a new plateau that is captured as a new load).
+        """
+        self.state = State.CAPTURED
+        self._captured_kg = captured_kg
+        self._peak_kg = captured_kg
+        self._window = []
+        self._last_at = None
 
     def observe(self, reading: Reading, now: float) -> list[Captured | Event]:
         """Advance the state machine by one reading."""

@@ -20,6 +20,7 @@ EVERYONE = frozenset(Role)
 STAFF = EVERYONE - {R.client}
 SCALE_DATA = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.auditor})
 WEIGHERS = frozenset({R.operator, R.supervisor, R.admin})
+SCALE_HOUSE = frozenset({R.operator, R.supervisor, R.admin})
 CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
 EDITORS = frozenset({R.supervisor, R.admin})
 DISPATCHERS = frozenset({R.dispatcher, R.supervisor, R.admin})
@@ -48,8 +49,10 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/static"): OPEN,
     ("GET", "/"): Page(EVERYONE),
     ("GET", "/dispatch"): Page(CONTAINERS),
+    ("GET", "/operator"): Page(SCALE_HOUSE),
     ("GET", "/api/v1/auth/me"): EVERYONE,
     ("GET", "/api/v1/captures"): SCALE_DATA,
+    ("GET", "/api/v1/scales/{scale}/live"): SCALE_DATA,  # a stream; 404 for a scale not registered
     ("GET", "/api/v1/sites"): STAFF,
     ("GET", "/api/v1/scales"): STAFF,
     ("POST", "/api/v1/scales"): ADMIN,

@@ -374,11 +374,22 @@ INFLOW = ["/inflow", "/reports/council"]  # landfill inflow and the council's re
     [
         ("dispatcher", ["/dispatch", "/docs"]),
         ("auditor", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing", *INFLOW]),
-        ("admin", ["/dispatch", "/api/v1/audit", "/api/v1/tokens", "/docs", "/billing", *INFLOW]),
-        ("operator", ["/docs"]),
+        (
+            "admin",
+            [
+                "/operator",
+                "/dispatch",
+                "/api/v1/audit",
+                "/api/v1/tokens",
+                "/docs",
+                "/billing",
+                *INFLOW,
+            ],
+        ),
+        ("operator", ["/operator", "/docs"]),
         ("client", ["/docs", "/portal"]),
         ("billing", ["/docs", "/billing", *INFLOW]),
-        ("supervisor", ["/dispatch", "/docs", *INFLOW]),
+        ("supervisor", ["/operator", "/dispatch", "/docs", *INFLOW]),
     ],
 )
 def test_home_lists_the_pages_of_the_role(make_api, role, pages):

@@ -325,7 +325,8 @@ def test_an_operator_cannot_open_the_dispatchers_actions(server, browser, tmp_pa
     page.goto(f"{server.url}/login")
     _log_in(page, "oskon")
     assert page.eval_on_selector_all("#pages li", "items => items.map(i => i.dataset.page)") == [
-        "/docs"
+        "/operator",  # the operator console, and nothing of the dispatcher's
+        "/docs",
     ]
     assert page.get_attribute("#who", "data-role") == "operator"
     session = {c["name"]: c for c in page.context.cookies()}["landfill_session"]

@@ -35,15 +35,21 @@ def test_texts_differ_between_languages():
 
 
 def _used_keys() -> set[str]:
-    js = (API / "static" / "dispatch.js").read_text(encoding="utf-8")
+    js = "".join(
+        (API / "static" / name).read_text(encoding="utf-8")
+        for name in ("dispatch.js", "operator.js")
+    )
     html = "".join(
         p.read_text(encoding="utf-8") for p in sorted((API / "templates").glob("*.html"))
     )
     used = set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", js))
     used |= set(re.findall(r"""t\[["']([\w.]+)["']\]""", html))
     # the home page's links and the role names (api/routes/auth.py, api/auth/roles.py)
+    from typing import get_args
+
     from api.auth.roles import Role
     from api.routes.auth import PAGES
+    from landfill.contract import ScaleEventKind
 
     used |= {key for p in PAGES for key in (p.title, p.note)}
     used |= {f"role.{r}" for r in Role}
@@ -57,6 +63,10 @@ def _used_keys() -> set[str]:
         "forecast.reliability.": ("low", "medium", "high"),
         "weekday.": tuple(str(d) for d in range(7)),
         "emptyings.": ("confirmed", "rejected"),
+        # the operator console: weight states, connection banners, scale events
+        "op.state.": ("stable", "moving", "overload", "unknown"),
+        "op.banner.": ("api", "stream", "broker", "edge"),
+        "event.": get_args(ScaleEventKind),
     }.items():
         used |= {prefix + v for v in values}
     return (

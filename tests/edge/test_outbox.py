@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge.outbox import Outbox, OutboxPublisher
+from edge.outbox import Outbox, OutboxError, OutboxPublisher
 from landfill.contract import Capture, Topics
 from landfill.mqtt import connect_async, make_client
 from tests.conftest import wait_for
@@ -101,3 +101,28 @@ def test_messages_wait_for_the_broker_and_arrive_in_order(servers, site, tmp_pat
     finally:
         pub.stop()
         client.loop_stop()
+
+
+def test_state_is_kept_across_reopen_and_written_with_its_message(tmp_path):
+    box = Outbox(tmp_path / "o.sqlite")
+    assert box.state("held:s1") is None
+    box.put("t", b"capture", state=("held:s1", '{"kg": 9000}'))
+    box.close()
+    box = Outbox(tmp_path / "o.sqlite")
+    assert box.state("held:s1") == '{"kg": 9000}'
+    assert [e.payload for e in box.pending()] == [b"capture"]
+    box.set_state("held:s1", None)
+    assert box.state("held:s1") is None
+
+
+def test_a_message_that_cannot_be_stored_leaves_the_state_unchanged(tmp_path):
+    box = Outbox(tmp_path / "o.sqlite")
+    box.set_state("held:s1", "before")
+    box._db.execute(  # the insert fails inside the transaction, after the state row was sent
+        "CREATE TRIGGER refuse AFTER INSERT ON edge_state BEGIN SELECT RAISE(ABORT, 'full'); END"
+    )
+    with pytest.raises(OutboxError):
+        box.put("t", b"capture", state=("held:s2", "after"))
+    assert box.state("held:s2") is None
+    assert box.state("held:s1") == "before"
+    assert box.pending() == []  # the message went with it: both or neither

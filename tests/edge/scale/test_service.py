@@ -7,6 +7,7 @@ Also: reconnect after the link disappears, bad-frame reports, protocol options.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Iterator
@@ -280,4 +281,25 @@ def test_live_weight_is_sent_on_change_and_rate_limited(site, tmp_path, broker):
     assert b'"weight_kg":3000' in sent[-1]
     service.flush_live(2.0)
     assert len(sent) == 2  # nothing changed: nothing sent
+    service.outbox.close()
+
+
+def test_an_empty_platform_at_rest_is_shown_stable(site, tmp_path, broker):
+    # the operator console shows "stable" on an empty platform too, not only on a load
+    service = ScaleService(settings(site, broker, "loop://", tmp_path, scale_live_seconds=0))
+    sent: list[dict[str, Any]] = []
+    service.client.publish = lambda topic, payload, *a: sent.append(json.loads(payload))  # type: ignore[assignment,method-assign]
+    t = [0.0]
+    service.clock = lambda: t[0]
+    for kg in (0, 0, 5, 4000, 9000, 30, 0):
+        service.handle(Reading(Decimal(kg)))  # no stable flag (A9): two alike in a row
+        t[0] += 0.1
+    assert [(w["weight_kg"], w["stable"]) for w in sent] == [
+        (0, False),
+        (0, True),
+        (4000, False),  # a load comes: the tracker decides
+        (9000, False),
+        (40, False),
+        (0, False),
+    ]
     service.outbox.close()

@@ -171,3 +171,45 @@ def test_person_standing_on_the_truck_is_not_a_new_vehicle():
     assert [o.weight_kg for o in out if isinstance(o, Captured)] == [9000]
     assert [o for o in out if isinstance(o, Event)] == []
     assert t.state is State.EMPTY
+
+
+def test_a_resumed_load_still_on_the_platform_is_not_captured_again():
+    # the edge restarted while the captured truck stood still: a new tracker resumes it
+    t = tracker()
+    t.resume(9000)
+    assert (t.state, t.held_kg) == (State.CAPTURED, 9000)
+    out, _ = feed(t, [9000] * 60 + [9020, 9000] * 10 + [0] * 5)
+    assert [o for o in out if isinstance(o, Captured)] == []
+    assert [o for o in out if isinstance(o, Event)] == []
+    assert (t.state, t.held_kg) == (State.EMPTY, None)
+    # without the resume, the same readings are a new capture: what the restart used to do
+    fresh, _ = feed(tracker(), [9000] * 60)
+    assert [o.weight_kg for o in fresh if isinstance(o, Captured)] == [9000]
+
+
+@pytest.mark.parametrize(
+    ("after_restart", "captured", "events"),
+    [
+        ([0] * 10 + [12000] * 30, [12000], []),  # it left during the restart; the next one
+        ([12000] * 30, [12000], ["not_back_to_zero"]),  # another truck already stands there
+        ([9000] * 30, [], []),  # the same truck
+    ],
+)
+def test_a_resumed_load_gives_way_to_what_the_platform_shows(after_restart, captured, events):
+    t = tracker()
+    t.resume(9000)
+    out, _ = feed(t, after_restart)
+    assert [o.weight_kg for o in out if isinstance(o, Captured)] == captured
+    assert [o.event for o in out if isinstance(o, Event)] == events
+
+
+def test_held_kg_follows_the_captured_load_until_the_platform_is_empty():
+    t = tracker()
+    held = []
+    for w in [0] * 3 + [9000] * 25 + [4000] * 3 + [0] * 3:
+        t.observe(Reading(Decimal(w)), len(held) * 0.1)
+        held.append(t.held_kg)
+    assert held[:3] == [None] * 3
+    assert held[22] is None  # not yet held 2 s
+    assert held[23:31] == [9000] * 8  # captured, then leaving
+    assert held[-1] is None
