@@ -2,8 +2,9 @@
 
 Tickets, captures and scale events go through `ingest/points.py` from contract messages, as
 the ingest service stores them; fill readings and `ingest_stats` through `ingest/lines.py`
-with the names of `landfill/measurements.py`. Times are local (Asia/Bishkek) around NOW, noon
-of the current day, so "today" and "this month" panels have known answers. A second site's
+with the names of `landfill/measurements.py`, and each container's kept state (`fill_state`)
+at its last reading. Times are local (Asia/Bishkek) around NOW, noon of the current day, so
+"today" and "this month" panels have known answers. A second site's
 points must never show on the first site's dashboards.
 """
 
@@ -14,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ingest.lines import line
-from ingest.points import alert_line, capture_line, scale_event_line, to_lines
+from ingest.points import alert_line, capture_line, fill_state_line, scale_event_line, to_lines
 from landfill.contract import Capture, ContainerAlert, ScaleEvent, Ticket
+from landfill.fill.state import FillState
 from landfill.influx import InfluxStore, epoch_ms
 from landfill.measurements import FILL, INGEST_STATS
 
@@ -147,6 +149,19 @@ def _fill_lines(day: Day) -> list[str]:
     return [x for x in out if x]
 
 
+def _state_lines(day: Day) -> list[str]:
+    """Each container's kept state (`fill_state`) at its last reading, as the fill processor."""
+    out = []
+    for container, readings in day.fill.items():
+        ts, pct, battery = readings[-1]
+        ms = epoch_ms(ts)
+        state = FillState(last_ms=ms, level_pct=pct, level_ms=ms, battery_pct=battery)
+        site = day.site if container != "bin-99" else day.other_site
+        text = fill_state_line(site, container, state.model_dump_json(), ms, f"{container}-5")
+        out += [text] if text else []
+    return out
+
+
 def _stats_lines(day: Day) -> list[str]:
     """Thirty minutes of ingest_stats every 10 s: w1 healthy with one dead letter, w2 lagging."""
     out = []
@@ -181,5 +196,6 @@ def seed_day(store: InfluxStore, site: str, now: datetime | None = None) -> Day:
     lines += [capture_line(c) for c in day.captures]
     lines += [scale_event_line(e) for e in day.events]
     lines += [alert_line(a) for a in day.alerts]
-    store.write_lines([x for x in lines if x] + _fill_lines(day) + _stats_lines(day))
+    fill = _fill_lines(day)  # fills day.fill, which the kept states are made from
+    store.write_lines([x for x in lines if x] + fill + _state_lines(day) + _stats_lines(day))
     return day
