@@ -24,9 +24,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,7 +42,7 @@ from api.billing.statements import (
 )
 from api.db import Site
 from api.weighbridge.models import Client, Ticket
-from api.weighbridge.numbering import start_writing
+from api.weighbridge.numbering import next_in_sequence, start_writing
 
 __all__ = [
     "RunResult",
@@ -73,21 +71,7 @@ def summary(invoice: Invoice) -> dict[str, object]:
 
 def take_invoice_number(session: Session, site_id: int, year: int) -> int:
     """The next document number of the site's year; part of the caller's transaction."""
-    dialect = session.connection().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        upsert(InvoiceCounter)
-        .values(site_id=site_id, year=year, last_number=0)
-        .on_conflict_do_nothing()
-    )
-    number = session.execute(
-        update(InvoiceCounter)
-        .where(InvoiceCounter.site_id == site_id, InvoiceCounter.year == year)
-        .values(last_number=InvoiceCounter.last_number + 1)
-        .returning(InvoiceCounter.last_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    return int(number)
+    return next_in_sequence(session, InvoiceCounter, site_id, year)
 
 
 def _client(session: Session, site: Site, code: str) -> Client:

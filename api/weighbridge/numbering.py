@@ -15,6 +15,8 @@ The counter row of a new year is created with ``INSERT ... ON CONFLICT DO NOTHIN
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,19 +51,27 @@ def locked_ticket(session: Session, site_id: int, ticket_id: int) -> Ticket | No
 
 
 def take_number(session: Session, site_id: int, year: int) -> int:
-    """The next number of the site's year; part of the caller's transaction."""
+    """The next ticket number of the site's year; part of the caller's transaction."""
+    return next_in_sequence(session, TicketCounter, site_id, year)
+
+
+def next_in_sequence(session: Session, counter: type[Any], site_id: int, year: int) -> int:
+    """The next number of a gap-free per site and year counter table (tickets, invoices).
+
+    The row is created if missing, then incremented with UPDATE ... RETURNING inside the
+    caller's transaction: concurrent callers wait on the row lock, so numbers never repeat and,
+    since a rolled-back transaction undoes its increment, never leave a gap.
+    """
     dialect = session.connection().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(TicketCounter)
-        .values(site_id=site_id, year=year, last_number=0)
-        .on_conflict_do_nothing()
+        insert(counter).values(site_id=site_id, year=year, last_number=0).on_conflict_do_nothing()
     )
     number = session.execute(
-        update(TicketCounter)
-        .where(TicketCounter.site_id == site_id, TicketCounter.year == year)
-        .values(last_number=TicketCounter.last_number + 1)
-        .returning(TicketCounter.last_number)
+        update(counter)
+        .where(counter.site_id == site_id, counter.year == year)
+        .values(last_number=counter.last_number + 1)
+        .returning(counter.last_number)
         .execution_options(synchronize_session=False)
     ).scalar_one()
     return int(number)
