@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from landfill.numbers import number
+
 __all__ = [
     "TYIYN",
     "ZERO",
@@ -90,4 +92,4 @@ def charge(
 
 def money_text(amount: Decimal) -> str:
     """``12 345.60`` (a thin space between thousands, a point before the tyiyn)."""
-    return f"{amount:,.2f}".replace(",", "\u2009")
+    return number(amount, 2, "en")

@@ -20,6 +20,7 @@ from api.inflow.charts import Bar, bar_chart, share_chart
 from api.inflow.periods import Period, Step
 from api.inflow.queries import DIMENSIONS, Dimension, Filters, Share, Tonnage, breakdown, tonnage
 from api.weighbridge.models import Client, WasteType
+from landfill import numbers
 from landfill.influx import InfluxStore
 from landfill.language import Language
 from landfill.settings import ApiSettings
@@ -41,10 +42,7 @@ PAGE_QUERIES = 4  # statements of the page InfluxDB runs at once
 
 def number(value: float, decimals: int, lang: Language) -> str:
     """A number with grouped thousands, as the language writes it."""
-    text = f"{value:,.{decimals}f}"
-    if lang == "en":
-        return text
-    return text.replace(",", "\u00a0").replace(".", ",")
+    return numbers.number(value, decimals, lang)
 
 
 def tonnes_text(kg: int, lang: Language, decimals: int = 2) -> str:

@@ -22,6 +22,7 @@ from api.weighbridge.numbering import number_text
 from api.weighbridge.registry import as_utc
 from api.weighbridge.tickets import ticket_weights
 from landfill.language import Language
+from landfill.numbers import integer
 
 __all__ = ["Line", "TicketSheet", "kg_text", "ticket_sheet"]
 
@@ -56,7 +57,7 @@ def kg_text(lang: Language, kg: int | None) -> str:
     """``12 340 kg`` (a thin space between thousands), or a dash."""
     if kg is None:
         return "—"
-    return translate(lang, "ticket.kg", kg=f"{kg:,}".replace(",", "\u2009"))
+    return translate(lang, "ticket.kg", kg=integer(kg))
 
 
 def _local(ts: datetime | None, tz: ZoneInfo) -> str:

@@ -284,7 +284,7 @@ def _pdf_text(resp) -> str:
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.content)).pages)
-    return " ".join(text.replace("\u00a0", " ").split())
+    return " ".join(text.replace("\u00a0", " ").replace("\u2009", " ").split())
 
 
 @pytest.mark.parametrize(
@@ -299,7 +299,7 @@ def test_the_pdf_has_the_totals(council, lang, words):
     for word in words:
         assert word in text, word
     # tonnage of October and September, tickets, collections, before full, overflow hours
-    for figure in ("23,70", "8,00", "22,50", "77,8", "+196,2 %", "+255,5 %", "3 000,00", "500,00"):
+    for figure in ("23,70", "8,00", "22,50", "77,8", "+196,3 %", "+255,5 %", "3 000,00", "500,00"):
         assert figure in text, figure
     assert "Dostuk 2 9 7 1 77,8" in text
     assert "Noshken 1 4 1 0 25,0" in text

@@ -78,6 +78,6 @@ def test_charts_escape_every_text_and_carry_the_raw_values():
 
 
 def test_numbers_are_written_as_each_language_writes_them():
-    assert number(1234.5, 1, "en") == "1,234.5"
-    assert number(1234.5, 1, "ru") == "1\u00a0234,5"
-    assert number(1234.5, 1, "ky") == "1\u00a0234,5"
+    assert number(1234.5, 1, "en") == "1\u2009234.5"
+    assert number(1234.5, 1, "ru") == "1\u2009234,5"
+    assert number(1234.5, 1, "ky") == "1\u2009234,5"
