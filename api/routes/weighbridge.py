@@ -11,6 +11,7 @@ audit row with the row before and after, in the change's transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.auth.access import EDIT_WEIGHBRIDGE, READ_REGISTRY, Caller
 from api.auth.audit import record
@@ -155,29 +156,109 @@ def _csv_response(sheet: Sheet, site: Site, items: Sequence[BaseModel]) -> Respo
     )
 
 
-# ---- clients ---------------------------------------------------------------------------------
+# ---- clients and waste types: registry rows addressed by code ----------------------------
 
 
-def _client_record(row: Client) -> dict[str, Any]:
-    """A client's fields as the audit log keeps them."""
-    return {name: getattr(row, name) for name in ClientFields.model_fields}
+@dataclass(frozen=True)
+class Coded:
+    """A registry table whose rows are addressed by code, and what refers to its rows."""
 
+    model: type[Client] | type[WasteType]
+    fields: type[BaseModel]
+    public: type[BaseModel]
+    kind: str  # the audit actions' prefix
+    refs: tuple[InstrumentedAttribute[int | None], ...]
+    sheet: Sheet
 
-def _client_public(row: Client) -> ClientPublic:
-    fields = {name: getattr(row, name) for name in ClientFields.model_fields}
-    return ClientPublic.model_construct(**fields, updated_at=row.updated_at)
+    def record(self, row: Any) -> dict[str, Any]:
+        """The row's fields as the audit log keeps them."""
+        return {name: getattr(row, name) for name in self.fields.model_fields}
 
+    def public_of(self, row: Any) -> Any:
+        return self.public.model_construct(**self.record(row), updated_at=row.updated_at)
 
-def _get_client(session: Session, site: Site, code: str) -> Client:
-    row = session.scalar(select(Client).where(Client.site_id == site.id, Client.code == code))
-    if row is None:
-        raise Refusal("not_found", name=code)
-    return row
+    def get(self, session: Session, site: Site, code: str) -> Any:
+        m = self.model
+        row = session.scalar(select(m).where(m.site_id == site.id, m.code == code))
+        if row is None:
+            raise Refusal("not_found", name=code)
+        return row
+
+    def create(self, session: Session, site: Site, caller: Caller, body: BaseModel) -> Any:
+        row = self.model(site_id=site.id)
+        _set(row, body)
+        session.add(row)
+        code = getattr(body, "code")  # noqa: B009 - every coded table's fields have a code
+        _audit(session, caller, f"{self.kind}.create", code, after=self.record(row))
+        _commit(session, code)
+        return self.public_of(row)
+
+    def update(
+        self, session: Session, site: Site, caller: Caller, code: str, body: dict[str, Any]
+    ) -> Any:
+        row = self.get(session, site, code)
+        fields = _patch(self.public_of(row), body, self.fields)
+        before = self.record(row)
+        _set(row, fields)
+        _audit(session, caller, f"{self.kind}.update", code, before, self.record(row))
+        _commit(session, fields.code)
+        return self.public_of(row)
+
+    def delete(self, session: Session, site: Site, caller: Caller, code: str) -> Response:
+        """Remove a row nothing refers to (409 ``in_use`` otherwise)."""
+        row = self.get(session, site, code)
+        for ref in self.refs:
+            if session.scalar(select(ref.class_.id).where(ref == row.id).limit(1)):
+                raise Refusal("in_use", name=code)
+        _audit(session, caller, f"{self.kind}.delete", code, before=self.record(row))
+        session.delete(row)
+        session.commit()
+        return Response(status_code=204)
+
+    def import_rows(
+        self, session: Session, site: Site, caller: Caller, rows: list[tuple[int, Any]]
+    ) -> ImportPublic:
+        """Create or update rows by code, one audit row for each one changed."""
+        m = self.model
+        rows_now: list[Any] = list(session.scalars(select(m).where(m.site_id == site.id)))
+        existing = {r.code: r for r in rows_now}
+        before = {code: self.record(r) for code, r in existing.items()}
+        after = {}
+        created = 0
+        for _, fields in rows:
+            row = existing.get(fields.code)
+            if row is None:
+                row = m(site_id=site.id)
+                session.add(row)
+                created += 1
+            _set(row, fields)
+            after[fields.code] = self.record(row)
+        _audit_import(session, caller, self.kind, before, after)
+        _commit(session, self.sheet.name)
+        return ImportPublic(created=created, updated=len(rows) - created)
 
 
 def _set(row: Any, fields: BaseModel) -> None:
     for name in type(fields).model_fields:
         setattr(row, name, getattr(fields, name))
+
+
+CLIENTS = Coded(
+    Client,
+    ClientFields,
+    ClientPublic,
+    "client",
+    (Vehicle.client_id, Ticket.client_id),
+    CLIENT_SHEET,
+)
+WASTES = Coded(
+    WasteType,
+    WasteTypeFields,
+    WasteTypePublic,
+    "waste_type",
+    (Vehicle.waste_type_id, Ticket.waste_type_id),
+    WASTE_SHEET,
+)
 
 
 @router.get("/clients", response_model=list[ClientPublic], dependencies=READ)
@@ -195,7 +276,7 @@ def list_clients(
     if q:  # in Python: SQLite folds the case of ASCII letters only, not Cyrillic
         part = q.strip().casefold()
         rows = [r for r in rows if any(part in v.casefold() for v in (r.code, r.name, r.inn))]
-    return [_client_public(r) for r in rows]
+    return [CLIENTS.public_of(r) for r in rows]
 
 
 @router.get("/clients/export", response_class=Response, dependencies=READ)
@@ -207,7 +288,7 @@ def export_clients(session: SessionDep, site: SiteDep) -> Response:
 @router.get("/clients/{code}", response_model=ClientPublic, dependencies=READ)
 def get_client(code: str, session: SessionDep, site: SiteDep) -> ClientPublic:
     """One client."""
-    return _client_public(_get_client(session, site, code))
+    return CLIENTS.public_of(CLIENTS.get(session, site, code))  # type: ignore[no-any-return]
 
 
 @router.post("/clients", response_model=ClientPublic, status_code=201)
@@ -215,12 +296,7 @@ def create_client(
     body: ClientFields, session: SessionDep, site: SiteDep, caller: Editor
 ) -> ClientPublic:
     """Register a client (a legal entity)."""
-    row = Client(site_id=site.id)
-    _set(row, body)
-    session.add(row)
-    _audit(session, caller, "client.create", body.code, after=_client_record(row))
-    _commit(session, body.code)
-    return _client_public(row)
+    return CLIENTS.create(session, site, caller, body)  # type: ignore[no-any-return]
 
 
 @router.patch("/clients/{code}", response_model=ClientPublic)
@@ -228,27 +304,13 @@ def update_client(
     code: str, body: dict[str, Any], session: SessionDep, site: SiteDep, caller: Editor
 ) -> ClientPublic:
     """Change some fields (status ``on_hold`` stops new tickets); the client is checked again."""
-    row = _get_client(session, site, code)
-    fields = _patch(_client_public(row), body, ClientFields)
-    before = _client_record(row)
-    _set(row, fields)
-    _audit(session, caller, "client.update", code, before, _client_record(row))
-    _commit(session, fields.code)
-    return _client_public(row)
+    return CLIENTS.update(session, site, caller, code, body)  # type: ignore[no-any-return]
 
 
 @router.delete("/clients/{code}", status_code=204)
 def delete_client(code: str, session: SessionDep, site: SiteDep, caller: Editor) -> Response:
     """Remove a client no vehicle or ticket refers to."""
-    row = _get_client(session, site, code)
-    used = session.scalar(select(Vehicle.id).where(Vehicle.client_id == row.id).limit(1))
-    used = used or session.scalar(select(Ticket.id).where(Ticket.client_id == row.id).limit(1))
-    if used:
-        raise Refusal("in_use", name=code)
-    _audit(session, caller, "client.delete", code, before=_client_record(row))
-    session.delete(row)
-    session.commit()
-    return Response(status_code=204)
+    return CLIENTS.delete(session, site, caller, code)
 
 
 @router.post("/clients/import", response_model=ImportPublic)
@@ -259,43 +321,7 @@ async def import_clients(
     rows, errors = parse_sheet(CLIENT_SHEET, await _read_csv(request))
     if errors:
         return _import_errors(errors)
-    existing = {c.code: c for c in session.scalars(select(Client).where(Client.site_id == site.id))}
-    before = {code: _client_record(c) for code, c in existing.items()}
-    after = {}
-    created = 0
-    for _, fields in rows:
-        row = existing.get(fields.code)
-        if row is None:
-            row = Client(site_id=site.id)
-            session.add(row)
-            created += 1
-        _set(row, fields)
-        after[fields.code] = _client_record(row)
-    _audit_import(session, caller, "client", before, after)
-    _commit(session, "clients")
-    return ImportPublic(created=created, updated=len(rows) - created)
-
-
-# ---- waste types -----------------------------------------------------------------------------
-
-
-def _waste_record(row: WasteType) -> dict[str, Any]:
-    """A waste type's fields as the audit log keeps them."""
-    return {name: getattr(row, name) for name in WasteTypeFields.model_fields}
-
-
-def _waste_public(row: WasteType) -> WasteTypePublic:
-    fields = {name: getattr(row, name) for name in WasteTypeFields.model_fields}
-    return WasteTypePublic.model_construct(**fields, updated_at=row.updated_at)
-
-
-def _get_waste(session: Session, site: Site, code: str) -> WasteType:
-    row = session.scalar(
-        select(WasteType).where(WasteType.site_id == site.id, WasteType.code == code)
-    )
-    if row is None:
-        raise Refusal("not_found", name=code)
-    return row
+    return CLIENTS.import_rows(session, site, caller, rows)
 
 
 @router.get("/waste-types", response_model=list[WasteTypePublic], dependencies=READ)
@@ -306,7 +332,7 @@ def list_waste_types(
     stmt = select(WasteType).where(WasteType.site_id == site.id).order_by(WasteType.code)
     if accepted is not None:
         stmt = stmt.where(WasteType.accepted == accepted)
-    return [_waste_public(r) for r in session.scalars(stmt)]
+    return [WASTES.public_of(r) for r in session.scalars(stmt)]
 
 
 @router.get("/waste-types/export", response_class=Response, dependencies=READ)
@@ -318,7 +344,7 @@ def export_waste_types(session: SessionDep, site: SiteDep) -> Response:
 @router.get("/waste-types/{code}", response_model=WasteTypePublic, dependencies=READ)
 def get_waste_type(code: str, session: SessionDep, site: SiteDep) -> WasteTypePublic:
     """One waste type."""
-    return _waste_public(_get_waste(session, site, code))
+    return WASTES.public_of(WASTES.get(session, site, code))  # type: ignore[no-any-return]
 
 
 @router.post("/waste-types", response_model=WasteTypePublic, status_code=201)
@@ -326,12 +352,7 @@ def create_waste_type(
     body: WasteTypeFields, session: SessionDep, site: SiteDep, caller: Editor
 ) -> WasteTypePublic:
     """Register a waste type (accepted, or refused at the gate)."""
-    row = WasteType(site_id=site.id)
-    _set(row, body)
-    session.add(row)
-    _audit(session, caller, "waste_type.create", body.code, after=_waste_record(row))
-    _commit(session, body.code)
-    return _waste_public(row)
+    return WASTES.create(session, site, caller, body)  # type: ignore[no-any-return]
 
 
 @router.patch("/waste-types/{code}", response_model=WasteTypePublic)
@@ -339,27 +360,13 @@ def update_waste_type(
     code: str, body: dict[str, Any], session: SessionDep, site: SiteDep, caller: Editor
 ) -> WasteTypePublic:
     """Change names or whether it is accepted."""
-    row = _get_waste(session, site, code)
-    fields = _patch(_waste_public(row), body, WasteTypeFields)
-    before = _waste_record(row)
-    _set(row, fields)
-    _audit(session, caller, "waste_type.update", code, before, _waste_record(row))
-    _commit(session, fields.code)
-    return _waste_public(row)
+    return WASTES.update(session, site, caller, code, body)  # type: ignore[no-any-return]
 
 
 @router.delete("/waste-types/{code}", status_code=204)
 def delete_waste_type(code: str, session: SessionDep, site: SiteDep, caller: Editor) -> Response:
     """Remove a waste type no vehicle or ticket refers to."""
-    row = _get_waste(session, site, code)
-    used = session.scalar(select(Vehicle.id).where(Vehicle.waste_type_id == row.id).limit(1))
-    used = used or session.scalar(select(Ticket.id).where(Ticket.waste_type_id == row.id).limit(1))
-    if used:
-        raise Refusal("in_use", name=code)
-    _audit(session, caller, "waste_type.delete", code, before=_waste_record(row))
-    session.delete(row)
-    session.commit()
-    return Response(status_code=204)
+    return WASTES.delete(session, site, caller, code)
 
 
 @router.post("/waste-types/import", response_model=ImportPublic)
@@ -370,23 +377,7 @@ async def import_waste_types(
     rows, errors = parse_sheet(WASTE_SHEET, await _read_csv(request))
     if errors:
         return _import_errors(errors)
-    existing = {
-        w.code: w for w in session.scalars(select(WasteType).where(WasteType.site_id == site.id))
-    }
-    before = {code: _waste_record(w) for code, w in existing.items()}
-    after = {}
-    created = 0
-    for _, fields in rows:
-        row = existing.get(fields.code)
-        if row is None:
-            row = WasteType(site_id=site.id)
-            session.add(row)
-            created += 1
-        _set(row, fields)
-        after[fields.code] = _waste_record(row)
-    _audit_import(session, caller, "waste_type", before, after)
-    _commit(session, "waste-types")
-    return ImportPublic(created=created, updated=len(rows) - created)
+    return WASTES.import_rows(session, site, caller, rows)
 
 
 # ---- vehicles --------------------------------------------------------------------------------
