@@ -63,8 +63,31 @@ def _active(page) -> str:
     )
 
 
-def test_open_alerts_are_on_the_first_screen(server, browser, tmp_path):
+def _add_due_tomorrow(served: Served, influx, site: str, clock, count: int) -> None:
+    """``count`` more containers, 60 % full, collected on Wednesdays: a long route tomorrow."""
+    lines = []
+    for i in range(count):
+        body = {
+            "code": f"due-{i:02}",
+            "settlement": "Dostuk",
+            "zone": "dostuk",
+            "lat": 41.06 + i % 5 * 0.02,
+            "lon": 72.55 + i // 5 * 0.03,
+            "empty_mm": 1450,
+            "full_mm": 450,
+            "collection_weekdays": [2],
+        }
+        resp = httpx.post(f"{served.url}/api/v1/containers", json=body, headers=served.admin)
+        assert resp.status_code == 201, resp.text
+        levels = hourly(clock.now.replace(hour=0), clock.now, 60, 0)
+        lines += fill_lines(site, f"due-{i:02}", "dostuk", levels)
+    write(influx, lines)
+
+
+def test_open_alerts_are_on_the_first_screen(server, browser, tmp_path, influx, site, clock):
+    _add_due_tomorrow(server, influx, site, clock, 21)  # 25 stops, as on a real morning
     page = _open(browser, server, OFFICE)
+    assert page.locator("#route li[data-container]").count() == 25
     page.screenshot(path=str(tmp_path / "dispatch-office.png"))
     cards = page.locator("#alerts li[data-alert]")
     assert cards.count() == 3
