@@ -222,6 +222,24 @@ function showLabels(ev, shown) {
   }
 }
 
+// many containers: one circle per cell with its count, in the worst status's colour
+function drawClusters(svg, clusters, proj, taken) {
+  for (const c of clusters) {
+    const [x, y] = proj.xy(c.lat, c.lon);
+    const r = 9 + 3 * Math.log2(c.count);
+    taken.push(markBox(x, y, r));
+    const title = [t("map.cluster", { n: c.count }),
+      ...STATUS_ORDER.filter((s) => c.counts[s]).map((s) => `${t(`status.${s}`)}: ${c.counts[s]}`)];
+    svg.append(
+      el("svg:circle", {
+        cx: x, cy: y, r, class: `pin cluster s-${c.status}`,
+        "data-cluster": c.count, "data-status": c.status,
+      }, el("svg:title", {}, title.join(" · "))),
+      el("svg:text", { x, y: y + 4, class: "cluster-count", "text-anchor": "middle" }, String(c.count)),
+    );
+  }
+}
+
 function drawMap() {
   const svg = document.getElementById("map");
   svg.replaceChildren();
@@ -264,20 +282,7 @@ function drawMap() {
       }, el("svg:title", {}, `${c.container} · ${c.settlement} · ${fmtPct(c.fill_pct)} · ${t(`status.${c.status}`)}`)),
     );
   }
-  for (const c of clusters) {
-    const [x, y] = proj.xy(c.lat, c.lon);
-    const r = 9 + 3 * Math.log2(c.count);
-    taken.push(markBox(x, y, r));
-    const title = [t("map.cluster", { n: c.count }),
-      ...STATUS_ORDER.filter((s) => c.counts[s]).map((s) => `${t(`status.${s}`)}: ${c.counts[s]}`)];
-    svg.append(
-      el("svg:circle", {
-        cx: x, cy: y, r, class: `pin cluster s-${c.status}`,
-        "data-cluster": c.count, "data-status": c.status,
-      }, el("svg:title", {}, title.join(" · "))),
-      el("svg:text", { x, y: y + 4, class: "cluster-count", "text-anchor": "middle" }, String(c.count)),
-    );
-  }
+  drawClusters(svg, clusters, proj, taken);
   stops.forEach((stop, i) => {
     const at = pinAt.get(stop.container) || [...proj.xy(stop.lat, stop.lon), 0];
     labels.push({ text: String(i + 1), cls: "stop-no", key: stop.container, at });
@@ -437,13 +442,17 @@ function drawAlerts(alerts) {
   for (const id of drafts.keys()) if (!old.has(id) && !alerts.data.some((a) => a.id === id)) drafts.delete(id);
 }
 
+// the card after (or else before) cards[i] that still has a button: where the focus goes next
+function neighbour(cards, i, button) {
+  return [...cards.slice(i + 1), ...cards.slice(0, i).reverse()].find((c) => c.querySelector(button));
+}
+
 // send the acknowledgement; the focus then goes to the next alert still open (or the one
 // before), never back to the top of the page
 async function acknowledge(id) {
   const cards = [...document.querySelectorAll("#alerts li[data-alert]")];
   const i = cards.findIndex((c) => c.dataset.alert === id);
-  const next = [...cards.slice(i + 1), ...cards.slice(0, i).reverse()]
-    .find((c) => c.querySelector("button[data-ack]"));
+  const next = neighbour(cards, i, "button[data-ack]");
   const note = cards[i].querySelector(".note").value;
   const ok = await post(`/api/v1/dispatch/alerts/${encodeURIComponent(id)}/ack`, { note });
   if (ok) drafts.delete(id);
@@ -459,8 +468,12 @@ function drawEmptyings(emptyings) {
   if (!shown.length) list.append(el("li", { class: "muted" }, t("emptyings.none")));
   for (const e of shown) {
     const change = t("emptyings.change", { before: Math.round(e.before_pct ?? 0), after: Math.round(e.after_pct ?? 0) });
-    const decide = (what) => () => {
-      post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, {});
+    const decide = (what) => async () => {
+      const cards = [...document.querySelectorAll("#emptyings li[data-emptying]")];
+      const next = neighbour(cards, cards.findIndex((c) => c.dataset.emptying === e.id), "button[data-confirm]");
+      await post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, {});
+      const target = next && document.querySelector(`button[data-confirm="${CSS.escape(next.dataset.emptying)}"]`);
+      if (target) target.focus();
     };
     const decided = e.decision
       ? el("p", { class: `decided ${e.decision.decision}` }, t(`emptyings.${e.decision.decision}`, { by: e.decision.by }))

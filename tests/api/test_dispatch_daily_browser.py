@@ -259,3 +259,11 @@ def test_map_labels_do_not_overlap(server, browser):
     for key in boxes["hidden"]:
         page.focus(f"#map [data-key='{key}']")
         assert page.locator(f"#map text.label-shown[data-for='{key}']").count() >= 1, key
+
+
+def test_an_alert_says_where_how_full_and_how_long(server):
+    """What the cards show comes with the alerts: settlement, row colour, level, time open."""
+    alerts = httpx.get(f"{server.url}/api/v1/dispatch/alerts", headers=server.admin).json()
+    full = {a["id"]: a for a in alerts["data"]}["al-full-1"]
+    assert (full["settlement"], full["status"], full["open_s"]) == ("Dostuk", "red", 8 * 3600)
+    assert full["fill_pct"] == pytest.approx(94.0)
