@@ -50,7 +50,7 @@ class AckPublic(BaseModel):
 
 
 class AlertPublic(BaseModel):
-    """An open alert."""
+    """An open alert, with what the dispatcher's card shows of its container."""
 
     id: str
     container: str
@@ -62,6 +62,10 @@ class AlertPublic(BaseModel):
     value: float | None
     detail: str
     acknowledged: AckPublic | None
+    settlement: str = ""
+    status: str | None = Field(None, description="the container's status colour")
+    fill_pct: float | None = Field(None, description="the container's last level")
+    open_s: float | None = Field(None, description="seconds since the alert was raised")
 
 
 class FillPublic(BaseModel):
@@ -240,7 +244,12 @@ def _utc(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _alert_public(a: AlertRow, acks: dict[tuple[str, str, datetime], AlertAck]) -> AlertPublic:
+def _alert_public(
+    a: AlertRow,
+    acks: dict[tuple[str, str, datetime], AlertAck],
+    s: ContainerState | None = None,
+    now: datetime | None = None,
+) -> AlertPublic:
     ack = acks.get((a.container, a.kind, a.since))
     return AlertPublic(
         id=a.id,
@@ -253,6 +262,10 @@ def _alert_public(a: AlertRow, acks: dict[tuple[str, str, datetime], AlertAck]) 
         value=a.value,
         detail=a.detail,
         acknowledged=AckPublic(by=ack.by, at=_utc(ack.at), note=ack.note) if ack else None,
+        settlement=s.row.settlement if s else "",
+        status=s.status if s else None,
+        fill_pct=s.level_pct if s else None,
+        open_s=(now - a.since).total_seconds() if now else None,
     )
 
 
@@ -321,7 +334,7 @@ def _board_item(
             projected_pct=f.projected_pct,
             overflow_risk=f.overflow_risk,
         ),
-        alerts=[_alert_public(a, acks) for a in _sorted_alerts(s.alerts)],
+        alerts=[_alert_public(a, acks, s, now) for a in _sorted_alerts(s.alerts)],
     )
 
 
@@ -393,8 +406,9 @@ def list_alerts(
 ) -> AlertsPublic:
     """Open alerts of the active containers, most severe first (from the board's states)."""
     states, acks = _states(session, site, influx, settings, now)
+    of = {s.row.code: s for s in states}
     alerts = [a for s in states for a in s.alerts]
-    data = [_alert_public(a, acks) for a in _sorted_alerts(alerts)]
+    data = [_alert_public(a, acks, of[a.container], now) for a in _sorted_alerts(alerts)]
     if acknowledged is not None:
         data = [a for a in data if (a.acknowledged is not None) == acknowledged]
     return AlertsPublic(data=data, count=len(data))
@@ -431,7 +445,7 @@ def acknowledge(
     after = {"container": ack.container, "kind": ack.kind, "by": ack.by, "note": ack.note}
     record(session, caller.actor, now, "alert.ack", alert_id, after=after)
     _add_once(session, ack, "alert already acknowledged")
-    return _alert_public(live, _acks(session, site))
+    return _alert_public(live, _acks(session, site), now=now)
 
 
 @router.get("/emptyings", response_model=EmptyingsPublic, dependencies=[Depends(READ_DISPATCH)])

@@ -1,7 +1,9 @@
 // Dispatcher board: map, container list, alerts, emptyings, tomorrow's collection list.
 // Plain JS, no libraries; every text comes from the catalogue in #texts; times are shown in
-// the zone the page names (LANDFILL_TIMEZONE). The server filters and pages the containers:
-// the page holds one page of rows and the map's pins (or clusters), however big the site.
+// the zone the page names (LANDFILL_TIMEZONE); numbers are written by numbers.js. The server
+// filters and pages the containers: the page holds one page of rows and the map's pins (or
+// clusters), however big the site. The 30 s refresh updates the alert cards in place and puts
+// the focus (and a half-typed note's caret) back where it was.
 "use strict";
 
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
@@ -10,12 +12,12 @@ const TZ = document.body.dataset.tz;  // LANDFILL_TIMEZONE, set by the server
 // the session's CSRF token goes with every state-changing request; who acts comes from the login
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 const CAN_ACT = document.body.dataset.canAct === "true";
-const LOCALE = { ky: "ky-KG", ru: "ru-RU", en: "en-GB" }[LANG] || "ky-KG";
 const REFRESH_MS = 30000;
 const PER_PAGE = 100;
 const STATUS_ORDER = ["red", "orange", "grey", "yellow", "green"];
 const SVG = "http://www.w3.org/2000/svg";
 const state = { filter: "all", status: "", zone: "", settlement: "", page: 1, board: null, route: null };
+const drafts = new Map();  // alert id -> the note being typed, kept until it is sent
 
 // the board's filters as query parameters ("" for everything); the page number apart
 function boardQuery() {
@@ -69,8 +71,16 @@ function fmtDate(ymd) {
   const weekday = (new Date(Date.UTC(+y, +m - 1, +d)).getUTCDay() + 6) % 7; // Monday = 0
   return `${t(`weekday.${weekday}`)} ${d}.${m}.${y}`;
 }
-const fmtPct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)} %`);
-const fmtKm = (v) => v.toLocaleString(LOCALE, { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const fmtPct = (v) => (v === null || v === undefined ? "–" : `${formatNumber(v, 0, LANG)} %`);
+const fmtKm = (v) => formatNumber(v, 1, LANG);
+
+// how long something has lasted: "8 h", "35 min", "3 d"
+function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  if (seconds < 3600) return t("dispatch_page.minutes", { n: Math.max(0, Math.floor(seconds / 60)) });
+  if (seconds < 86400 * 2) return t("dispatch_page.hours", { n: Math.floor(seconds / 3600) });
+  return t("dispatch_page.days", { n: Math.floor(seconds / 86400) });
+}
 
 function fmtAge(seconds) {
   if (seconds === null || seconds === undefined) return t("age.none");
@@ -96,6 +106,37 @@ async function getJson(path) {
   return resp.json();
 }
 
+// ---- focus: a redraw puts it back on the same control, caret included ---------------------
+
+function focusSelector(node) {
+  if (!node || node === document.body || !node.dataset) return null;
+  for (const name of ["ack", "confirm", "reject", "key"]) {
+    if (node.dataset[name]) return `[data-${name}="${CSS.escape(node.dataset[name])}"]`;
+  }
+  const card = node.closest("li[data-alert]");
+  if (card) {
+    const part = node.classList.contains("note") ? ".note" : node.tagName === "SUMMARY" ? "summary" : null;
+    if (part) return `li[data-alert="${CSS.escape(card.dataset.alert)}"] ${part}`;
+  }
+  return node.id ? `#${CSS.escape(node.id)}` : null;
+}
+
+function markFocus() {
+  const node = document.activeElement;
+  const selector = focusSelector(node);
+  if (!selector) return null;
+  const caret = typeof node.selectionStart === "number" ? [node.selectionStart, node.selectionEnd] : null;
+  return { node, selector, caret };
+}
+
+function restoreFocus(mark) {
+  if (!mark || document.activeElement === mark.node) return;
+  const node = document.querySelector(mark.selector);
+  if (!node) return;
+  node.focus({ preventScroll: true });
+  if (mark.caret && typeof node.setSelectionRange === "function") node.setSelectionRange(...mark.caret);
+}
+
 async function post(path, body) {
   const resp = await fetch(path, {
     method: "POST",
@@ -108,6 +149,7 @@ async function post(path, body) {
   else if (!resp.ok) showError(t("error.failed"));
   else showError("");
   await refresh();
+  return resp.ok;
 }
 
 // ---- map ----------------------------------------------------------------------------------
@@ -132,6 +174,72 @@ function projection(points, width) {
   };
 }
 
+// Labels are placed greedily, most important first (the depot, stop numbers, settlements):
+// each tries spots around its mark and takes the first whose box stays on the map and clear
+// of every pin and every label already placed. A label with no room is hidden; it shows while
+// its pin has the pointer or the focus (and the pin's <title> names it too).
+const LABEL_SPOTS = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [1, 1], [-1, -1], [-1, 1]];
+const LABEL_GAP = 2;
+
+function overlaps(a, b) {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+function placeLabel(svg, label, taken, size) {
+  const text = el("svg:text", { x: 0, y: 0, class: label.cls, "data-for": label.key }, label.text);
+  svg.append(text);
+  const bb = text.getBBox();
+  const [w, h, ascent] = [bb.width, bb.height, -bb.y];
+  const [ax, ay, r] = label.at;
+  for (const reach of [r + LABEL_GAP, r + LABEL_GAP + 8]) {
+    for (const [sx, sy] of LABEL_SPOTS) {
+      const x = sx > 0 ? ax + reach : sx < 0 ? ax - reach - w : ax - w / 2;
+      const y = sy > 0 ? ay + reach : sy < 0 ? ay - reach - h : ay - h / 2;
+      const box = { x, y, w, h };
+      if (x < 0 || y < 0 || x + w > size.width || y + h > size.height) continue;
+      if (taken.some((other) => overlaps(box, other))) continue;
+      taken.push(box);
+      text.setAttribute("x", x);
+      text.setAttribute("y", y + ascent);
+      return;
+    }
+  }
+  // no room: hidden beside its mark until the mark is pointed at or focused
+  text.setAttribute("x", Math.min(ax + r + LABEL_GAP, size.width - w));
+  text.setAttribute("y", ay + ascent - h / 2);
+  text.classList.add("label-hidden");
+}
+
+function markBox(x, y, r) {
+  return { x: x - r, y: y - r, w: 2 * r, h: 2 * r };
+}
+
+function showLabels(ev, shown) {
+  const key = ev.target.dataset && ev.target.dataset.key;
+  if (!key) return;
+  for (const text of document.querySelectorAll(`#map text[data-for="${CSS.escape(key)}"]`)) {
+    text.classList.toggle("label-shown", shown);
+  }
+}
+
+// many containers: one circle per cell with its count, in the worst status's colour
+function drawClusters(svg, clusters, proj, taken) {
+  for (const c of clusters) {
+    const [x, y] = proj.xy(c.lat, c.lon);
+    const r = 9 + 3 * Math.log2(c.count);
+    taken.push(markBox(x, y, r));
+    const title = [t("map.cluster", { n: c.count }),
+      ...STATUS_ORDER.filter((s) => c.counts[s]).map((s) => `${t(`status.${s}`)}: ${c.counts[s]}`)];
+    svg.append(
+      el("svg:circle", {
+        cx: x, cy: y, r, class: `pin cluster s-${c.status}`,
+        "data-cluster": c.count, "data-status": c.status,
+      }, el("svg:title", {}, title.join(" · "))),
+      el("svg:text", { x, y: y + 4, class: "cluster-count", "text-anchor": "middle" }, String(c.count)),
+    );
+  }
+}
+
 function drawMap() {
   const svg = document.getElementById("map");
   svg.replaceChildren();
@@ -151,52 +259,39 @@ function drawMap() {
     svg.append(el("svg:polyline", { points: pts.join(" "), class: "route-line", id: "route-line" }));
   }
 
+  const taken = [];  // boxes of marks and placed labels, in map units
+  const labels = [];
+  const [dx, dy] = proj.xy(board.depot.lat, board.depot.lon);
+  svg.append(el("svg:rect", {
+    x: dx - 8, y: dy - 8, width: 16, height: 16, class: "depot", id: "depot", tabindex: 0, "data-key": "depot",
+  }, el("svg:title", {}, t("map.depot"))));
+  taken.push(markBox(dx, dy, 8));
+  labels.push({ text: t("map.depot"), cls: "depot-label", key: "depot", at: [dx, dy, 8] });
+
+  const pinAt = new Map();
   const settlements = new Map();
   for (const c of placed) {
-    const s = settlements.get(c.settlement) || { lat: 0, lon: 0, n: 0 };
-    s.lat += c.lat; s.lon += c.lon; s.n += 1;
-    settlements.set(c.settlement, s);
-  }
-  for (const [name, s] of settlements) {
-    if (!name) continue;
-    const [x, y] = proj.xy(s.lat / s.n, s.lon / s.n);
-    svg.append(el("svg:text", { x, y: y - 12, class: "settlement", "text-anchor": "middle" }, name));
-  }
-
-  const [dx, dy] = proj.xy(board.depot.lat, board.depot.lon);
-  svg.append(
-    el("svg:rect", { x: dx - 8, y: dy - 8, width: 16, height: 16, class: "depot", id: "depot" },
-      el("svg:title", {}, t("map.depot"))),
-    el("svg:text", { x: dx + 12, y: dy + 5, class: "depot-label" }, t("map.depot")),
-  );
-
-  for (const c of placed) {
     const [x, y] = proj.xy(c.lat, c.lon);
+    pinAt.set(c.container, [x, y, 7]);
+    taken.push(markBox(x, y, 7));
+    if (c.settlement && !settlements.has(c.settlement)) settlements.set(c.settlement, c.container);
     svg.append(
       el("svg:circle", {
-        cx: x, cy: y, r: 7, class: `pin s-${c.status}`,
-        "data-container": c.container, "data-status": c.status,
+        cx: x, cy: y, r: 7, class: `pin s-${c.status}`, tabindex: 0,
+        "data-container": c.container, "data-status": c.status, "data-key": c.container,
       }, el("svg:title", {}, `${c.container} · ${c.settlement} · ${fmtPct(c.fill_pct)} · ${t(`status.${c.status}`)}`)),
     );
   }
-  for (const c of clusters) {
-    const [x, y] = proj.xy(c.lat, c.lon);
-    const title = [t("map.cluster", { n: c.count }),
-      ...STATUS_ORDER.filter((s) => c.counts[s]).map((s) => `${t(`status.${s}`)}: ${c.counts[s]}`)];
-    svg.append(
-      el("svg:circle", {
-        cx: x, cy: y, r: 9 + 3 * Math.log2(c.count), class: `pin cluster s-${c.status}`,
-        "data-cluster": c.count, "data-status": c.status,
-      }, el("svg:title", {}, title.join(" · "))),
-      el("svg:text", { x, y: y + 4, class: "cluster-count", "text-anchor": "middle" }, String(c.count)),
-    );
+  drawClusters(svg, clusters, proj, taken);
+  stops.forEach((stop, i) => {
+    const at = pinAt.get(stop.container) || [...proj.xy(stop.lat, stop.lon), 0];
+    labels.push({ text: String(i + 1), cls: "stop-no", key: stop.container, at });
+  });
+  for (const [name, code] of settlements) {
+    labels.push({ text: name, cls: "settlement", key: code, at: pinAt.get(code) });
   }
-  if (route) {
-    route.stops.forEach((stop, i) => {
-      const [x, y] = proj.xy(stop.lat, stop.lon);
-      svg.append(el("svg:text", { x: x + 9, y: y + 4, class: "stop-no" }, String(i + 1)));
-    });
-  }
+  const size = { width, height: proj.height };
+  for (const label of labels) placeLabel(svg, label, taken, size);
 }
 
 // ---- list ---------------------------------------------------------------------------------
@@ -209,15 +304,16 @@ function forecastText(c) {
   else if (f.never) parts.push(t("forecast.never"));
   else if (f.full_at) parts.push(t("forecast.full_at", { time: fmtTime(f.full_at) }));
   if (f.rate_pct_per_day !== null) {
-    parts.push(t("forecast.rate", { rate: f.rate_pct_per_day.toLocaleString(LOCALE, { maximumFractionDigits: 1 }) }));
+    parts.push(t("forecast.rate", { rate: formatNumber(f.rate_pct_per_day, 1, LANG) }));
   }
   parts.push(t(`forecast.reliability.${f.reliability}`));
   return parts.join(" · ");
 }
 
+// one unit per device: % where it reports it, otherwise volts in the page's script
 function battery(c) {
-  if (c.fill.battery_pct !== null) return `${Math.round(c.fill.battery_pct)} %`;
-  if (c.fill.battery_v !== null) return `${c.fill.battery_v.toFixed(2)} V`;
+  if (c.fill.battery_pct !== null) return fmtPct(c.fill.battery_pct);
+  if (c.fill.battery_v !== null) return `${formatNumber(c.fill.battery_v, 2, LANG)} ${t("dispatch_page.volt")}`;
   return "–";
 }
 
@@ -255,18 +351,22 @@ function drawList() {
   if (!board) return;
   drawFilters(board);
   const rows = board.data;  // filtered, most urgent first and paged by the server
+  // on a phone each row is a block and each cell says which column it is
+  const heads = [...document.querySelectorAll("#containers thead th")].map((th) => th.textContent);
   for (const c of rows) {
     const reasons = c.reasons.map((r) => t(`reason.${r}`)).join(", ") || t(`status.${c.status}`);
-    body.append(el("tr", { "data-container": c.container, "data-status": c.status },
-      el("td", {}, el("span", { class: `dot s-${c.status}` }), c.container),
+    const cells = [
+      el("td", { class: "code" }, el("span", { class: `dot s-${c.status}` }), c.container),
       el("td", {}, c.settlement),
       el("td", { class: "num" }, el("span", { class: "bar" }, el("span", { class: `s-${c.status}`, style: `width: ${Math.min(100, c.fill.filtered_pct ?? 0)}%` })), " ", fmtPct(c.fill.filtered_pct)),
       el("td", { class: "status" }, reasons),
       el("td", {}, forecastText(c)),
       el("td", {}, fmtAge(c.fill.age_s)),
-      el("td", { class: "num" }, battery(c)),
+      el("td", { class: "num battery" }, battery(c)),
       el("td", {}, c.collection_weekdays.map((d) => t(`weekday.${d}`)).join(" ")),
-    ));
+    ];
+    cells.forEach((cell, i) => cell.setAttribute("data-label", heads[i]));
+    body.append(el("tr", { "data-container": c.container, "data-status": c.status }, cells));
   }
   if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("list.empty"))));
   document.body.dataset.board = boardQuery();  // what the list shows (tests wait for it)
@@ -274,27 +374,91 @@ function drawList() {
 
 // ---- alerts, emptyings, route -------------------------------------------------------------
 
+// An alert's card is made once and then updated in place, so a refresh keeps the note being
+// typed, its caret, the focus and an opened history.
+function alertCard(a) {
+  const card = el("li", { class: "card", "data-alert": a.id, "data-container": a.container },
+    el("span", { class: "dot" }),
+    el("strong", { class: "what" }),
+    el("span", { class: "where" }),
+    el("span", { class: "muted when" }),
+    el("div", { class: "ack-box" }),
+    el("details", { class: "history" }, el("summary", {}, t("dispatch_page.history")), el("ul", {})));
+  return card;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function ackedText(ack) {
+  return [t("alerts.acked", { by: ack.by, time: fmtTime(ack.at) }), ack.note ? el("q", { class: "saved-note" }, ack.note) : null];
+}
+
+function noteForm(a) {
+  const input = el("input", {
+    class: "note", placeholder: t("alerts.note"), maxlength: 500, "aria-label": t("alerts.note"),
+  });
+  input.value = drafts.get(a.id) || "";
+  input.addEventListener("input", () => drafts.set(a.id, input.value));
+  const button = el("button", { type: "button", "data-ack": a.id }, t("alerts.ack"));
+  button.addEventListener("click", () => acknowledge(a.id));
+  return el("div", { class: "actions" }, input, button);
+}
+
+function updateCard(card, a) {
+  const status = a.status || "grey";
+  card.className = `card sev-${a.severity} st-${status}`;
+  card.dataset.status = status;
+  card.querySelector(".dot").className = `dot s-${status}`;
+  setText(card.querySelector(".what"), `${t(`kind.${a.kind}`)} · ${a.container}`);
+  const where = [a.settlement, fmtPct(a.fill_pct), t("dispatch_page.open_for", { age: fmtDuration(a.open_s) })];
+  setText(card.querySelector(".where"), ` ${where.filter(Boolean).join(" · ")}`);
+  setText(card.querySelector(".when"), ` · ${t(`severity.${a.severity}`)} · ${t("alerts.since", { time: fmtTime(a.since) })}`);
+  const box = card.querySelector(".ack-box");
+  const mode = a.acknowledged ? "acked" : CAN_ACT ? "open" : "read";
+  if (mode === "acked") box.replaceChildren(el("p", { class: "acked" }, ackedText(a.acknowledged)));
+  else if (card.dataset.mode !== mode) box.replaceChildren(mode === "open" ? noteForm(a) : "");
+  card.dataset.mode = mode;
+  const history = [el("li", {}, t("dispatch_page.raised", { time: fmtTime(a.since) }))];
+  if (a.acknowledged) history.push(el("li", {}, ackedText(a.acknowledged)));
+  card.querySelector(".history ul").replaceChildren(...history);
+}
+
 function drawAlerts(alerts) {
   const list = document.getElementById("alerts");
-  list.replaceChildren();
-  if (!alerts.data.length) list.append(el("li", { class: "muted" }, t("alerts.none")));
-  for (const a of alerts.data) {
-    const ack = a.acknowledged
-      ? el("p", { class: "acked" }, t("alerts.acked", { by: a.acknowledged.by, time: fmtTime(a.acknowledged.at) }))
-      : !CAN_ACT ? null : el("div", { class: "actions" },
-        el("input", { class: "note", placeholder: t("alerts.note"), maxlength: 500, "aria-label": t("alerts.note") }),
-        el("button", {
-          type: "button", "data-ack": a.id,
-          onclick: (ev) => {
-            const note = ev.target.parentElement.querySelector(".note").value;
-            post(`/api/v1/dispatch/alerts/${encodeURIComponent(a.id)}/ack`, { note });
-          },
-        }, t("alerts.ack")));
-    list.append(el("li", { class: `card sev-${a.severity}`, "data-alert": a.id, "data-container": a.container },
-      el("strong", {}, `${t(`kind.${a.kind}`)} · ${a.container}`),
-      el("span", { class: "muted" }, ` ${t(`severity.${a.severity}`)} · ${t("alerts.since", { time: fmtTime(a.since) })}`),
-      ack));
-  }
+  const old = new Map([...list.querySelectorAll(":scope > li[data-alert]")].map((li) => [li.dataset.alert, li]));
+  const wanted = alerts.data.map((a) => {
+    const card = old.get(a.id) || alertCard(a);
+    updateCard(card, a);
+    return card;
+  });
+  if (!wanted.length) wanted.push(el("li", { class: "muted" }, t("alerts.none")));
+  for (const li of [...list.children]) if (!wanted.includes(li)) li.remove();
+  // move only what is out of place: a card that moves loses the focus inside it
+  wanted.forEach((li, i) => {
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+  });
+  for (const id of drafts.keys()) if (!old.has(id) && !alerts.data.some((a) => a.id === id)) drafts.delete(id);
+}
+
+// the card after (or else before) cards[i] that still has a button: where the focus goes next
+function neighbour(cards, i, button) {
+  return [...cards.slice(i + 1), ...cards.slice(0, i).reverse()].find((c) => c.querySelector(button));
+}
+
+// send the acknowledgement; the focus then goes to the next alert still open (or the one
+// before), never back to the top of the page
+async function acknowledge(id) {
+  const cards = [...document.querySelectorAll("#alerts li[data-alert]")];
+  const i = cards.findIndex((c) => c.dataset.alert === id);
+  const next = neighbour(cards, i, "button[data-ack]");
+  const note = cards[i].querySelector(".note").value;
+  const ok = await post(`/api/v1/dispatch/alerts/${encodeURIComponent(id)}/ack`, { note });
+  if (ok) drafts.delete(id);
+  const target = (next && document.querySelector(`button[data-ack="${CSS.escape(next.dataset.alert)}"]`))
+    || document.querySelector(`li[data-alert="${CSS.escape(id)}"] summary`);
+  if (target && document.activeElement !== target) target.focus();
 }
 
 function drawEmptyings(emptyings) {
@@ -304,8 +468,12 @@ function drawEmptyings(emptyings) {
   if (!shown.length) list.append(el("li", { class: "muted" }, t("emptyings.none")));
   for (const e of shown) {
     const change = t("emptyings.change", { before: Math.round(e.before_pct ?? 0), after: Math.round(e.after_pct ?? 0) });
-    const decide = (what) => () => {
-      post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, {});
+    const decide = (what) => async () => {
+      const cards = [...document.querySelectorAll("#emptyings li[data-emptying]")];
+      const next = neighbour(cards, cards.findIndex((c) => c.dataset.emptying === e.id), "button[data-confirm]");
+      await post(`/api/v1/dispatch/emptyings/${encodeURIComponent(e.id)}/${what}`, {});
+      const target = next && document.querySelector(`button[data-confirm="${CSS.escape(next.dataset.emptying)}"]`);
+      if (target) target.focus();
     };
     const decided = e.decision
       ? el("p", { class: `decided ${e.decision.decision}` }, t(`emptyings.${e.decision.decision}`, { by: e.decision.by }))
@@ -331,7 +499,7 @@ function drawRoute() {
       el("span", { class: `dot s-${s.status}` }),
       el("strong", {}, s.container), ` ${s.settlement} · ${fmtPct(s.fill_pct)} · `,
       s.why.map((w) => t(`reason.${w}`)).join(", "),
-      el("span", { class: "muted" }, ` ${t("route.leg", { km: fmtKm(s.leg_km) })}`)));
+      " ", el("span", { class: "muted leg" }, t("route.leg", { km: fmtKm(s.leg_km) }))));
   }
   const total = document.getElementById("route-total");
   total.textContent = t("route.total", { km: fmtKm(route.km), n: route.count });
@@ -348,11 +516,13 @@ async function refresh() {
     ]);
     state.board = board;
     state.route = route;
+    const focus = markFocus();
     drawMap();
     drawList();
     drawAlerts(alerts);
     drawEmptyings(emptyings);
     drawRoute();
+    restoreFocus(focus);
     document.getElementById("updated").textContent = t("app.updated", { time: fmtTime(board.generated_at) });
     document.body.dataset.loaded = "true";
     if (document.getElementById("error").textContent === t("error.load")) showError("");
@@ -368,8 +538,10 @@ async function loadBoard() {
   try {
     const board = await getJson(boardUrl());
     state.board = board;
+    const focus = markFocus();
     drawMap();
     drawList();
+    restoreFocus(focus);
   } catch (err) {
     console.error(err);
     showError(t("error.load"));
@@ -387,5 +559,10 @@ for (const [id, name] of [["status-filter", "status"], ["zone-filter", "zone"], 
 }
 document.getElementById("page-prev").addEventListener("click", () => choose({ page: Math.max(1, state.page - 1) }));
 document.getElementById("page-next").addEventListener("click", () => choose({ page: state.page + 1 }));
+const map = document.getElementById("map");
+map.addEventListener("focusin", (ev) => showLabels(ev, true));
+map.addEventListener("focusout", (ev) => showLabels(ev, false));
+map.addEventListener("mouseover", (ev) => showLabels(ev, true));
+map.addEventListener("mouseout", (ev) => showLabels(ev, false));
 refresh();
 setInterval(refresh, REFRESH_MS);
