@@ -10,7 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
+from api.routing import Stop
+from api.trips import Load, split_trips
+from landfill.settings import ApiSettings
 from tests.api.seed import fill_lines, hourly, write
 
 pytestmark = pytest.mark.integration
@@ -137,3 +141,25 @@ def test_the_sheet_in_each_language(api):
     assert "Шаршемби, 25.11.2026" in ky
     board = api.get("/dispatch", params={"lang": "en"}).text
     assert 'href="/dispatch/route"' in board
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("route_road_factor", 0.9),  # a road is never shorter than the straight line
+        ("route_road_factor", 3.5),
+        ("truck_capacity_m3", 0),
+        ("truck_capacity_m3", 101),
+    ],
+)
+def test_road_factor_and_truck_capacity_are_range_checked(field, value):
+    with pytest.raises(ValidationError, match=field):
+        ApiSettings(**{field: value})
+
+
+def test_loads_that_fill_the_truck_exactly_share_a_trip():
+    depot = Stop("depot", 41.0, 72.0)
+    loads = [Load(Stop(f"s{i}", 41.0 + i / 100, 72.0), 0.3) for i in range(1, 9)]
+    trips = split_trips(depot, loads, 1.2)  # 1.2 - 0.3 - 0.3 - 0.3 is 0.2999999999999999
+    assert [len(t.loads) for t in trips] == [4, 4]
+    assert split_trips(depot, [], 10.0) == ()
