@@ -46,6 +46,7 @@ __all__ = [
     "AlertRow",
     "ContainerState",
     "EmptyingRow",
+    "PlannedStop",
     "RoutePlan",
     "Status",
     "collection_list",

@@ -403,6 +403,14 @@ class ApiSettings(CommonSettings):
     route_budget_seconds: float = Field(
         1.0, gt=0, le=60, description="time the route's order may take to improve"
     )
+    # road distance is unknown: the route sheet shows straight-line km times this factor
+    route_road_factor: float = Field(
+        1.3, ge=1.0, le=3.0, description="road km = straight-line km x this, on the route sheet"
+    )
+    # the planned Howo compactor's 10 m3 body (domain notes), loose waste as containers hold it
+    truck_capacity_m3: float = Field(
+        10.0, gt=0, le=100, description="forecast m3 one trip takes; more: back to unload"
+    )
     # access control (api/auth): sessions, cookies, login rate limits
     session_idle_minutes: int = Field(
         30, gt=0, le=24 * 60, description="a session unused this long ends"

@@ -6,6 +6,7 @@ dispatcher decides (acknowledgements, confirmed or rejected emptyings) is kept i
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ from api.auth.audit import record
 from api.board import (
     AlertRow,
     ContainerState,
+    PlannedStop,
     alert_by_id,
     collection_list,
     container_states,
@@ -32,6 +34,8 @@ from api.db import AlertAck, Container, EmptyingDecision, Site
 from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep, SiteDep
 from api.limits import Day
 from api.routing import Stop
+from api.trips import Load, Trip, forecast_volume_m3, split_trips
+from landfill.fill.schedule import WORK_END, local_at
 from landfill.fill.status import severity_rank
 from landfill.settings import ApiSettings
 
@@ -217,7 +221,22 @@ class RouteStopPublic(BaseModel):
     fill_pct: float | None
     status: str
     why: list[str]
-    leg_km: float
+    leg_km: float = Field(description="straight-line km from the previous stop of the tour")
+    volume_m3: float = Field(description="forecast m³ at the end of the day (volume × level)")
+    trip: int = Field(description="the truck trip (1, 2, ...) this stop is on")
+    trip_leg_km: float = Field(description="straight-line km to it within its trip")
+
+
+class TripPublic(BaseModel):
+    """One truckload: from the depot through these stops and back to unload."""
+
+    number: int
+    containers: list[str]
+    count: int
+    volume_m3: float
+    km: float = Field(description="straight-line km, depot to depot")
+    road_km: float = Field(description="km × LANDFILL_ROUTE_ROAD_FACTOR")
+    over_capacity: bool = Field(description="a single stop holds more than the truck")
 
 
 class RoutePublic(BaseModel):
@@ -226,12 +245,18 @@ class RoutePublic(BaseModel):
     date: date
     depot: PointPublic
     stops: list[RouteStopPublic]
-    km: float
+    km: float = Field(description="straight-line km of one tour, without trips to unload")
     count: int
     unplaced: list[str]
     stopped_on_budget: bool = Field(
         description="the order's improvement stopped at LANDFILL_ROUTE_BUDGET_SECONDS"
     )
+    capacity_m3: float = Field(description="LANDFILL_TRUCK_CAPACITY_M3")
+    road_factor: float = Field(description="LANDFILL_ROUTE_ROAD_FACTOR")
+    volume_m3: float = Field(description="forecast m³ of every stop")
+    trips: list[TripPublic]
+    trips_km: float = Field(description="straight-line km of all trips, with the ways back")
+    road_km: float = Field(description="trips_km × road_factor: an estimate, not a road survey")
 
 
 def _acks(session: Session, site: Site) -> dict[tuple[str, str, datetime], AlertAck]:
@@ -554,26 +579,46 @@ def route(
         Day | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
     ] = None,
 ) -> RoutePublic:
-    """Containers to collect on a day (default: tomorrow, local), in visiting order, with km."""
-    day = day or now.astimezone(settings.tz).date() + timedelta(days=1)
+    """Containers to collect on a day (default: tomorrow, local), in visiting order, with km.
+
+    The stops are cut into truck trips by LANDFILL_TRUCK_CAPACITY_M3 (forecast volumes).
+    """
+    return day_route(session, settings, site, influx, now, day)
+
+
+def route_day(settings: ApiSettings, now: datetime, day: date | None) -> date:
+    """The asked day, or tomorrow in the site's time zone."""
+    return day or now.astimezone(settings.tz).date() + timedelta(days=1)
+
+
+def day_route(
+    session: Session,
+    settings: ApiSettings,
+    site: Site,
+    influx: InfluxDep,
+    now: datetime,
+    day: date | None,
+) -> RoutePublic:
+    """The collection list of ``day`` (default tomorrow), in visiting order and truck trips."""
+    day = route_day(settings, now, day)
     states, _ = _states(session, site, influx, settings, now)
     depot = Stop("depot", settings.depot_lat, settings.depot_lon)
     plan = collection_list(
         states, day, depot, settings.route_min_fill_pct, settings.route_budget_seconds
     )
+    end = local_at(day, WORK_END, settings.tz)
+    loads = [Load(_stop(p), _volume(p.state, end)) for p in plan.stops]
+    trips = split_trips(depot, loads, settings.truck_capacity_m3)
+    on_trip = {
+        load.stop.id: (t.number, leg)
+        for t in trips
+        for load, leg in zip(t.loads, t.legs_km, strict=True)
+    }
     stops = [
-        RouteStopPublic(
-            container=p.state.row.code,
-            settlement=p.state.row.settlement,
-            lat=p.state.row.lat or 0.0,
-            lon=p.state.row.lon or 0.0,
-            fill_pct=p.state.level_pct,
-            status=p.state.status,
-            why=list(p.why),
-            leg_km=round(p.leg_km, 2),
-        )
-        for p in plan.stops
+        _route_stop(p, load, *on_trip[load.stop.id])
+        for p, load in zip(plan.stops, loads, strict=True)
     ]
+    trips_km = math.fsum(t.km for t in trips)
     return RoutePublic(
         date=day,
         depot=PointPublic(lat=depot.lat, lon=depot.lon),
@@ -582,6 +627,49 @@ def route(
         count=len(stops),
         unplaced=list(plan.unplaced),
         stopped_on_budget=plan.stopped_on_budget,
+        capacity_m3=settings.truck_capacity_m3,
+        road_factor=settings.route_road_factor,
+        volume_m3=round(math.fsum(load.volume_m3 for load in loads), 2),
+        trips=[_trip_public(t, settings.route_road_factor) for t in trips],
+        trips_km=round(trips_km, 2),
+        road_km=round(trips_km * settings.route_road_factor, 2),
+    )
+
+
+def _stop(p: PlannedStop) -> Stop:
+    return Stop(p.state.row.code, p.state.row.lat or 0.0, p.state.row.lon or 0.0)
+
+
+def _volume(s: ContainerState, at: datetime) -> float:
+    rate = s.forecast.rate_pct_per_day if s.forecast is not None else None
+    return forecast_volume_m3(s.spec.volume_m3, s.level_pct, s.level_ts, rate, at)
+
+
+def _route_stop(p: PlannedStop, load: Load, trip: int, trip_leg_km: float) -> RouteStopPublic:
+    return RouteStopPublic(
+        container=p.state.row.code,
+        settlement=p.state.row.settlement,
+        lat=p.state.row.lat or 0.0,
+        lon=p.state.row.lon or 0.0,
+        fill_pct=p.state.level_pct,
+        status=p.state.status,
+        why=list(p.why),
+        leg_km=round(p.leg_km, 2),
+        volume_m3=round(load.volume_m3, 2),
+        trip=trip,
+        trip_leg_km=round(trip_leg_km, 2),
+    )
+
+
+def _trip_public(t: Trip, road_factor: float) -> TripPublic:
+    return TripPublic(
+        number=t.number,
+        containers=[load.stop.id for load in t.loads],
+        count=len(t.loads),
+        volume_m3=round(t.volume_m3, 2),
+        km=round(t.km, 2),
+        road_km=round(t.km * road_factor, 2),
+        over_capacity=t.over_capacity,
     )
 
 

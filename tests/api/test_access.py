@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/static"): OPEN,
     ("GET", "/"): Page(EVERYONE),
     ("GET", "/dispatch"): Page(CONTAINERS),
+    ("GET", "/dispatch/route"): Page(CONTAINERS),  # the route sheet to print
     ("GET", "/operator"): Page(SCALE_HOUSE),
     ("GET", "/api/v1/auth/me"): EVERYONE,
     ("GET", "/api/v1/captures"): SCALE_DATA,
