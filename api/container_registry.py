@@ -24,14 +24,14 @@ from importlib import resources
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import Container, Site
 from api.spreadsheet import decimal_point, delimiter, neutralise, restore
 from landfill.contract import ContainerRegistry, Topics, stable_id, utcnow
-from landfill.fill.spec import ContainerSpec
+from landfill.fill.spec import ContainerSpec, decodable_model
 from landfill.mqtt import MAX_PACKET_BYTES
 from landfill.names import NAME_PATTERN
 
@@ -80,6 +80,11 @@ class ContainerFields(ContainerSpec):
 
     container: str = Field(alias="code", pattern=NAME_PATTERN)
     active: bool = True
+
+    @field_validator("model")
+    @classmethod
+    def _decodable(cls, value: str | None) -> str | None:
+        return decodable_model(value)
 
 
 def first_error(exc: ValidationError) -> str:

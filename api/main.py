@@ -26,6 +26,7 @@ from api.routes import (
     billing,
     captures,
     console,
+    container_page,
     containers,
     council,
     dispatch,
@@ -109,7 +110,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(Refusal, refusal_response)
     app.add_exception_handler(FontMissing, _font_missing)
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages, console)
-    for area in (*areas, auth, admin, docs, billing, portal, inflow, council):
+    for area in (*areas, auth, admin, docs, billing, portal, inflow, council, container_page):
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

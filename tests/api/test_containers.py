@@ -8,6 +8,8 @@ import pytest
 
 from api.container_registry import CSV_COLUMNS, demo_csv, parse_csv
 from landfill.contract import ContainerRegistry, Topics
+from landfill.sensor_models import model_names
+from tests.api.conftest import add_user, client_for, login
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -19,6 +21,7 @@ def database_url(any_database_url):
     return any_database_url
 
 
+KNOWN = "EM310-UDL, EM400-UDL, EM400-MUD, LDDS75, LDDS20"
 BIN = {
     "code": "bin-a",
     "settlement": "Dostuk",
@@ -77,7 +80,14 @@ def test_crud_round_trip(make_api):
         ({"collection_weekdays": [7]}, "less than or equal to 6"),
         ({"collection_weekdays": [-1]}, "greater than or equal to 0"),
         ({"lat": None}, "give both lat and lon, or neither"),
-        ({"device": "not-an-eui"}, "should match pattern"),
+        # "not-an-eui" is a network server's device name now (issue 12); a space is not
+        ({"device": "not an eui"}, "should match pattern"),
+        ({"device": "a84041000000001"}, "a DevEUI has 16 hex digits, this one 15"),
+        ({"device": "x" * 65}, "should match pattern"),
+        ({"model": "EM310-UDI"}, f"unknown model 'EM310-UDI'; the sensor edge decodes {KNOWN}"),
+        ({"lat": 95.0}, "less than or equal to 90"),
+        ({"lon": -181}, "greater than or equal to -180"),
+        ({"volume_m3": 0}, "greater than 0"),
         ({"code": "bin a/1"}, "should match pattern"),
     ],
 )
@@ -251,3 +261,63 @@ def test_demo_seed_loads_33_containers(make_api):
     assert len({f.device for _, f in rows}) == 33
     api = make_api(seed_demo=True)
     assert api.get("/api/v1/containers").json()["count"] == 33
+
+
+def test_unknown_model_is_422_listing_the_models_the_edge_decodes(make_api):
+    """A typo in the model would dead-letter every uplink of the device: refused on entry."""
+    api = make_api()
+    resp = api.post("/api/v1/containers", json=BIN | {"model": "LDDS57"})
+    assert resp.status_code == 422
+    [error] = resp.json()["detail"]
+    assert (error["type"], error["loc"]) == ("unknown_model", ["body", "model"])
+    assert all(name in error["msg"] for name in model_names())
+    # each error names its field, so the page can put it beside the field
+    resp = api.post("/api/v1/containers", json=BIN | {"device": 24, "empty_mm": "deep"})
+    assert [(e["loc"], e["type"]) for e in resp.json()["detail"]] == [
+        (["body", "empty_mm"], "int_parsing"),
+        (["body", "device"], "string_type"),
+    ]
+    # the edge's spelling rules: case, dashes and a vendor prefix do not matter; stored canonical
+    resp = api.post("/api/v1/containers", json=BIN | {"model": "milesight em310udl"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["model"] == "EM310-UDL"
+    resp = api.patch("/api/v1/containers/bin-a", json={"model": "EM31O-UDL"})
+    assert resp.status_code == 422
+    assert resp.json()["detail"].startswith("model: unknown model 'EM31O-UDL'")
+    [error] = resp.json()["errors"]
+    assert (error["type"], error["loc"]) == ("unknown_model", ["model"])
+    assert KNOWN in error["msg"]
+    assert api.patch("/api/v1/containers/bin-a", json={"model": None}).json()["model"] is None
+    # a CSV row too, by line, and nothing is imported
+    csv_text = CSV_OK.replace("LDDS75", "LDS75")
+    resp = api.post(
+        "/api/v1/containers/import", content=csv_text, headers={"content-type": "text/csv"}
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["line"] == 2
+    assert "unknown model 'LDS75'" in resp.json()["errors"][0]["error"]
+
+
+def test_a_device_known_by_its_network_server_name(make_api, collect, site):
+    """ChirpStack deviceName, TTS device_id, a native bridge's device: registered by name."""
+    api = make_api()
+    resp = api.post("/api/v1/containers", json=BIN | {"device": "Bin-A-Sensor"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["device"] == "bin-a-sensor"  # compared without case, as the edge does
+    resp = api.post("/api/v1/containers", json=BIN | {"code": "bin-b", "device": "bin-a-sensor"})
+    assert resp.json() == {"detail": "device is bound to another container"}
+    registry = collect(Topics(site).of(ContainerRegistry))
+    got = wait_for(
+        lambda: [p for p in registry.payloads() if p["containers"]], what="registry with bin-a"
+    )[-1]
+    spec = ContainerRegistry.model_validate(got).containers[0]
+    assert (spec.container, spec.device) == ("bin-a", "bin-a-sensor")
+    # a dispatcher registers and changes containers (deactivating and importing stay supervisors')
+    add_user(api.app, "aigul", "dispatcher")
+    dispatcher = client_for(api.app)
+    assert login(dispatcher, "aigul").status_code == 303
+    changed = dispatcher.patch("/api/v1/containers/bin-a", json={"device": "a840410000000009"})
+    assert changed.status_code == 200, changed.text
+    added = dispatcher.post("/api/v1/containers", json=BIN | {"code": "bin-c", "device": None})
+    assert added.status_code == 201, added.text
+    assert dispatcher.delete("/api/v1/containers/bin-a").status_code == 403
