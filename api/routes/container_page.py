@@ -45,12 +45,17 @@ FORM_FIELDS = (
 )
 
 
+def _degrees(value: float, lang: Language) -> str:
+    """A coordinate to 5 places (about a metre), without trailing zeros: ``41,118``."""
+    return number(value, 5, lang).rstrip("0").rstrip(",.")
+
+
 def _row(row: Container, lang: Language) -> dict[str, Any]:
     """One container as the list shows it, and as the form is filled from it (``form``)."""
     fields = fields_of(row).model_dump(by_alias=True, mode="json")
     form = {name: fields[name] for name in FORM_FIELDS}
     where = (
-        f"{number(row.lat, 5, lang)}, {number(row.lon, 5, lang)}"
+        f"{_degrees(row.lat, lang)}, {_degrees(row.lon, lang)}"
         if row.lat is not None and row.lon is not None
         else ""
     )

@@ -54,7 +54,9 @@ function values() {
     } else if (name === "active") {
       body[name] = FORM.elements.active.checked;
     } else if (NUMBERS.has(name)) {
-      body[name] = numberOf(FORM.elements[name].value);
+      const value = numberOf(FORM.elements[name].value);
+      // an empty coordinate is "no place"; any other empty number keeps its default or value
+      if (value !== null || name === "lat" || name === "lon") body[name] = value;
     } else {
       const text = FORM.elements[name].value.trim();
       body[name] = text === "" && (name === "device" || name === "model") ? null : text;
