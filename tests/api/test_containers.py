@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from sqlalchemy import update
 
 from api.container_registry import CSV_COLUMNS, demo_csv, parse_csv
+from api.db import Container
 from landfill.contract import ContainerRegistry, Topics
 from landfill.sensor_models import model_names
 from tests.api.conftest import add_user, client_for, login
@@ -321,3 +324,39 @@ def test_a_device_known_by_its_network_server_name(make_api, collect, site):
     added = dispatcher.post("/api/v1/containers", json=BIN | {"code": "bin-c", "device": None})
     assert added.status_code == 201, added.text
     assert dispatcher.delete("/api/v1/containers/bin-a").status_code == 403
+
+
+def test_the_containers_page_texts_exist_in_every_language():
+    """Every text the containers script asks for, every model's description, every rule's."""
+    from pathlib import Path
+
+    from api.i18n import catalogue
+    from landfill.language import LANGUAGES
+
+    script = (Path(__file__).parents[2] / "api" / "static" / "containers.js").read_text("utf-8")
+    used = set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", script))
+    used |= {f"containers.model.{name}" for name in model_names()}
+    rule_types = ("unknown_model", "device_eui_length", "full_below_empty", "full_blind_zone")
+    used |= {f"containers.error.{kind}" for kind in (*rule_types, "both_coordinates")}
+    for lang in LANGUAGES:
+        assert used <= set(catalogue(lang)), (lang, used - set(catalogue(lang)))
+
+
+def test_the_page_lists_containers_flags_an_undecodable_stored_model_and_is_linked(make_api):
+    api = make_api()
+    assert api.post("/api/v1/containers", json=BIN).status_code == 201
+    with api.app.state.sessions() as session:  # a row stored before models were a choice
+        session.execute(update(Container).values(model="EM31O"))
+        session.commit()
+    add_user(api.app, "aigul", "dispatcher")
+    dispatcher = client_for(api.app)
+    login(dispatcher, "aigul")
+    html = dispatcher.get("/dispatch/containers?lang=en").text
+    assert 'id="container-form"' in html
+    assert '<tr data-code="bin-a">' in html
+    assert 'class="model unknown"' in html
+    assert 'href="/dispatch/containers"' in dispatcher.get("/dispatch").text
+    # changing anything of that container asks for a model the edge decodes
+    resp = dispatcher.patch("/api/v1/containers/bin-a", json={"settlement": "Noshken"})
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["type"] == "unknown_model"
