@@ -9,6 +9,8 @@ decimal point or comma: see `api/spreadsheet.py`)::
 Only ``code``, ``empty_mm`` and ``full_mm`` are required; an empty cell takes the default.
 ``collection_weekdays`` holds digits 0 (Monday) to 6 (Sunday) separated by spaces or ``;``.
 ``active`` is true/false (also 1/0, yes/no). A row whose code exists updates that container.
+``device`` is a DevEUI or the network server's device name; ``model`` one the sensor edge
+decodes (`landfill.sensor_models`), as in the form.
 An import is all or nothing: every row is checked first and any error rejects the whole file,
 with the line number of each bad row.
 An export writes text that starts like a formula (``=``, ``+``, ``-``, ``@``) with a leading

@@ -8,6 +8,8 @@ The API's request and response models extend `ContainerSpec` (the code is called
 there); the registry message carries it as it is. A registry entry that breaks a rule (a row
 stored under older rules) is left out and logged, so the other containers still count.
 `FillRules` are the thresholds of fill-sensors.md 3.2-3.5, the same for every container.
+A device is a DevEUI or the network server's name for it (``DEVICE_PATTERN``); the model rule
+(`decodable_model`) is applied where a person enters a container, not to registry messages.
 """
 
 from __future__ import annotations
