@@ -9,6 +9,8 @@ decimal point or comma: see `api/spreadsheet.py`)::
 Only ``code``, ``empty_mm`` and ``full_mm`` are required; an empty cell takes the default.
 ``collection_weekdays`` holds digits 0 (Monday) to 6 (Sunday) separated by spaces or ``;``.
 ``active`` is true/false (also 1/0, yes/no). A row whose code exists updates that container.
+``device`` is a DevEUI or the network server's device name; ``model`` one the sensor edge
+decodes (`landfill.sensor_models`), as in the form.
 An import is all or nothing: every row is checked first and any error rejects the whole file,
 with the line number of each bad row.
 An export writes text that starts like a formula (``=``, ``+``, ``-``, ``@``) with a leading
@@ -24,14 +26,14 @@ from importlib import resources
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import Container, Site
 from api.spreadsheet import decimal_point, delimiter, neutralise, restore
 from landfill.contract import ContainerRegistry, Topics, stable_id, utcnow
-from landfill.fill.spec import ContainerSpec
+from landfill.fill.spec import ContainerSpec, decodable_model
 from landfill.mqtt import MAX_PACKET_BYTES
 from landfill.names import NAME_PATTERN
 
@@ -80,6 +82,11 @@ class ContainerFields(ContainerSpec):
 
     container: str = Field(alias="code", pattern=NAME_PATTERN)
     active: bool = True
+
+    @field_validator("model")
+    @classmethod
+    def _decodable(cls, value: str | None) -> str | None:
+        return decodable_model(value)
 
 
 def first_error(exc: ValidationError) -> str:

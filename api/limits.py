@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -68,10 +69,15 @@ def _brief(error: Any) -> dict[str, Any]:
     }
 
 
+def brief_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors as a 422 answers them: type, loc and msg, never the input."""
+    return [_brief(e) for e in errors[:_MAX_ERRORS]]
+
+
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """422 for a request that failed validation, never repeating what was sent."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    detail = [_brief(e) for e in errors[:_MAX_ERRORS]]
+    detail = brief_errors(errors)
     return JSONResponse({"detail": detail}, status_code=422)
 
 

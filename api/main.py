@@ -26,6 +26,7 @@ from api.routes import (
     billing,
     captures,
     console,
+    container_page,
     containers,
     council,
     dispatch,
@@ -110,7 +111,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(Refusal, refusal_response)
     app.add_exception_handler(FontMissing, _font_missing)
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages, console)
-    for area in (*areas, route_sheet, auth, admin, docs, billing, portal, inflow, council):
+    more = (route_sheet, container_page, auth, admin, docs, billing, portal, inflow, council)
+    for area in (*areas, *more):
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

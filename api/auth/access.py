@@ -47,6 +47,7 @@ __all__ = [
     "READ_REGISTRY",
     "READ_SECURITY",
     "READ_TICKETS",
+    "REGISTER_CONTAINERS",
     "SUPERVISE_TICKETS",
     "Caller",
     "LoginRequired",
@@ -210,6 +211,7 @@ ISSUE_TICKETS = require(*sorted(role_sets.ISSUE_TICKETS))
 SUPERVISE_TICKETS = require(*sorted(role_sets.SUPERVISE_TICKETS))
 READ_CONTAINERS = require(*sorted(role_sets.READ_CONTAINERS))
 EDIT_CONTAINERS = require(*sorted(role_sets.EDIT_CONTAINERS))
+REGISTER_CONTAINERS = require(*sorted(role_sets.REGISTER_CONTAINERS))
 READ_DISPATCH = require(*sorted(role_sets.READ_DISPATCH))
 ACT_DISPATCH = require(*sorted(role_sets.ACT_DISPATCH))
 READ_SECURITY = require(*sorted(role_sets.READ_SECURITY))

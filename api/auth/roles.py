@@ -23,6 +23,7 @@ __all__ = [
     "READ_REGISTRY",
     "READ_SECURITY",
     "READ_TICKETS",
+    "REGISTER_CONTAINERS",
     "SUPERVISE_TICKETS",
     "Role",
     "READ_BILLING",
@@ -53,7 +54,8 @@ READ_TICKETS = frozenset({R.operator, R.supervisor, R.billing, R.admin, R.audito
 ISSUE_TICKETS = frozenset({R.operator, R.supervisor, R.admin})  # first and second weighings
 SUPERVISE_TICKETS = frozenset({R.supervisor, R.admin})  # voids, and weights keyed by hand
 READ_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
-EDIT_CONTAINERS = frozenset({R.supervisor, R.admin})
+EDIT_CONTAINERS = frozenset({R.supervisor, R.admin})  # deactivate, purge, import
+REGISTER_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin})  # add one, change one
 READ_DISPATCH = READ_CONTAINERS
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})

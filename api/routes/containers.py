@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.auth.access import EDIT_CONTAINERS, READ_CONTAINERS, Caller
+from api.auth.access import EDIT_CONTAINERS, READ_CONTAINERS, REGISTER_CONTAINERS, Caller
 from api.auth.audit import record
 from api.container_registry import (
     ContainerFields,
@@ -32,12 +32,14 @@ from api.container_registry import (
 )
 from api.db import Container, Site
 from api.deps import MqttDep, SessionDep, SiteDep
+from api.limits import brief_errors
 from api.spreadsheet import decode
 
 router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
 MAX_CSV_BYTES = 1_000_000
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
-Editor = Annotated[Caller, Depends(EDIT_CONTAINERS)]
+Editor = Annotated[Caller, Depends(EDIT_CONTAINERS)]  # deactivate, purge, import
+Registrar = Annotated[Caller, Depends(REGISTER_CONTAINERS)]  # add one, change one
 
 
 class ContainerPublic(ContainerFields):
@@ -175,7 +177,7 @@ def create_container(
     session: SessionDep,
     site: SiteDep,
     mqtt: MqttDep,
-    caller: Editor,
+    caller: Registrar,
 ) -> ContainerPublic:
     """Register a container; its device may not be bound to another active container."""
     if session.scalar(
@@ -194,15 +196,19 @@ def create_container(
     return _public(row, site.code)
 
 
-@router.patch("/{code}", response_model=ContainerPublic)
+@router.patch(
+    "/{code}",
+    response_model=ContainerPublic,
+    responses={422: {"description": "detail: the first problem; errors: each, by field"}},
+)
 def update_container(
     code: str,
     body: ContainerPatch,
     session: SessionDep,
     site: SiteDep,
     mqtt: MqttDep,
-    caller: Editor,
-) -> ContainerPublic:
+    caller: Registrar,
+) -> Any:
     """Change some fields; the whole container is checked again."""
     row = _get(session, site, code)
     merged: dict[str, Any] = fields_of(row).model_dump()
@@ -210,7 +216,8 @@ def update_container(
     try:
         fields = ContainerFields.model_validate(merged)
     except ValidationError as exc:
-        raise HTTPException(422, first_error(exc)) from None
+        errors = brief_errors(exc.errors())
+        return JSONResponse({"detail": first_error(exc), "errors": errors}, status_code=422)
     if fields.active and device_owner(session, fields.device, except_code=code) is not None:
         raise HTTPException(409, "device is bound to another container")
     before = _record(row)

@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from landfill.sensor_models import model_names
+
 __all__ = [
     "MODELS",
     "Decode",
@@ -314,6 +316,16 @@ MODELS: tuple[SensorModel, ...] = (
         # measures 20-2000 mm (vendor datasheet)
     ),
 )
+
+
+def _same_as_landfill() -> None:
+    """The table decodes exactly the models `landfill.sensor_models` offers (the API's choice)."""
+    ours, listed = sorted(m.name for m in MODELS), sorted(model_names())
+    if ours != listed:
+        raise RuntimeError(f"edge decoders {ours} differ from landfill.sensor_models {listed}")
+
+
+_same_as_landfill()
 
 
 def _key(text: str) -> str:

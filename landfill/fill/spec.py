@@ -8,11 +8,14 @@ The API's request and response models extend `ContainerSpec` (the code is called
 there); the registry message carries it as it is. A registry entry that breaks a rule (a row
 stored under older rules) is left out and logged, so the other containers still count.
 `FillRules` are the thresholds of fill-sensors.md 3.2-3.5, the same for every container.
+A device is a DevEUI or the network server's name for it (``DEVICE_PATTERN``); the model rule
+(`decodable_model`) is applied where a person enters a container, not to registry messages.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
@@ -26,14 +29,28 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticOmit
+from pydantic_core import PydanticCustomError, PydanticOmit
 
 from landfill.names import NAME_PATTERN
+from landfill.sensor_models import canonical_model, model_names
 
-__all__ = ["BLIND_ZONE_MM", "RULES", "ContainerSpec", "FillRules", "RegistryEntry", "Weekday"]
+__all__ = [
+    "BLIND_ZONE_MM",
+    "DEVICE_PATTERN",
+    "RULES",
+    "ContainerSpec",
+    "FillRules",
+    "RegistryEntry",
+    "Weekday",
+    "decodable_model",
+]
 
 log = logging.getLogger("landfill.fill")
 
+# a device is its DevEUI or its name in the network server (ChirpStack deviceName, The Things
+# Stack device_id, a native bridge's device): letters, digits and _ . : -, at most 64
+DEVICE_PATTERN = r"^(?:[0-9a-f]{16}|[a-z0-9][a-z0-9_.:-]{0,63})$"
+_EUI_LIKE = re.compile(r"^[0-9a-f]{12,20}$")
 BLIND_ZONE_MM = 280  # the sensors cannot measure closer than this to their face
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday")]
 
@@ -60,7 +77,11 @@ class ContainerSpec(BaseModel):
         3600, ge=1, le=7 * 86400
     )  # a test sensor may report every second
     collection_weekdays: list[Weekday] = Field(default_factory=list)
-    device: str | None = Field(None, pattern=r"^[0-9a-f]{16}$", description="DevEUI, lower hex")
+    device: str | None = Field(
+        None,
+        pattern=DEVICE_PATTERN,
+        description="DevEUI (16 hex digits) or the network server's device name, lower case",
+    )
     model: str | None = Field(None, max_length=64)
 
     @field_validator("device", mode="before")
@@ -71,6 +92,18 @@ class ContainerSpec(BaseModel):
             return value or None
         return value
 
+    @field_validator("device")
+    @classmethod
+    def _not_a_cut_eui(cls, value: str | None) -> str | None:
+        # a name of hex digits only, near 16 long, is a DevEUI typed with a digit missing or extra
+        if value and len(value) != 16 and _EUI_LIKE.match(value):
+            raise PydanticCustomError(
+                "device_eui_length",
+                "a DevEUI has 16 hex digits, this one {digits}",
+                {"digits": len(value)},
+            )
+        return value
+
     @field_validator("collection_weekdays")
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
@@ -78,15 +111,39 @@ class ContainerSpec(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
+        # each rule has its own error type, so a form can put the message beside its field
         if self.full_mm >= self.empty_mm:
-            raise ValueError("full_mm must be less than empty_mm")
+            raise PydanticCustomError("full_below_empty", "full_mm must be less than empty_mm")
         if self.full_mm < BLIND_ZONE_MM:
-            raise ValueError(f"full_mm must be at least the {BLIND_ZONE_MM} mm sensor blind zone")
+            raise PydanticCustomError(
+                "full_blind_zone",
+                "full_mm must be at least the {blind_mm} mm sensor blind zone",
+                {"blind_mm": BLIND_ZONE_MM},
+            )
         if self.clear_pct >= self.full_pct:
-            raise ValueError("clear_pct must be below full_pct")
+            raise PydanticCustomError("clear_below_full", "clear_pct must be below full_pct")
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
+            raise PydanticCustomError("both_coordinates", "give both lat and lon, or neither")
         return self
+
+
+def decodable_model(value: str | None) -> str | None:
+    """The rule for a container entered by a person: its model is one the sensor edge decodes.
+
+    Returns the table's spelling of the name (``em310udl`` is ``EM310-UDL``). Not a rule of the
+    registry message: a container stored before the rule still reaches the edge, which
+    dead-letters its uplinks as ``unknown_model`` until someone fixes it.
+    """
+    if value is None or value == "":
+        return None
+    name = canonical_model(value)
+    if name is None:
+        raise PydanticCustomError(
+            "unknown_model",
+            "unknown model '{model}'; the sensor edge decodes {known}",
+            {"model": value[:64], "known": ", ".join(model_names())},
+        )
+    return name
 
 
 def _omit_refused(value: Any, handler: ValidatorFunctionWrapHandler) -> ContainerSpec:

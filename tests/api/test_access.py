@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/"): Page(EVERYONE),
     ("GET", "/dispatch"): Page(CONTAINERS),
     ("GET", "/dispatch/route"): Page(CONTAINERS),  # the route sheet to print
+    ("GET", "/dispatch/containers"): Page(CONTAINERS),  # the auditor sees it without the form
     ("GET", "/operator"): Page(SCALE_HOUSE),
     ("GET", "/api/v1/auth/me"): EVERYONE,
     ("GET", "/api/v1/captures"): SCALE_DATA,
@@ -91,11 +92,11 @@ MATRIX: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/tickets/{ticket_id}/pdf"): SCALE_DATA,
     ("GET", "/api/v1/tickets/{ticket_id}/html"): SCALE_DATA,
     ("GET", "/api/v1/containers"): CONTAINERS,
-    ("POST", "/api/v1/containers"): EDITORS,
+    ("POST", "/api/v1/containers"): DISPATCHERS,  # add one: the dispatcher too (issue 12)
     ("GET", "/api/v1/containers/export"): CONTAINERS,
     ("POST", "/api/v1/containers/import"): EDITORS,
     ("GET", "/api/v1/containers/{code}"): CONTAINERS,
-    ("PATCH", "/api/v1/containers/{code}"): EDITORS,
+    ("PATCH", "/api/v1/containers/{code}"): DISPATCHERS,  # change one: the dispatcher too
     ("DELETE", "/api/v1/containers/{code}"): EDITORS,
     ("GET", "/api/v1/dispatch/board"): CONTAINERS,
     ("GET", "/api/v1/dispatch/alerts"): CONTAINERS,

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from sqlalchemy import update
 
 from api.container_registry import CSV_COLUMNS, demo_csv, parse_csv
+from api.db import Container
 from landfill.contract import ContainerRegistry, Topics
+from landfill.sensor_models import model_names
+from tests.api.conftest import add_user, client_for, login
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -19,6 +24,7 @@ def database_url(any_database_url):
     return any_database_url
 
 
+KNOWN = "EM310-UDL, EM400-UDL, EM400-MUD, LDDS75, LDDS20"
 BIN = {
     "code": "bin-a",
     "settlement": "Dostuk",
@@ -77,7 +83,14 @@ def test_crud_round_trip(make_api):
         ({"collection_weekdays": [7]}, "less than or equal to 6"),
         ({"collection_weekdays": [-1]}, "greater than or equal to 0"),
         ({"lat": None}, "give both lat and lon, or neither"),
-        ({"device": "not-an-eui"}, "should match pattern"),
+        # "not-an-eui" is a network server's device name now (issue 12); a space is not
+        ({"device": "not an eui"}, "should match pattern"),
+        ({"device": "a84041000000001"}, "a DevEUI has 16 hex digits, this one 15"),
+        ({"device": "x" * 65}, "should match pattern"),
+        ({"model": "EM310-UDI"}, f"unknown model 'EM310-UDI'; the sensor edge decodes {KNOWN}"),
+        ({"lat": 95.0}, "less than or equal to 90"),
+        ({"lon": -181}, "greater than or equal to -180"),
+        ({"volume_m3": 0}, "greater than 0"),
         ({"code": "bin a/1"}, "should match pattern"),
     ],
 )
@@ -251,3 +264,99 @@ def test_demo_seed_loads_33_containers(make_api):
     assert len({f.device for _, f in rows}) == 33
     api = make_api(seed_demo=True)
     assert api.get("/api/v1/containers").json()["count"] == 33
+
+
+def test_unknown_model_is_422_listing_the_models_the_edge_decodes(make_api):
+    """A typo in the model would dead-letter every uplink of the device: refused on entry."""
+    api = make_api()
+    resp = api.post("/api/v1/containers", json=BIN | {"model": "LDDS57"})
+    assert resp.status_code == 422
+    [error] = resp.json()["detail"]
+    assert (error["type"], error["loc"]) == ("unknown_model", ["body", "model"])
+    assert all(name in error["msg"] for name in model_names())
+    # each error names its field, so the page can put it beside the field
+    resp = api.post("/api/v1/containers", json=BIN | {"device": 24, "empty_mm": "deep"})
+    assert [(e["loc"], e["type"]) for e in resp.json()["detail"]] == [
+        (["body", "empty_mm"], "int_parsing"),
+        (["body", "device"], "string_type"),
+    ]
+    # the edge's spelling rules: case, dashes and a vendor prefix do not matter; stored canonical
+    resp = api.post("/api/v1/containers", json=BIN | {"model": "milesight em310udl"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["model"] == "EM310-UDL"
+    resp = api.patch("/api/v1/containers/bin-a", json={"model": "EM31O-UDL"})
+    assert resp.status_code == 422
+    assert resp.json()["detail"].startswith("model: unknown model 'EM31O-UDL'")
+    [error] = resp.json()["errors"]
+    assert (error["type"], error["loc"]) == ("unknown_model", ["model"])
+    assert KNOWN in error["msg"]
+    assert api.patch("/api/v1/containers/bin-a", json={"model": None}).json()["model"] is None
+    # a CSV row too, by line, and nothing is imported
+    csv_text = CSV_OK.replace("LDDS75", "LDS75")
+    resp = api.post(
+        "/api/v1/containers/import", content=csv_text, headers={"content-type": "text/csv"}
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["line"] == 2
+    assert "unknown model 'LDS75'" in resp.json()["errors"][0]["error"]
+
+
+def test_a_device_known_by_its_network_server_name(make_api, collect, site):
+    """ChirpStack deviceName, TTS device_id, a native bridge's device: registered by name."""
+    api = make_api()
+    resp = api.post("/api/v1/containers", json=BIN | {"device": "Bin-A-Sensor"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["device"] == "bin-a-sensor"  # compared without case, as the edge does
+    resp = api.post("/api/v1/containers", json=BIN | {"code": "bin-b", "device": "bin-a-sensor"})
+    assert resp.json() == {"detail": "device is bound to another container"}
+    registry = collect(Topics(site).of(ContainerRegistry))
+    got = wait_for(
+        lambda: [p for p in registry.payloads() if p["containers"]], what="registry with bin-a"
+    )[-1]
+    spec = ContainerRegistry.model_validate(got).containers[0]
+    assert (spec.container, spec.device) == ("bin-a", "bin-a-sensor")
+    # a dispatcher registers and changes containers (deactivating and importing stay supervisors')
+    add_user(api.app, "aigul", "dispatcher")
+    dispatcher = client_for(api.app)
+    assert login(dispatcher, "aigul").status_code == 303
+    changed = dispatcher.patch("/api/v1/containers/bin-a", json={"device": "a840410000000009"})
+    assert changed.status_code == 200, changed.text
+    added = dispatcher.post("/api/v1/containers", json=BIN | {"code": "bin-c", "device": None})
+    assert added.status_code == 201, added.text
+    assert dispatcher.delete("/api/v1/containers/bin-a").status_code == 403
+
+
+def test_the_containers_page_texts_exist_in_every_language():
+    """Every text the containers script asks for, every model's description, every rule's."""
+    from pathlib import Path
+
+    from api.i18n import catalogue
+    from landfill.language import LANGUAGES
+
+    script = (Path(__file__).parents[2] / "api" / "static" / "containers.js").read_text("utf-8")
+    used = set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", script))
+    used |= {f"containers.model.{name}" for name in model_names()}
+    rule_types = ("unknown_model", "device_eui_length", "full_below_empty", "full_blind_zone")
+    used |= {f"containers.error.{kind}" for kind in (*rule_types, "both_coordinates")}
+    for lang in LANGUAGES:
+        assert used <= set(catalogue(lang)), (lang, used - set(catalogue(lang)))
+
+
+def test_the_page_lists_containers_flags_an_undecodable_stored_model_and_is_linked(make_api):
+    api = make_api()
+    assert api.post("/api/v1/containers", json=BIN).status_code == 201
+    with api.app.state.sessions() as session:  # a row stored before models were a choice
+        session.execute(update(Container).values(model="EM31O"))
+        session.commit()
+    add_user(api.app, "aigul", "dispatcher")
+    dispatcher = client_for(api.app)
+    login(dispatcher, "aigul")
+    html = dispatcher.get("/dispatch/containers?lang=en").text
+    assert 'id="container-form"' in html
+    assert '<tr data-code="bin-a">' in html
+    assert 'class="model unknown"' in html
+    assert 'href="/dispatch/containers"' in dispatcher.get("/dispatch").text
+    # changing anything of that container asks for a model the edge decodes
+    resp = dispatcher.patch("/api/v1/containers/bin-a", json={"settlement": "Noshken"})
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["type"] == "unknown_model"

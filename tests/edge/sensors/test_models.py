@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.sensors.models import MODELS, find_model, model_for_hint, model_named
+from landfill.sensor_models import SENSOR_MODELS, canonical_model, model_names
 from tests.edge.sensors.samples import FOREIGN_PAYLOADS, PAYLOADS, PayloadSample
 
 
@@ -88,6 +89,15 @@ def test_dragino_rejects_other_ports_and_lengths() -> None:
 def test_model_by_name(name: str, expected: str | None) -> None:
     model = model_named(name)
     assert (model.name if model else None) == expected
+    assert canonical_model(name) == expected  # the API's check names the same model
+
+
+def test_decoders_are_the_models_landfill_offers() -> None:
+    """The API's model choice (landfill) and the edge's decoder table are the same set."""
+    assert sorted(m.name for m in MODELS) == sorted(model_names())
+    vendors = {m.name: m.vendor for m in MODELS}
+    assert {m.name: m.vendor for m in SENSOR_MODELS} == vendors
+    assert all(m.description for m in SENSOR_MODELS)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from edge.sensors.encoders import DeviceValues, encode
 from edge.sensors.service import SensorService
 from edge.sensors.simulator import chirpstack_up, fleet, registry, tts_up
 from landfill.contract import ContainerReading, ContainerRegistry, DeadLetter, Topics
+from landfill.fill.spec import ContainerSpec
 from landfill.settings import EdgeSensorsSettings
 from tests.conftest import publish, wait_for
 
@@ -226,6 +228,32 @@ def test_native_json_uplink_with_decoded_values(service) -> None:
     [(_, r)] = outbox_messages(svc)
     assert (r["source"], r["container"], r["ts"]) == ("native", "bin-04", "2026-11-24T06:00:00Z")
     assert (r["distance_mm"], r["temp_c"], r["battery_pct"]) == (812, -4.5, 87.0)
+
+
+def test_devices_registered_by_their_network_server_name(service) -> None:
+    """ChirpStack deviceName, TTS device_id and a native device resolve by the registry's name."""
+    svc = service(with_registry=False)
+    by_name = [
+        ContainerSpec.model_validate(c.spec.model_dump() | {"device": f"{c.spec.container}-SENSOR"})
+        for c in FLEET[:2]
+    ]
+    assert [s.device for s in by_name] == ["bin-01-sensor", "bin-02-sensor"]
+    svc.use_registry(registry("dostuk", FLEET, T0).model_copy(update={"containers": by_name}))
+    values = DeviceValues(distance_mm=812, battery_pct=87, tilt=False)
+    assert svc.handle(*uplink(0, values)) == "published"  # ChirpStack: its EUI is not registered
+    assert svc.handle(*uplink(1, values)) == "published"  # TTS: the device_id in the topic
+    fport, payload = encode(FLEET[0].model, values)
+    body = {"device": "bin-01-sensor", "ts": "2026-11-24T07:00:00Z", "fcnt": 9, "fport": fport}
+    body["data"] = base64.b64encode(payload).decode()
+    native = "landfill/v1/dostuk/sensor/bin-01-sensor/up"
+    assert svc.handle(native, json.dumps(body).encode()) == "published"  # model from the registry
+    assert svc.handle(*uplink(2, values)) == "dead:unknown_device"  # bin-03 is not registered
+    readings = [ContainerReading.model_validate(m) for _, m in outbox_messages(svc)[:3]]
+    assert [(r.container, r.source, r.model, r.distance_mm) for r in readings] == [
+        ("bin-01", "chirpstack", "EM310-UDL", 812),
+        ("bin-02", "tts", "EM310-UDL", 812),
+        ("bin-01", "native", "EM310-UDL", 812),
+    ]
 
 
 FUZZ_TOPICS = [
