@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
 
 import paho.mqtt.client as mqtt
 from fastapi import FastAPI, Request
@@ -53,6 +54,9 @@ from landfill.settings import ApiSettings
 
 log = logging.getLogger("landfill.api")
 STATIC = Path(__file__).resolve().parent / "static"
+AREAS: tuple[ModuleType, ...] = (health, captures, registry, containers, dispatch, weighbridge)
+AREAS += (tickets, pages, console, route_sheet, container_page, auth, admin, docs, billing)
+AREAS += (portal, inflow, council)
 SHUTDOWN_GRACE_S = 3  # requests still running when asked to stop get this long
 
 
@@ -110,9 +114,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(QueryError, influx_unavailable)
     app.add_exception_handler(Refusal, refusal_response)
     app.add_exception_handler(FontMissing, _font_missing)
-    areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages, console)
-    more = (route_sheet, container_page, auth, admin, docs, billing, portal, inflow, council)
-    for area in (*areas, *more):
+    for area in AREAS:
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
