@@ -1,42 +1,18 @@
-"""Texts people read, in Kyrgyz, Russian and English (api/static/i18n/<lang>.json).
+"""The language of a request, and the texts of the one catalogue (``landfill/texts.py``).
 
-An area may keep its texts in a folder of its own (``api/static/i18n/billing/<lang>.json``);
-they join the language's catalogue, and a key may be defined only once.
+The catalogue itself lives in ``landfill/i18n/`` so that ingest's notifications use the same
+words as the pages; this module re-exports ``catalogue`` and ``translate`` for the API.
 
 The language comes from ``?lang=``, then the ``lang`` cookie, then Accept-Language, then the
-default setting (Kyrgyz). Every catalogue has the same keys; a test checks it.
+default setting (Kyrgyz).
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-from typing import cast
-
 from landfill.language import LANGUAGES, Language
+from landfill.texts import catalogue, translate
 
 __all__ = ["catalogue", "pick_language", "translate"]
-
-CATALOGUES = Path(__file__).resolve().parent / "static" / "i18n"
-
-
-@cache
-def catalogue(lang: Language) -> dict[str, str]:
-    """Every text of one language by key: ``<lang>.json`` and each area's ``<area>/<lang>.json``."""
-    data = json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
-    for part in sorted(CATALOGUES.glob(f"*/{lang}.json")):
-        more = json.loads(part.read_text(encoding="utf-8"))
-        twice = data.keys() & more.keys()
-        if twice:
-            raise ValueError(f"{part}: keys already in the catalogue: {sorted(twice)}")
-        data |= more
-    return cast(dict[str, str], data)
-
-
-def translate(lang: Language, key: str, **values: object) -> str:
-    """One text with ``{name}`` placeholders filled in."""
-    return catalogue(lang)[key].format(**values)
 
 
 def _known(value: str | None) -> Language | None:

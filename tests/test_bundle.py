@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,9 @@ def test_a_bundle_installs_with_the_index_unreachable(tmp_path, capsys):
     assert {"landfill_telemetry", "fastapi", "grafana_foundation_sdk", "pyyaml"} <= names
     assert (out / "setup").exists()
     assert "wheels/landfill_telemetry-" in (out / "SHA256SUMS").read_text()
+    [wheel] = (out / "wheels").glob("landfill_telemetry-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())  # the one catalogue is package data
+    assert {"landfill/i18n/ky.json", "landfill/i18n/notify/ru.json"} <= shipped
 
     drop = ("PIP_", "VIRTUAL_ENV", "PYTHONPATH")  # the installed project must be what runs
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}

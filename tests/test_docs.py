@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge.sensors.models import MODELS
-from edge.sensors.simulator import fleet
+from edge.sensors.simulator import SETTLEMENTS, fleet
 from landfill import cli, settings
 from landfill.scale.protocols import PROTOCOLS
 
@@ -93,3 +93,10 @@ def test_settings_give_options_with_their_defaults_and_the_documented_names(caps
     text = _help(capsys, ["ingest"])
     assert all(o in text for o in ("--status", "--flush-seconds", "--batch-size"))
     assert "--influx-password" not in text  # secrets never on a command line (ps shows them)
+
+
+def test_every_demo_settlement_is_listed_with_its_sources():
+    text = (ROOT / "docs" / "settlements.md").read_text(encoding="utf-8")
+    for name, *_ in SETTLEMENTS:
+        assert f"| {name} |" in text, name
+    assert "unconfirmed" in text.lower()

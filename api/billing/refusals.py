@@ -2,7 +2,7 @@
 
 A `BillingRefusal` is a weighbridge `Refusal` (the same handler answers it, the same body:
 ``{"code", "detail", "values"}``) with codes of its own; the messages are ``refusal.<code>``
-in `api/static/i18n/billing/<lang>.json`.
+in `landfill/i18n/billing/<lang>.json`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Why the weighbridge refuses something: a code, an HTTP status and a translated message.
 
 A refusal answers ``{"code": ..., "detail": <message in the request's language>, "values":
-{...}}``; the message is ``refusal.<code>`` in api/static/i18n/*.json, so the console shows
+{...}}``; the message is ``refusal.<code>`` in landfill/i18n/*.json, so the console shows
 the server's sentence as it is, in Kyrgyz, Russian or English.
 """
 

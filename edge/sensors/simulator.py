@@ -55,9 +55,11 @@ __all__ = [
 
 Network = Literal["chirpstack", "tts"]
 
-# (name, zone, lat, lon). The council's action plan names seven of the 19 settlements; the
-# others are numbered until the enterprise gives us their names. Coordinates are plausible
-# points in the north-west of Nooken district, not surveyed positions.
+# (name, zone, lat, lon). Nine of the 19 settlements have a name from a source: seven from the
+# council's action plan, Kuduk-Sai from a news report, Kyzyl-Kyia from a council resolution
+# (docs/settlements.md, with their Kyrgyz and Russian spellings and which are unconfirmed). The
+# other ten are placeholders, "Settlement 10" to "Settlement 19", until the enterprise gives us
+# their names. Coordinates are plausible points in Nooken district, not surveyed positions.
 SETTLEMENTS: tuple[tuple[str, str, float, float], ...] = (
     ("Bürgöndü", "burgondu", 41.142, 72.583),
     ("Dostuk", "dostuk", 41.118, 72.640),
@@ -66,6 +68,8 @@ SETTLEMENTS: tuple[tuple[str, str, float, float], ...] = (
     ("Shamaldy-Sai", "road", 41.198, 72.536),
     ("Kyzyl-Tuu", "dostuk", 41.087, 72.618),
     ("Tendik", "road", 41.131, 72.604),
+    ("Kuduk-Sai", "road", 41.104, 72.572),
+    ("Kyzyl-Kyia", "burgondu", 41.181, 72.637),
     *(
         (
             f"Settlement {n:02d}",
@@ -73,7 +77,7 @@ SETTLEMENTS: tuple[tuple[str, str, float, float], ...] = (
             41.06 + 0.011 * ((n * 7) % 13),
             72.52 + 0.013 * ((n * 5) % 12),
         )
-        for n in range(8, 20)
+        for n in range(10, 20)
     ),
 )
 # Household waste piles up over the weekend and on the Thursday market day (Mon = 0).

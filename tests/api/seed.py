@@ -121,7 +121,7 @@ SCENARIO = (
     ("low-1", "Jany-Aryk", 41.156, 72.561, [2]),
     ("off-1", "Tendik", 41.131, 72.604, [0]),
     ("fire-1", "Shamaldy-Sai", 41.198, 72.536, [1]),
-    ("nodata-1", "Settlement 08", 41.070, 72.590, [3]),
+    ("nodata-1", "Kuduk-Sai", 41.070, 72.590, [3]),
 )
 
 

@@ -216,11 +216,11 @@ def test_switching_language_changes_the_text(server, browser, tmp_path):
             page.inner_text("#containers tbody tr[data-container=full-1] td.status"),
         )
         page.screenshot(path=str(tmp_path / f"dispatch-{lang}.png"), full_page=True)
-    assert titles["ky"][1] == "Ачык эскертүүлөр"
+    assert titles["ky"][1] == "Ачык дабылдар"
     assert titles["ru"][1] == "Открытые тревоги"
     assert titles["en"][1] == "Open alerts"
     assert titles["ky"][2:] == ("Кабыл алдым", "Толгон")
-    assert titles["ru"][2:] == ("Принято", "Полный")
+    assert titles["ru"][2:] == ("Принято", "Заполнен")
     assert titles["en"][2:] == ("Acknowledge", "Full")
     assert len({v[0] for v in titles.values()}) == 3
     # the choice is remembered in a cookie (Chromium itself asks for en-US)

@@ -8,16 +8,18 @@ import time
 import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from deploy.stack import free_port
 from ingest.fill.processor import start_fill
-from ingest.fill.texts import KINDS, SEVERITIES, TEMPLATES, alert_text
+from ingest.fill.texts import TRANSITIONS, alert_text, kind_word
 from ingest.notify import Notifier
 from ingest.service import Ingest
 from landfill.contract import (
+    AlertKind,
     ContainerAlert,
     ContainerReading,
     ContainerRegistry,
@@ -26,8 +28,11 @@ from landfill.contract import (
 )
 from landfill.language import LANGUAGES
 from landfill.settings import IngestSettings
+from landfill.texts import catalogue
 from tests.conftest import publish, wait_for
 from tests.ingest.test_fill_pipeline import BISHKEK, SITE, T0, reading, registry, spec
+
+SEVERITIES = get_args(ContainerAlert.model_fields["severity"].annotation)
 
 
 class StandIn:
@@ -106,21 +111,35 @@ def notifier():
 
 
 def test_texts_exist_for_every_language_kind_severity_and_transition() -> None:
-    kinds = set(KINDS["en"])
+    kinds = get_args(AlertKind)
+    assert set(TRANSITIONS) == set(get_args(ContainerAlert.model_fields["transition"].annotation))
     for lang in LANGUAGES:
-        assert set(KINDS[lang]) == kinds
-        assert set(SEVERITIES[lang]) == set(SEVERITIES["en"])
-        assert set(TEMPLATES[lang]) == {"raised", "cleared", "escalated", "repeated"}
         for kind in kinds:
-            for transition in TEMPLATES[lang]:
-                text = alert_text(alert(transition, kind), lang, "Dostuk", tz=BISHKEK)
-                assert "bin-03 (Dostuk)" in text
-                assert KINDS[lang][kind] in text
+            for transition in TRANSITIONS:
+                for severity in SEVERITIES:
+                    text = alert_text(
+                        alert(transition, kind, severity=severity), lang, "Dostuk", tz=BISHKEK
+                    )
+                    assert "bin-03 (Dostuk)" in text
+                    assert kind_word(lang, kind) in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_notification_names_the_alert_as_the_page_does(lang) -> None:
+    """The phone and the dispatcher's page use one word per alert kind and severity."""
+    page = catalogue(lang)
+    for kind in get_args(AlertKind):
+        label = page[f"kind.{kind}"].lower()
+        for transition in TRANSITIONS:
+            text = alert_text(alert(transition, kind), lang, tz=BISHKEK).lower()
+            assert label in text, (lang, kind, transition, text)
+            if transition in ("raised", "escalated"):
+                assert f"({page['severity.critical'].lower()})" in text, (lang, text)
 
 
 def test_times_in_texts_are_bishkek_local() -> None:
     assert alert_text(alert(), "ru", "Noshken", tz=BISHKEK) == (
-        "⚠ bin-03 (Noshken): возгорание (критично), с 24.11.2026 08:00. temperature, 71.5 °C"
+        "⚠ bin-03 (Noshken): пожар (критично), с 24.11.2026 08:00. temperature, 71.5 °C"
     )
     assert alert_text(alert(), "ky", tz=BISHKEK) == (
         "⚠ bin-03: өрт (өтө коркунучтуу), 24.11.2026 08:00 баштап. temperature, 71.5 °C"

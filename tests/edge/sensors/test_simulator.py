@@ -29,6 +29,11 @@ def test_fleet_is_the_customers_33_containers_in_19_settlements() -> None:
     assert {"Jany-Aryk", "Noshken", "Shamaldy-Sai", "Kyzyl-Tuu", "Dostuk", "Bürgöndü"} <= {
         c.spec.settlement for c in containers
     }
+    # the settlements with a name from a source (docs/settlements.md); the rest are placeholders
+    named = {name for name, *_ in SETTLEMENTS if not name.startswith("Settlement ")}
+    assert named == {"Bürgöndü", "Dostuk", "Jany-Aryk", "Noshken", "Shamaldy-Sai", "Kyzyl-Tuu",
+                     "Tendik", "Kuduk-Sai", "Kyzyl-Kyia"}  # fmt: skip
+    assert named <= {c.spec.settlement for c in containers}
     assert Counter(c.model for c in containers) == {"EM310-UDL": 22, "LDDS75": 11}
     assert Counter(c.network for c in containers) == {"chirpstack": 17, "tts": 16}
     for c in containers:
