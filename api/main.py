@@ -28,6 +28,7 @@ from api.routes import (
     console,
     containers,
     council,
+    dead_letters,
     dispatch,
     docs,
     health,
@@ -109,7 +110,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(Refusal, refusal_response)
     app.add_exception_handler(FontMissing, _font_missing)
     areas = (health, captures, registry, containers, dispatch, weighbridge, tickets, pages, console)
-    for area in (*areas, auth, admin, docs, billing, portal, inflow, council):
+    for area in (*areas, auth, admin, docs, billing, portal, inflow, council, dead_letters):
         app.include_router(area.router)
     access.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
