@@ -125,12 +125,10 @@ def _name_containers(session: Session, site_id: int, sources: list[RefusedSource
     devices = {s.name.lower() for s in sources if s.source.startswith("device:")}
     if not devices:
         return
-    rows = session.execute(
-        select(func.lower(Container.device), Container.code).where(
-            Container.site_id == site_id, func.lower(Container.device).in_(devices)
-        )
+    query = select(func.lower(Container.device), Container.code).where(
+        Container.site_id == site_id, func.lower(Container.device).in_(devices)
     )
-    container_of: dict[str, str] = dict(rows.tuples())
+    container_of = {str(device): code for device, code in session.execute(query).all()}
     for s in sources:
         if s.source.startswith("device:"):
             s.container = container_of.get(s.name.lower())

@@ -5,7 +5,8 @@ The edge and ingest refuse messages and publish `DeadLetter`s; ingest stores the
 shared so that all three agree on the tags InfluxDB holds, which must stay few and bounded:
 
 - ``reason_code``: the fixed head of a reason text (``invalid_payload: weight_kg: ...`` is
-  ``invalid_payload``; the edge's ``bad_envelope:bad_json`` stays whole), anything else
+  ``invalid_payload``; the edge's ``bad_envelope:invalid_json`` stays whole,
+  ``bad_envelope:missing_field:deviceInfo`` is ``bad_envelope:missing_field``), anything else
   ``other``.
 - ``source_of_topic``: who sent a contract message, from its topic (never from the payload,
   which is the bad input): ``scale:<name>``, ``container:<name>``, ``node:<name>``,
@@ -33,15 +34,16 @@ __all__ = [
 
 EXCERPT_BYTES = 200
 UNKNOWN = "unknown"
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}(?::[a-z][a-z0-9_]{0,39})?$")
+# a word, and at most one more after a colon (bad_envelope:missing_field:deviceInfo keeps two)
+_CODE = re.compile(r"([a-z][a-z0-9_]{0,39}(?::[a-z][a-z0-9_]{0,39})?)(?=$|[:\s])")
 _SOURCE = re.compile(r"^(device|scale|container|node|site):[A-Za-z0-9_.:@-]{1,64}$")
 _KINDS = frozenset({k.name for k in KINDS} | {"uplink"})
 
 
 def reason_code(reason: str) -> str:
     """The fixed reason of a dead letter's text, or ``other``."""
-    head = reason.split(": ", 1)[0].strip()
-    return head if _CODE.match(head) else "other"
+    found = _CODE.match(reason.strip())
+    return found[1] if found else "other"
 
 
 def source_of_topic(topic: str) -> str:
