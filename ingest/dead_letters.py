@@ -56,6 +56,7 @@ class _Count:
     letters: int = 0
     suppressed: int = 0
     dirty: bool = False  # counted since its point was last written
+    last_ms: int = -1  # time of the last sampled letter: two never share a point
 
 
 Key = tuple[str, DeadLetterTags]  # site and tags
@@ -92,7 +93,8 @@ class DeadLetterStore:
             count.suppressed += 1
             count.dirty = True
             return Output(lines)
-        sample = (dead_letter_line(msg, key[1]), self._count_line(key, count))
+        count.last_ms = max(epoch_ms(msg.ts), count.last_ms + 1)
+        sample = (dead_letter_line(msg, key[1], count.last_ms), self._count_line(key, count))
         return Output(lines + [x for x in sample if x is not None])
 
     def tick(self, now: datetime) -> Output:

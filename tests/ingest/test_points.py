@@ -123,6 +123,7 @@ LINES = [
                 ts=TS, site="d", reason="invalid_json", topic="t", payload="p", consumer="w1"
             ),
             points.DeadLetterTags("container:c7", "invalid_json", "reading"),
+            0,
         ),
     ),
     (
