@@ -17,7 +17,7 @@ from landfill.contract import Capture, DeadLetter, Topics
 from landfill.dead_letters import excerpt, reason_code, source_of_topic
 from landfill.influx import InfluxStore
 from landfill.settings import IngestSettings
-from tests.conftest import wait_for
+from tests.conftest import publish, wait_for
 
 T0 = datetime(2026, 11, 29, 6, 0, 10, tzinfo=UTC)
 
@@ -220,3 +220,34 @@ def test_a_flood_of_garbage_through_an_influx_outage_costs_little_and_loses_noth
         pub.close()
         ingest.stop()
         store.close()
+
+
+@pytest.mark.integration
+def test_a_dead_letter_ingest_cannot_use_is_dropped_never_dead_lettered_again(
+    broker, influx, site, collect
+) -> None:
+    dead = collect(f"landfill/v1/{site}/deadletter")
+    settings = IngestSettings(
+        site=site,
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        ingest_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
+        ingest_flush_seconds=0.1,
+    )
+    ingest = Ingest(settings)
+    ingest.start()
+    wait_online(broker.url, site, settings.ingest_client_id)
+    topic = f"landfill/v1/{site}/deadletter"
+    try:
+        publish(broker.url, topic, b"{not json")
+        good = letter(site=site)
+        publish(broker.url, topic, good.to_json())
+        kept = wait_for(lambda: influx.rows("SELECT * FROM dead_letter"), 20, "the good letter")
+        assert [r["id"] for r in kept] == [good.id]
+        assert ingest.counters["dead_letters_dropped"] == 1
+        time.sleep(0.5)  # a loop would have published by now
+        # the two published here, and nothing more: the bad one was not dead-lettered again
+        assert [p for _, p in dead.messages] == [b"{not json", good.to_json()]
+    finally:
+        ingest.stop()
