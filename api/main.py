@@ -30,6 +30,7 @@ from api.routes import (
     container_page,
     containers,
     council,
+    dead_letters,
     dispatch,
     docs,
     health,
@@ -56,7 +57,7 @@ log = logging.getLogger("landfill.api")
 STATIC = Path(__file__).resolve().parent / "static"
 AREAS: tuple[ModuleType, ...] = (health, captures, registry, containers, dispatch, weighbridge)
 AREAS += (tickets, pages, console, route_sheet, container_page, auth, admin, docs, billing)
-AREAS += (portal, inflow, council)
+AREAS += (portal, inflow, council, dead_letters)
 SHUTDOWN_GRACE_S = 3  # requests still running when asked to stop get this long
 
 

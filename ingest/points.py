@@ -18,6 +18,8 @@ replaced by its own replay (or, for a ticket, by its voiding).
 | `container_alert` | site, container, kind (alert)               | ContainerAlert        |
 | `container_event` | site, container, kind (event)               | ContainerEvent        |
 | `ingest_stats`    | site, worker                                | ingest.stats          |
+| `dead_letter`     | site, source, reason, kind                  | DeadLetter (sampled)  |
+| `dead_letter_count` | site, source, reason, kind, worker        | DeadLetters per minute |
 
 (*) `fill` needs the container's geometry, so the fill processor (ingest/fill/processor.py)
 calls `fill_line` with the tracker's level, and `fill_state_line` with the container's kept
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import NamedTuple
 
 from ingest.fill.tracker import FillPoint
 from ingest.lines import line
@@ -36,14 +39,18 @@ from landfill.contract import (
     ContainerAlert,
     ContainerEvent,
     ContainerReading,
+    DeadLetter,
     Message,
     ScaleEvent,
     Ticket,
 )
+from landfill.dead_letters import excerpt
 from landfill.influx import epoch_ms
 from landfill.measurements import (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
+    DEAD_LETTER,
+    DEAD_LETTER_COUNT,
     FILL,
     FILL_STATE,
     INFLOW,
@@ -52,10 +59,24 @@ from landfill.measurements import (
     WEIGHING,
 )
 
+DETAIL_BYTES = 300  # a dead letter's reason text and topic, as kept in InfluxDB
+
+
+class DeadLetterTags(NamedTuple):
+    """The bounded tags of a dead letter: who sent it, why it was refused, what it was."""
+
+    source: str
+    reason: str
+    kind: str
+
+
 __all__ = [
+    "DeadLetterTags",
     "alert_line",
     "capture_line",
     "container_event_line",
+    "dead_letter_count_line",
+    "dead_letter_line",
     "fill_line",
     "fill_state_line",
     "inflow_line",
@@ -225,6 +246,38 @@ def fill_state_line(
         {"site": site, "container": container},
         {"id": source_id, "state": state},
         ts_ms,
+    )
+
+
+def dead_letter_line(letter: DeadLetter, tags: DeadLetterTags, ts_ms: int) -> str | None:
+    """`dead_letter`: one refused message, its reason and a bounded, escaped excerpt.
+
+    ``ts_ms`` is the letter's time, moved on a millisecond past the previous letter of the
+    same tags when they meet, so a burst keeps every sampled letter (dead_letters.py).
+    """
+    return line(
+        DEAD_LETTER.name,
+        {"site": letter.site, **tags._asdict()},
+        {
+            "consumer": letter.consumer,
+            "detail": excerpt(letter.reason, DETAIL_BYTES),
+            "excerpt": excerpt(letter.payload),
+            "id": letter.id,
+            "topic": excerpt(letter.topic, DETAIL_BYTES),
+        },
+        ts_ms,
+    )
+
+
+def dead_letter_count_line(
+    site: str, tags: DeadLetterTags, worker: str, minute_ms: int, letters: int, suppressed: int
+) -> str | None:
+    """`dead_letter_count`: how many letters of a source and reason one worker had in a minute."""
+    return line(
+        DEAD_LETTER_COUNT.name,
+        {"site": site, **tags._asdict(), "worker": worker},
+        {"letters": letters, "suppressed": suppressed},
+        minute_ms,
     )
 
 

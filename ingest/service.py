@@ -26,6 +26,10 @@ Faults it survives:
   that raises, a full disk under the fill state): dead-lettered with the reason; the next one
   goes on. A time outside the window (`LANDFILL_TIME_AHEAD_SECONDS` after the receive time,
   `LANDFILL_TIME_BACK_DAYS` before it) is dead-lettered as `time_out_of_window`.
+- Dead letters, ingest's own and the edge's, come back on the `deadletter` topic and are
+  stored sampled and counted (ingest/dead_letters.py), so a flood of garbage costs a few points
+  a minute. A dead letter that cannot be stored is dropped and counted, never dead-lettered
+  again.
 - A worker thread that still dies: logged, a last `ingest_stats` point says `fatal` (shown by
   `landfill ingest --status` and the API's `/health`), and the process exits 1 so the
   supervisor restarts it; nothing unwritten was acknowledged.
@@ -50,6 +54,7 @@ from typing import Any, NamedTuple
 import paho.mqtt.client as mqtt
 
 from ingest.backlog import Backlog
+from ingest.dead_letters import DeadLetterStore
 from ingest.fill.processor import start_fill
 from ingest.pipeline import Processor, default_processors
 from ingest.stats import Stats, format_status, is_running, read_status
@@ -67,6 +72,7 @@ from landfill.contract import (
     stable_id,
     utcnow,
 )
+from landfill.dead_letters import source_of_topic
 from landfill.influx import (
     FatalWriteError,
     InfluxStore,
@@ -131,8 +137,11 @@ class Ingest:
         self.settings = settings
         self.topics = Topics(settings.site)
         self.node = settings.ingest_client_id
-        self.processors = default_processors(processors)
         self.clock = clock
+        letters = DeadLetterStore(
+            settings.ingest_client_id, clock, settings.ingest_dead_letters_per_minute
+        )
+        self.processors = default_processors({"dead_letter": letters, **(processors or {})})
         self.store = InfluxStore(
             settings.influx_url,
             settings.influx_db,
@@ -328,6 +337,9 @@ class Ingest:
             topics = self._topics_for(site)
         except ValueError:
             topics = self.topics
+        kind = parse_topic(raw.topic)
+        if kind == "dead_letter":  # a letter that cannot be stored is dropped: no loop
+            return self._dropped_letter(raw, code, reason)
         text = raw.payload[:65536].decode("utf-8", "replace")
         letter = DeadLetter(
             id=stable_id(raw.topic, text, reason),  # a redelivery dead-letters identically
@@ -337,12 +349,22 @@ class Ingest:
             topic=raw.topic,
             payload=text,
             consumer=self.node,
+            source=source_of_topic(raw.topic),
+            refused_kind=kind or "",
         )
-        key = (code, parse_topic(raw.topic) or "")  # a bounded set: reason and message kind
+        key = (code, kind or "")  # a bounded set: reason and message kind
         if key not in self._logged:  # counted always, logged once (the dead letter has all)
             self._logged.add(key)
             log.warning("dead-lettered a message on %s: %s (logged once)", raw.topic, reason[:300])
         return Item(raw, [], [letter])
+
+    def _dropped_letter(self, raw: Raw, code: str, reason: str) -> Item:
+        """A dead letter ingest cannot store: counted, logged once, acknowledged, not resent."""
+        self.stats.add("dead_letters_dropped")
+        if ("dropped", code) not in self._logged:
+            self._logged.add(("dropped", code))
+            log.warning("dropped a dead letter on %s: %s (logged once)", raw.topic, reason[:300])
+        return Item(raw, [])
 
     def _topics_for(self, site: str) -> Topics:
         topics = self._topics_by_site.get(site)

@@ -288,6 +288,16 @@ class DeadLetter(Message):
         description="the original payload, UTF-8 with replacement, cut at 64 Ki characters"
     )
     consumer: Annotated[str, _clip(64)] = ""
+    # who sent the bad input and what it was meant to be, for the board's refused counts
+    # (landfill/dead_letters.py): the edge knows the device from the network server's topic
+    source: str = Field(
+        "",
+        max_length=100,
+        description="device:<eui or name>, scale:<name>, container:<name>, site:<site>",
+    )
+    refused_kind: str = Field(
+        "", max_length=64, description="the refused message's kind: a contract kind, or uplink"
+    )
 
 
 class ContainerRegistry(Message):
@@ -355,7 +365,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(ContainerEvent, "container/{container}/event", stored=True),
     Kind(Ticket, "ticket", stored=True, ledger=True),
     Kind(NodeStatus, "node/{node}/status", retained=True),
-    Kind(DeadLetter, "deadletter"),
+    Kind(DeadLetter, "deadletter", stored=True),  # ingest stores them, sampled
     Kind(ContainerRegistry, "registry/containers", retained=True),
 )
 _BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

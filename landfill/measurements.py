@@ -21,6 +21,8 @@ from types import MappingProxyType
 __all__ = [
     "CONTAINER_ALERT",
     "CONTAINER_EVENT",
+    "DEAD_LETTER",
+    "DEAD_LETTER_COUNT",
     "FILL",
     "FILL_STATE",
     "INFLOW",
@@ -194,6 +196,7 @@ INGEST_STATS = Measurement(
         "acked": int,
         "published": int,
         "dead_letters": int,
+        "dead_letters_dropped": int,  # a dead letter ingest could not store (no loop)
         "retries": int,
         "reconnects": int,
         "left_for_next_session": int,
@@ -205,6 +208,20 @@ INGEST_STATS = Measurement(
     },
     field_prefixes=("rejected_",),
 )
+# Dead letters (ingest/dead_letters.py): the first few of each source and reason in a minute,
+# with a bounded excerpt, for the admin's list; and per minute how many came of each, for the
+# board's refused counts. The count point of a minute is rewritten as it grows (its time is
+# the minute, it carries the worker), so a flood of garbage costs a few points a minute.
+DEAD_LETTER = Measurement(
+    "dead_letter",
+    tags=("site", "source", "reason", "kind"),
+    fields={"consumer": str, "detail": str, "excerpt": str, "id": str, "topic": str},
+)
+DEAD_LETTER_COUNT = Measurement(
+    "dead_letter_count",
+    tags=("site", "source", "reason", "kind", "worker"),
+    fields={"letters": int, "suppressed": int},  # suppressed: counted, not kept as dead_letter
+)
 MEASUREMENTS = (
     SCALE_CAPTURE,
     SCALE_EVENT,
@@ -215,4 +232,6 @@ MEASUREMENTS = (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
     INGEST_STATS,
+    DEAD_LETTER,
+    DEAD_LETTER_COUNT,
 )

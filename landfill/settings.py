@@ -324,6 +324,12 @@ class IngestSettings(CommonSettings):
     ingest_tick_seconds: float = Field(
         1.0, gt=0, le=3600, description="how often processors see the time (offline checks)"
     )
+    ingest_dead_letters_per_minute: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="dead letters kept per source and reason a minute; the rest only counted",
+    )
 
     @field_validator("ingest_client_id", "ingest_shared_group")
     @classmethod

@@ -38,10 +38,12 @@ __all__ = [
     "ISSUE_TICKETS",
     "MANAGE_ACCESS",
     "PAGE_ANYONE",
+    "PAGE_DEAD_LETTERS",
     "PAGE_DISPATCH",
     "PAGE_INFLOW",
     "READ_CAPTURES",
     "READ_CONTAINERS",
+    "READ_DEAD_LETTERS",
     "READ_DISPATCH",
     "READ_INFLOW",
     "READ_REGISTRY",
@@ -218,6 +220,8 @@ READ_SECURITY = require(*sorted(role_sets.READ_SECURITY))
 MANAGE_ACCESS = require(*sorted(role_sets.MANAGE_ACCESS))
 PAGE_ANYONE = require_page(*sorted(role_sets.ANYONE))
 PAGE_DISPATCH = require_page(*sorted(role_sets.READ_DISPATCH))
+READ_DEAD_LETTERS = require(*sorted(role_sets.READ_DEAD_LETTERS))
+PAGE_DEAD_LETTERS = require_page(*sorted(role_sets.READ_DEAD_LETTERS))
 READ_BILLING = require(*sorted(role_sets.READ_BILLING))
 ACT_BILLING = require(*sorted(role_sets.ACT_BILLING))
 CLIENT_PORTAL = require(*sorted(role_sets.CLIENT_PORTAL))

@@ -18,6 +18,7 @@ __all__ = [
     "MANAGE_ACCESS",
     "READ_CAPTURES",
     "READ_CONTAINERS",
+    "READ_DEAD_LETTERS",
     "READ_DISPATCH",
     "READ_INFLOW",
     "READ_REGISTRY",
@@ -57,6 +58,7 @@ READ_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin, R.auditor})
 EDIT_CONTAINERS = frozenset({R.supervisor, R.admin})  # deactivate, purge, import
 REGISTER_CONTAINERS = frozenset({R.dispatcher, R.supervisor, R.admin})  # add one, change one
 READ_DISPATCH = READ_CONTAINERS
+READ_DEAD_LETTERS = frozenset({R.admin})  # refused messages with their payload excerpts
 ACT_DISPATCH = frozenset({R.dispatcher, R.supervisor, R.admin})
 READ_SECURITY = frozenset({R.admin, R.auditor})
 MANAGE_ACCESS = frozenset({R.admin})

@@ -53,6 +53,12 @@ PAGES = (
     Page("/dispatch", "page.dispatch", "page.dispatch_note", roles.READ_DISPATCH),
     Page("/api/v1/audit", "page.audit", "page.audit_note", roles.READ_SECURITY),
     Page("/api/v1/tokens", "page.tokens", "page.tokens_note", roles.READ_SECURITY),
+    Page(
+        "/admin/dead-letters",
+        "page.dead_letters",
+        "page.dead_letters_note",
+        roles.READ_DEAD_LETTERS,
+    ),
     Page("/docs", "page.docs", "page.docs_note", roles.ANYONE),
     Page("/billing", "page.billing", "page.billing_note", roles.READ_BILLING),
     Page("/portal", "page.portal", "page.portal_note", roles.CLIENT_PORTAL),

@@ -62,6 +62,7 @@ __all__ = [
     "parse_chirpstack",
     "parse_native",
     "parse_tts",
+    "topic_device",
     "topic_source",
 ]
 
@@ -122,6 +123,14 @@ def topic_source(topic: str) -> Source | None:
         return "tts"
     if _NATIVE_TOPIC.match(topic):
         return "native"
+    return None
+
+
+def topic_device(topic: str) -> str | None:
+    """Return the device a subscription topic names (EUI or network-server name), or None."""
+    for pattern in (_CHIRPSTACK_TOPIC, _TTS_TOPIC, _NATIVE_TOPIC):
+        if device := _topic_device(pattern, topic):
+            return device
     return None
 
 

@@ -39,7 +39,7 @@ from pydantic import ValidationError
 
 from edge.outbox import Outbox, OutboxError, OutboxPublisher
 from edge.sensors.dedup import DuplicateFilter
-from edge.sensors.envelopes import EnvelopeError, parse
+from edge.sensors.envelopes import EnvelopeError, parse, topic_device
 from edge.sensors.models import MODELS, find_model
 from edge.sensors.normalise import decode_envelope, to_reading
 from landfill import __version__
@@ -53,6 +53,7 @@ from landfill.contract import (
     decode,
     utcnow,
 )
+from landfill.dead_letters import device_source
 from landfill.lifecycle import setup_logging, wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
 from landfill.options import add_options, build, command_parser
@@ -217,6 +218,8 @@ class SensorService:
             topic=topic,
             payload=payload[:65536].decode("utf-8", "replace"),
             consumer=self.node,
+            source=device_source(topic_device(topic)),  # from the topic: the body may be junk
+            refused_kind="uplink",
         )
         self.publisher.submit(letter)
         return f"dead:{reason}"

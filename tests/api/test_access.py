@@ -105,6 +105,9 @@ MATRIX: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/dispatch/emptyings/{event_id}/confirm"): DISPATCHERS,
     ("POST", "/api/v1/dispatch/emptyings/{event_id}/reject"): DISPATCHERS,
     ("GET", "/api/v1/dispatch/route"): CONTAINERS,
+    ("GET", "/api/v1/dispatch/refused"): CONTAINERS,  # today's refused counts per source
+    ("GET", "/api/v1/dead-letters"): ADMIN,  # the letters, with excerpts of what came
+    ("GET", "/admin/dead-letters"): Page(ADMIN),
     ("GET", "/api/v1/tokens"): SECURITY,
     ("POST", "/api/v1/tokens"): ADMIN,
     ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,

@@ -381,6 +381,7 @@ INFLOW = ["/inflow", "/reports/council"]  # landfill inflow and the council's re
                 "/dispatch",
                 "/api/v1/audit",
                 "/api/v1/tokens",
+                "/admin/dead-letters",
                 "/docs",
                 "/billing",
                 *INFLOW,

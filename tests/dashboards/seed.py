@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ingest.dead_letters import DeadLetterStore
 from ingest.lines import line
 from ingest.points import alert_line, capture_line, fill_state_line, scale_event_line, to_lines
-from landfill.contract import Capture, ContainerAlert, ScaleEvent, Ticket
+from landfill.contract import Capture, ContainerAlert, DeadLetter, ScaleEvent, Ticket
 from landfill.fill.state import FillState
 from landfill.influx import InfluxStore, epoch_ms
 from landfill.measurements import FILL, INGEST_STATS
@@ -197,5 +198,26 @@ def seed_day(store: InfluxStore, site: str, now: datetime | None = None) -> Day:
     lines += [scale_event_line(e) for e in day.events]
     lines += [alert_line(a) for a in day.alerts]
     fill = _fill_lines(day)  # fills day.fill, which the kept states are made from
+    lines += _dead_letter_lines(day)
     store.write_lines([x for x in lines if x] + fill + _state_lines(day) + _stats_lines(day))
     return day
+
+
+def _dead_letter_lines(day: Day) -> list[str]:
+    """Three uplinks of a device with a model typo, refused by the edge, stored as ingest does."""
+    store = DeadLetterStore("w1", lambda: day.now)
+    eui = "0004a30b001c0a11"
+    letters = [
+        DeadLetter(
+            ts=day.now - timedelta(minutes=5 + n),
+            site=day.site,
+            reason="unknown_model",
+            topic=f"application/1/device/{eui}/event/up",
+            payload=f'{{"devEui": "{eui}", "fCnt": {n}}}',
+            consumer="edge-sensors",
+            source=f"device:{eui}",
+            refused_kind="uplink",
+        )
+        for n in range(3)
+    ]
+    return [x for letter in letters for x in store.process(letter).lines]

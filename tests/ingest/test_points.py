@@ -16,6 +16,8 @@ from landfill.fill.state import FillState
 from landfill.measurements import (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
+    DEAD_LETTER,
+    DEAD_LETTER_COUNT,
     FILL,
     FILL_STATE,
     INFLOW,
@@ -112,6 +114,22 @@ LINES = [
                 after_pct=4,
                 detail="drop",
             )
+        ),
+    ),
+    (
+        DEAD_LETTER,
+        points.dead_letter_line(
+            contract.DeadLetter(
+                ts=TS, site="d", reason="invalid_json", topic="t", payload="p", consumer="w1"
+            ),
+            points.DeadLetterTags("container:c7", "invalid_json", "reading"),
+            0,
+        ),
+    ),
+    (
+        DEAD_LETTER_COUNT,
+        points.dead_letter_count_line(
+            "d", points.DeadLetterTags("device:a1", "unknown_model", "uplink"), "w1", 0, 14, 9
         ),
     ),
 ]
