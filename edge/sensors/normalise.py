@@ -7,6 +7,8 @@ registry (device -> container), never from the sensor.
 
 from __future__ import annotations
 
+from annotated_types import Ge, Le
+
 from edge.sensors.envelopes import Envelope
 from edge.sensors.models import SensorModel, Uplink, uplink_from_values
 from landfill.contract import ContainerReading, stable_id
@@ -29,10 +31,33 @@ def decode_envelope(envelope: Envelope, model: SensorModel | None) -> Uplink | N
     return None  # vendor codec output (object / decoded_payload) is not trusted for units
 
 
+def _bounds(name: str) -> tuple[float, float]:
+    meta = ContainerReading.model_fields[name].metadata
+    low = next(m.ge for m in meta if isinstance(m, Ge))
+    high = next(m.le for m in meta if isinstance(m, Le))
+    return float(low), float(high)  # type: ignore[arg-type]
+
+
+MEASURED = {name: _bounds(name) for name in ("distance_mm", "temp_c", "battery_pct", "battery_v")}
+
+
+def usable(uplink: Uplink) -> dict[str, float | int | None]:
+    """The uplink's measured values; one outside the contract's range is no value (``None``)."""
+    values: dict[str, float | int | None] = {}
+    for name, (low, high) in MEASURED.items():
+        value = getattr(uplink, name)
+        values[name] = value if value is None or low <= value <= high else None
+    return values
+
+
 def to_reading(
     envelope: Envelope, uplink: Uplink, *, site: str, container: str, model: str
 ) -> ContainerReading:
-    """Build the contract reading; raises pydantic's ValidationError on a bad site/container."""
+    """Build the contract reading; raises pydantic's ValidationError on a bad site/container.
+
+    A measured value the contract's range refuses (a native sensor's -81 °C) becomes ``None``:
+    the reading's other values still count, as they do when a decoder finds a value missing.
+    """
     return ContainerReading(
         id=reading_id(envelope),
         ts=envelope.time,
@@ -41,10 +66,7 @@ def to_reading(
         device=envelope.device_eui,
         model=model,
         source=envelope.source,
-        distance_mm=uplink.distance_mm,
-        temp_c=uplink.temp_c,
-        battery_pct=uplink.battery_pct,
-        battery_v=uplink.battery_v,
+        **usable(uplink),
         tilt=uplink.tilt,
         lid_open=uplink.lid_open,
         fire=uplink.fire,
