@@ -28,7 +28,8 @@ from grafana_foundation_sdk.models.alerting import RelativeTimeRange
 
 from dashboards.boards import OPEN_SINCE
 from dashboards.influxql import DATASOURCE_UID, Target, checked, to_json
-from dashboards.texts import GrafanaLanguage, description, title
+from dashboards.texts import description, title
+from landfill.language import Language
 from landfill.measurements import CONTAINER_ALERT, INGEST_STATS, SCALE_CAPTURE, Measurement
 
 __all__ = [
@@ -105,7 +106,7 @@ RULES = (
 )  # fmt: skip
 
 
-def _rule(spec: RuleSpec, language: GrafanaLanguage) -> alerting.Rule:
+def _rule(spec: RuleSpec, language: Language) -> alerting.Rule:
     query = (
         alerting.Query("A")
         .datasource_uid(DATASOURCE_UID)
@@ -138,7 +139,7 @@ def _rule(spec: RuleSpec, language: GrafanaLanguage) -> alerting.Rule:
     )
 
 
-def rules(language: GrafanaLanguage) -> list[dict[str, Any]]:
+def rules(language: Language) -> list[dict[str, Any]]:
     """Every rule in the provisioning HTTP API's form (``/api/v1/provisioning/...``)."""
     return [to_json(_rule(spec, language).build()) for spec in RULES]
 
@@ -146,7 +147,7 @@ def rules(language: GrafanaLanguage) -> list[dict[str, Any]]:
 FILE_KEYS = ("uid", "title", "condition", "data", "noDataState", "execErrState", "for")
 
 
-def rules_file(language: GrafanaLanguage) -> dict[str, Any]:
+def rules_file(language: Language) -> dict[str, Any]:
     """Every rule as a Grafana alerting provisioning file (one group, in the landfill folder)."""
     body = [
         {**{k: r[k] for k in FILE_KEYS}, "labels": r["labels"], "annotations": r["annotations"]}

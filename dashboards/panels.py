@@ -14,7 +14,8 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards.boards import PanelSpec
 from dashboards.influxql import DATASOURCE, Target
 from dashboards.registry import Place, RegistryTarget
-from dashboards.texts import GrafanaLanguage, description, title
+from dashboards.texts import description, title
+from landfill.language import Language
 
 __all__ = ["FILL_STEPS", "MAX_DATA_POINTS", "MIXED", "hides_time", "panel"]
 
@@ -121,7 +122,7 @@ def _map(places: Sequence[Place]) -> geomap.Panel:
 
 
 def panel(
-    spec: PanelSpec, language: GrafanaLanguage, panel_id: int, places: Sequence[Place]
+    spec: PanelSpec, language: Language, panel_id: int, places: Sequence[Place]
 ) -> cogbuilder.Builder[model.Panel]:
     """The Grafana panel of ``spec``: titles in ``language``, the map with ``places``."""
     built: geomap.Panel | stat.Panel | table.Panel | timeseries.Panel

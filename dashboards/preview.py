@@ -24,8 +24,9 @@ from dashboards.panels import FILL_STEPS, hides_time
 from dashboards.queries import everything, panel_range, run_panel
 from dashboards.registry import Place, demo_places
 from dashboards.templating import TimeRange
-from dashboards.texts import GrafanaLanguage, description, title
+from dashboards.texts import description, title
 from landfill.influx import InfluxStore, QueryError, Series
+from landfill.language import Language
 from landfill.options import add_options, build, command_parser
 from landfill.settings import GrafanaSettings
 
@@ -247,7 +248,7 @@ def panel_html(
     window: TimeRange,
     tz: str,
     places: Sequence[Place],
-    language: GrafanaLanguage,
+    language: Language,
 ) -> str:
     """One panel: title, description and its drawing (or the query's error)."""
     if isinstance(result, str):
@@ -273,7 +274,7 @@ def board_html(
     now: datetime,
     tz: str,
     places: Sequence[Place],
-    language: GrafanaLanguage,
+    language: Language,
 ) -> str:
     """One dashboard: its title and every panel, queried now."""
     panels = []
@@ -293,7 +294,7 @@ def board_html(
 
 def page(
     store: InfluxStore,
-    language: GrafanaLanguage,
+    language: Language,
     places: Sequence[Place],
     tz: str,
     now: datetime | None = None,

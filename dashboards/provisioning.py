@@ -13,7 +13,8 @@ from typing import Any
 
 from dashboards import alerts
 from dashboards.influxql import DATASOURCE_UID
-from dashboards.texts import GrafanaLanguage, title
+from dashboards.texts import title
+from landfill.language import Language
 
 __all__ = [
     "DASHBOARDS_PATH",
@@ -108,7 +109,7 @@ def files() -> dict[Path, tuple[dict[str, Any], str]]:
     }
 
 
-def language_files(language: GrafanaLanguage) -> dict[Path, tuple[dict[str, Any], str]]:
+def language_files(language: Language) -> dict[Path, tuple[dict[str, Any], str]]:
     """The provisioning files of one language, relative to its `provisioning/` folder."""
     provider = {
         "name": "landfill",

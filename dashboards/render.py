@@ -31,7 +31,8 @@ from dashboards.boards import VARIABLES, BoardSpec, boards
 from dashboards.influxql import DATASOURCE, to_json
 from dashboards.panels import panel
 from dashboards.registry import Place, demo_places, sql_places
-from dashboards.texts import GRAFANA_LANGUAGES, GrafanaLanguage, description, title
+from dashboards.texts import GRAFANA_LANGUAGES, description, title
+from landfill.language import Language
 from landfill.options import command_parser
 from landfill.settings import DEFAULT_TIMEZONE
 
@@ -42,7 +43,7 @@ GENERATED = Path("dashboards/generated")
 TAGS = ["landfill"]
 
 
-def _variable(name: str, language: GrafanaLanguage) -> db.QueryVariable:
+def _variable(name: str, language: Language) -> db.QueryVariable:
     variable = VARIABLES[name]
     return (
         db.QueryVariable(name)
@@ -59,7 +60,7 @@ def _variable(name: str, language: GrafanaLanguage) -> db.QueryVariable:
 
 
 def dashboard(
-    spec: BoardSpec, language: GrafanaLanguage, places: Sequence[Place], tz: str
+    spec: BoardSpec, language: Language, places: Sequence[Place], tz: str
 ) -> dict[str, Any]:
     """One dashboard as Grafana's JSON model."""
     board = (
@@ -80,7 +81,7 @@ def dashboard(
 
 
 def all_dashboards(
-    language: GrafanaLanguage, places: Sequence[Place], tz: str = DEFAULT_TIMEZONE
+    language: Language, places: Sequence[Place], tz: str = DEFAULT_TIMEZONE
 ) -> list[dict[str, Any]]:
     """Every dashboard in ``language``."""
     return [dashboard(spec, language, places, tz) for spec in boards(tz)]

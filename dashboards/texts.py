@@ -1,238 +1,83 @@
-"""What people read on the dashboards and in alert notifications, in Russian and Kyrgyz.
+"""What people read on the dashboards and in their alert rules, from the one catalogue.
 
-One language per generated folder (`dashboards/generated/ru`, `.../ky`), chosen at push. Each
-entry is (title, description); a key names a dashboard, a variable, a panel or an alert rule.
+The words are in ``landfill/i18n/dashboards/{ky,ru,en}.json`` (read through
+``landfill/texts.py``), one generated folder per language (`dashboards/generated/<lang>/`).
+A key here names a dashboard, a variable, a panel or an alert rule:
+
+    dashboards.<key>.title / .description        a dashboard, variable or panel
+    dashboards.rule.<rule>.title / .summary      an alert rule
+
+Where the pages already name the same thing, the dashboard uses the page's text (``SAME_AS``),
+and an alert kind is always the page's ``kind.<alert>`` label (``{kind}``), so a word means the
+same on the dispatcher's page, in a notification and in Grafana (glossary: docs/texts.md).
+Grafana fills a rule's summary per alert: ``{container}`` and ``{worker}`` become its labels.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from landfill.language import LANGUAGES, Language
+from landfill.texts import catalogue
 
-__all__ = ["GRAFANA_LANGUAGES", "TEXTS", "GrafanaLanguage", "description", "title"]
+__all__ = ["GRAFANA_LANGUAGES", "SAME_AS", "description", "keys", "title"]
 
-GrafanaLanguage = Literal["ru", "ky"]
-GRAFANA_LANGUAGES: tuple[GrafanaLanguage, ...] = ("ru", "ky")
+GRAFANA_LANGUAGES: tuple[Language, ...] = LANGUAGES
 
-TEXTS: dict[str, dict[GrafanaLanguage, tuple[str, str]]] = {
-    # folder and dashboards
-    "folder": {"ru": ("Полигон ТБО", ""), "ky": ("Таштанды полигону", "")},
-    "inflow": {
-        "ru": ("Поступление на полигон", "Тоннаж по дням, видам отходов, зонам и клиентам"),
-        "ky": ("Полигонго келген таштанды", "Күндөр, таштанды түрлөрү, зоналар, кардарлар"),
-    },
-    "weighbridge": {
-        "ru": ("Автомобильные весы", "Веса, события весов и талоны"),
-        "ky": ("Автомобиль таразасы", "Салмактар, тараза окуялары жана талондор"),
-    },
-    "containers": {
-        "ru": ("Контейнеры", "Заполнение, карта, батареи, связь"),
-        "ky": ("Контейнерлер", "Толуусу, карта, батареялар, байланыш"),
-    },
-    "alerts": {
-        "ru": ("Тревоги контейнеров", "Открытые тревоги и их история"),
-        "ky": ("Контейнер дабылдары", "Ачык дабылдар жана алардын тарыхы"),
-    },
-    "ingest": {
-        "ru": ("Приём данных", "Скорость, задержка, очередь, мёртвые письма, повторы"),
-        "ky": ("Маалымат кабыл алуу", "Ылдамдык, кечигүү, кезек, өлүк каттар, кайталоолор"),
-    },
-    # template variables
-    "var_site": {"ru": ("Площадка", ""), "ky": ("Аянтча", "")},
-    "var_container": {"ru": ("Контейнер", ""), "ky": ("Контейнер", "")},
-    # inflow
-    "inflow_today": {
-        "ru": ("Сегодня, т", "Нетто за сегодня (Asia/Bishkek), без аннулированных талонов"),
-        "ky": ("Бүгүн, т", "Бүгүнкү нетто салмак (Asia/Bishkek), жокко чыгарылган талондорсуз"),
-    },
-    "inflow_trucks_today": {
-        "ru": ("Машин сегодня", "Число завершённых взвешиваний за сегодня"),
-        "ky": ("Бүгүн машиналар", "Бүгүн аяктаган таразалоолордун саны"),
-    },
-    "inflow_month": {
-        "ru": ("С начала месяца, т", "Нетто с первого числа месяца"),
-        "ky": ("Ай башынан бери, т", "Айдын биринчи күнүнөн бери нетто салмак"),
-    },
-    "inflow_daily_by_type": {
-        "ru": ("Тоннаж по дням и видам отходов", "Нетто за местные сутки по виду отходов"),
-        "ky": (
-            "Күндөр жана таштанды түрлөрү боюнча тоннаж",
-            "Жергиликтүү суткадагы нетто салмак таштанды түрү боюнча",
-        ),
-    },
-    "inflow_daily_by_zone": {
-        "ru": ("Тоннаж по дням и зонам", "Нетто за местные сутки по зоне сбора"),
-        "ky": (
-            "Күндөр жана зоналар боюнча тоннаж",
-            "Жергиликтүү суткадагы нетто салмак чогултуу зонасы боюнча",
-        ),
-    },
-    "inflow_month_by_client": {
-        "ru": ("С начала месяца по клиентам", "Тонны и рейсы каждого клиента за текущий месяц"),
-        "ky": (
-            "Ай башынан бери кардарлар боюнча",
-            "Ар бир кардардын ушул айдагы тонналары жана каттамдары",
-        ),
-    },
-    # weighbridge
-    "wb_last_capture": {
-        "ru": (
-            "Последний зафиксированный вес",
-            "Последний стабильный вес каждых весов. Живой вес идёт только через брокер "
-            "(QoS 0, не хранится) и виден на странице оператора.",
-        ),
-        "ky": (
-            "Акыркы катталган салмак",
-            "Ар бир таразанын акыркы туруктуу салмагы. Жандуу салмак брокер аркылуу гана "
-            "өтөт (QoS 0, сакталбайт) жана оператордун барагында көрүнөт.",
-        ),
-    },
-    "wb_captures": {
-        "ru": ("Зафиксированные веса", "Каждый стабильный вес с индикатора"),
-        "ky": ("Катталган салмактар", "Индикатордон алынган ар бир туруктуу салмак"),
-    },
-    "wb_captures_per_hour": {
-        "ru": ("Взвешиваний в час", "Число зафиксированных весов за каждый час"),
-        "ky": ("Саатына таразалоолор", "Ар бир саатта катталган салмактардын саны"),
-    },
-    "wb_events": {
-        "ru": (
-            "События весов",
-            "Нет данных, перегруз, не вернулись к нулю, уехал до фиксации, ошибки кадров",
-        ),
-        "ky": (
-            "Тараза окуялары",
-            "Маалымат жок, ашыкча жүк, нөлгө кайтпады, катталганга чейин кетти, кадр каталары",
-        ),
-    },
-    "wb_events_by_kind": {
-        "ru": ("События весов по дням", "Число событий каждого вида за местные сутки"),
-        "ky": ("Күндөр боюнча тараза окуялары", "Жергиликтүү суткадагы ар бир түрдөгү окуялар"),
-    },
-    "wb_tickets": {
-        "ru": ("Талоны", "Последние талоны: брутто, тара, нетто, клиент, машина"),
-        "ky": ("Талондор", "Акыркы талондор: брутто, тара, нетто, кардар, унаа"),
-    },
-    # containers
-    "ct_map": {
-        "ru": ("Карта заполнения", "Последнее заполнение каждого контейнера в точке из реестра"),
-        "ky": ("Толуу картасы", "Ар бир контейнердин акыркы толуусу реестрдеги чекитте"),
-    },
-    "ct_fill": {
-        "ru": ("Заполнение, %", "Отфильтрованный уровень заполнения по контейнерам"),
-        "ky": ("Толуусу, %", "Контейнерлер боюнча чыпкаланган толуу деңгээли"),
-    },
-    "ct_now": {
-        "ru": ("Сейчас", "Последние заполнение, заряд батареи и температура"),
-        "ky": ("Азыр", "Акыркы толуу, батареянын заряды жана температура"),
-    },
-    "ct_battery": {
-        "ru": ("Заряд батареи, %", "Наименьший заряд батареи датчика за интервал"),
-        "ky": ("Батареянын заряды, %", "Аралыктагы датчиктин батареясынын эң аз заряды"),
-    },
-    "ct_offline_count": {
-        "ru": ("Не на связи", "Контейнеры с открытой тревогой «нет связи»"),
-        "ky": ("Байланышта эмес", "«Байланыш жок» дабылы ачык контейнерлер"),
-    },
-    "ct_offline": {
-        "ru": ("Контейнеры без связи", "С какого времени нет данных от датчика"),
-        "ky": ("Байланышы жок контейнерлер", "Датчиктен качантан бери маалымат жок"),
-    },
-    # alerts
-    "al_open_count": {
-        "ru": ("Открытые тревоги", "Тревоги, которые активны сейчас"),
-        "ky": ("Ачык дабылдар", "Азыр активдүү дабылдар"),
-    },
-    "al_open": {
-        "ru": ("Открытые тревоги по контейнерам", "Вид, важность, с какого времени, подробности"),
-        "ky": (
-            "Контейнерлер боюнча ачык дабылдар",
-            "Түрү, маанилүүлүгү, качантан бери, чоо-жайы",
-        ),
-    },
-    "al_raised_per_day": {
-        "ru": ("Новые тревоги по дням", "Сколько тревог каждого вида поднято за местные сутки"),
-        "ky": (
-            "Күндөр боюнча жаңы дабылдар",
-            "Жергиликтүү суткада ар бир түрдөгү канча дабыл көтөрүлдү",
-        ),
-    },
-    "al_history": {
-        "ru": ("История тревог", "Каждое поднятие, снятие, эскалация и повтор"),
-        "ky": ("Дабылдардын тарыхы", "Ар бир көтөрүү, алып салуу, күчөтүү жана кайталоо"),
-    },
-    # ingest health
-    "in_rate": {
-        "ru": ("Сообщений в секунду", "Принято и записано в InfluxDB каждым обработчиком"),
-        "ky": ("Секундасына билдирүүлөр", "Ар бир иштеткич кабыл алган жана InfluxDBге жазган"),
-    },
-    "in_lag": {
-        "ru": ("Задержка, мс", "От времени наблюдения до записи: максимум и среднее"),
-        "ky": ("Кечигүү, мс", "Байкоо убактысынан жазууга чейин: эң көп жана орточо"),
-    },
-    "in_backlog": {
-        "ru": ("Очередь в памяти", "Сообщения, ждущие записи"),
-        "ky": ("Эстеги кезек", "Жазылууну күткөн билдирүүлөр"),
-    },
-    "in_dead_letters": {
-        "ru": ("Мёртвые письма и повторы", "Новые отклонённые сообщения и повторы записи"),
-        "ky": ("Өлүк каттар жана кайталоолор", "Жаңы четке кагылган билдирүүлөр жана кайталоолор"),
-    },
-    "in_rejected": {
-        "ru": ("Отклонено по причинам", "Счётчики по причине отказа с запуска обработчика"),
-        "ky": (
-            "Себептери боюнча четке кагылгандар",
-            "Иштеткич иштей баштагандан бери ар бир себептин эсептегичи",
-        ),
-    },
-    "in_workers": {
-        "ru": ("Обработчики", "Счётчики каждого обработчика с его запуска"),
-        "ky": ("Иштеткичтер", "Ар бир иштеткичтин иштей баштагандан бергиси эсептегичтери"),
-    },
-    # alert rules: (title, summary); the summary may use {{ $labels.x }}
-    "rule_container_full": {
-        "ru": ("Контейнер заполнен", "Контейнер {{ $labels.container }}: {{ $labels.kind }}"),
-        "ky": ("Контейнер толду", "{{ $labels.container }} контейнери: {{ $labels.kind }}"),
-    },
-    "rule_container_fire": {
-        "ru": ("Пожар в контейнере", "Признаки пожара в контейнере {{ $labels.container }}"),
-        "ky": ("Контейнерде өрт", "{{ $labels.container }} контейнеринде өрттүн белгилери"),
-    },
-    "rule_containers_offline": {
-        "ru": ("Контейнер не на связи", "Нет данных от датчика {{ $labels.container }}"),
-        "ky": ("Контейнер байланышта эмес", "{{ $labels.container }} датчигинен маалымат жок"),
-    },
-    "rule_scale_silent": {
-        "ru": ("Весы молчат в рабочее время", "Ни одного взвешивания за последний час"),
-        "ky": ("Иш убагында тараза үнсүз", "Акыркы саатта бир да таразалоо жок"),
-    },
-    "rule_ingest_lag": {
-        "ru": (
-            "Задержка приёма данных",
-            "Обработчик {{ $labels.worker }} отстаёт больше минуты, или статистика не пишется",
-        ),
-        "ky": (
-            "Маалымат кабыл алуу кечигүүдө",
-            "{{ $labels.worker }} иштеткичи бир мүнөттөн ашык артта, же статистика жазылбайт",
-        ),
-    },
-    "rule_dead_letters": {
-        "ru": (
-            "Мёртвые письма",
-            "Обработчик {{ $labels.worker }} отклонил сообщения: смотрите топик deadletter",
-        ),
-        "ky": (
-            "Өлүк каттар",
-            "{{ $labels.worker }} иштеткичи билдирүүлөрдү четке какты: deadletter топигин караңыз",
-        ),
-    },
+# a dashboard text that is the page's own text for the same thing
+SAME_AS = {
+    "dashboards.containers.title": "containers.title",
+    "dashboards.var_container.title": "col.container",
+    "dashboards.wb_events.title": "ticket.events",
+    "dashboards.wb_tickets.title": "inflow.tickets",
+    "dashboards.ct_offline_count.title": "filter.offline",
+    "dashboards.al_open_count.title": "alerts.title",
+    "dashboards.rule.dead_letters.title": "page.dead_letters",
 }
 
+# the alert kinds a text names as {kind}; several become a choice Grafana makes per alert
+KINDS = {
+    "dashboards.ct_offline_count.description": ("offline",),
+    "dashboards.rule.container_full.title": ("full",),
+    "dashboards.rule.container_full.summary": ("full", "overfull"),
+    "dashboards.rule.container_fire.title": ("fire",),
+    "dashboards.rule.containers_offline.title": ("offline",),
+}
 
-def title(key: str, language: GrafanaLanguage) -> str:
+# a rule's summary is a Grafana template: these become the firing alert's labels
+LABELS = {"container": "{{ $labels.container }}", "worker": "{{ $labels.worker }}"}
+
+
+def _kind_word(language: Language, kind: str) -> str:
+    """The page's label of an alert kind, lower-cased inside a sentence ("Fire" -> "fire")."""
+    label = catalogue(language)[f"kind.{kind}"]
+    return label[:1].lower() + label[1:]
+
+
+def _kind(language: Language, kinds: tuple[str, ...]) -> str:
+    if len(kinds) == 1:
+        return _kind_word(language, kinds[0])
+    choices = [f'if eq $labels.kind "{k}" }}}}{_kind_word(language, k)}' for k in kinds]
+    return "{{ " + "{{ else ".join(choices) + "{{ else }}{{ $labels.kind }}{{ end }}"
+
+
+def _text(key: str, language: Language) -> str:
+    text = catalogue(language)[SAME_AS.get(key, key)]
+    return text.format(**LABELS, kind=_kind(language, KINDS[key]) if key in KINDS else "")
+
+
+def keys(key: str) -> tuple[str, str]:
+    """The catalogue keys of ``key``'s title and description (a rule: its summary)."""
+    if key.startswith("rule_"):
+        base = f"dashboards.rule.{key.removeprefix('rule_')}"
+        return f"{base}.title", f"{base}.summary"
+    return f"dashboards.{key}.title", f"dashboards.{key}.description"
+
+
+def title(key: str, language: Language) -> str:
     """The title of ``key`` in ``language``."""
-    return TEXTS[key][language][0]
+    return _text(keys(key)[0], language)
 
 
-def description(key: str, language: GrafanaLanguage) -> str:
-    """The description (or alert summary) of ``key`` in ``language``."""
-    return TEXTS[key][language][1]
+def description(key: str, language: Language) -> str:
+    """The description (or alert summary) of ``key`` in ``language``; empty when it has none."""
+    wanted = keys(key)[1]
+    return _text(wanted, language) if wanted in catalogue(language) else ""

@@ -537,7 +537,7 @@ class GrafanaSettings(CommonSettings):
         description="service account token (role Editor or Admin)",
         json_schema_extra={"env_only": True},
     )
-    grafana_language: Literal["ru", "ky"] = Field(
+    grafana_language: Language = Field(
         "ru",
         description="language of dashboard and alert texts",
         json_schema_extra={"option": "language"},
