@@ -14,8 +14,9 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards.boards import PanelSpec
 from dashboards.influxql import DATASOURCE, Target
 from dashboards.registry import Place, RegistryTarget
-from dashboards.texts import description, title
+from dashboards.texts import description, title, value_labels
 from landfill.language import Language
+from landfill.measurements import CONTAINER_ALERT, SCALE_EVENT
 
 __all__ = ["FILL_STEPS", "MAX_DATA_POINTS", "MIXED", "hides_time", "panel"]
 
@@ -24,6 +25,9 @@ MAX_DATA_POINTS = 600  # every time series panel asks for this many points at mo
 # the map's default view: the landfill and the villages it serves (Nooken district)
 MAP_CENTRE = (41.13, 72.61)
 FILL_STEPS = ((None, "green"), (60.0, "yellow"), (80.0, "red"))  # % full, the board's colours
+# values a table shows, or a series is named by ($tag_kind), with the page's label: the catalogue
+# keys "<prefix>.<value>" (an alert's kind and severity, a scale event's kind)
+NAMED_VALUES = {CONTAINER_ALERT.name: ("kind", "severity"), SCALE_EVENT.name: ("event",)}
 
 
 def _thresholds(steps: Sequence[tuple[float | None, str]]) -> db.ThresholdsConfig:
@@ -121,6 +125,23 @@ def _map(places: Sequence[Place]) -> geomap.Panel:
     )
 
 
+def _name_values(
+    built: geomap.Panel | stat.Panel | table.Panel | timeseries.Panel,
+    spec: PanelSpec,
+    language: Language,
+) -> None:
+    """Show kinds and severities with the page's labels: a table's cells, a series' names."""
+    labels = value_labels(NAMED_VALUES.get(spec.measurement.name, ()), language)
+    if not labels:
+        return
+    if isinstance(built, table.Panel):
+        options = {value: model.ValueMappingResult(text=text) for value, text in labels.items()}
+        built.mappings([model.ValueMap(options=options)])
+    elif isinstance(built, timeseries.Panel) and spec.alias == "$tag_kind":
+        for value, text in labels.items():
+            built.override_by_name(value, [model.DynamicConfigValue("displayName", text)])
+
+
 def panel(
     spec: PanelSpec, language: Language, panel_id: int, places: Sequence[Place]
 ) -> cogbuilder.Builder[model.Panel]:
@@ -136,6 +157,7 @@ def panel(
         built = _series(spec)
     if spec.kind != "geomap":
         built.datasource(DATASOURCE)
+        _name_values(built, spec, language)
     built.id(panel_id).title(title(spec.key, language)).description(description(spec.key, language))
     built.with_target(Target(spec.statement, "A", spec.fmt, spec.alias))
     built.height(spec.height).span(spec.width)

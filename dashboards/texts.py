@@ -18,7 +18,7 @@ from __future__ import annotations
 from landfill.language import LANGUAGES, Language
 from landfill.texts import catalogue
 
-__all__ = ["GRAFANA_LANGUAGES", "SAME_AS", "description", "keys", "title"]
+__all__ = ["GRAFANA_LANGUAGES", "SAME_AS", "description", "keys", "title", "value_labels"]
 
 GRAFANA_LANGUAGES: tuple[Language, ...] = LANGUAGES
 
@@ -81,3 +81,13 @@ def description(key: str, language: Language) -> str:
     """The description (or alert summary) of ``key`` in ``language``; empty when it has none."""
     wanted = keys(key)[1]
     return _text(wanted, language) if wanted in catalogue(language) else ""
+
+
+def value_labels(prefixes: tuple[str, ...], language: Language) -> dict[str, str]:
+    """The page's label of each value named by the catalogue keys ``<prefix>.<value>``."""
+    texts = catalogue(language)
+    return {
+        key.split(".", 1)[1]: text
+        for key, text in texts.items()
+        if key.split(".", 1)[0] in prefixes
+    }

@@ -61,6 +61,15 @@ def test_the_generated_files_carry_the_catalogue_s_words(lang):
     board = json.loads((GENERATED / lang / "dashboards/landfill-alerts.json").read_text())
     assert board["title"] == catalogue(lang)["dashboards.alerts.title"]
     assert board["panels"][0]["title"] == catalogue(lang)["alerts.title"]  # the page's words
+    by_key = {p["title"]: p for p in board["panels"]}
+    table = by_key[title("al_open", lang)]  # a kind or severity cell shows the page's label
+    (mapping,) = table["fieldConfig"]["defaults"]["mappings"]
+    assert mapping["options"]["warning"]["text"] == catalogue(lang)["severity.warning"]
+    assert mapping["options"]["tilt"]["text"] == catalogue(lang)["kind.tilt"]
+    bars = by_key[title("al_raised_per_day", lang)]  # and so does a series named by its kind
+    overrides = bars["fieldConfig"]["overrides"]
+    names = {o["matcher"]["options"]: o["properties"][0]["value"] for o in overrides}
+    assert names["fire"] == catalogue(lang)["kind.fire"]
     rules = yaml.safe_load((GENERATED / lang / "provisioning/alerting/rules.yaml").read_text())
     by_uid = {r["uid"]: r for r in rules["groups"][0]["rules"]}
     assert rules["groups"][0]["folder"] == catalogue(lang)["dashboards.folder.title"]
