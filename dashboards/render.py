@@ -1,6 +1,7 @@
 """Dashboards and provisioning files from code: `landfill dashboards render [--check]`.
 
-Writes, for each language (`dashboards/texts.py`), under `dashboards/generated/<lang>/`:
+Writes, for each language (ky, ru, en; the texts are `landfill/i18n/dashboards/`), under
+`dashboards/generated/<lang>/`:
 
     dashboards/<uid>.json                   the five dashboards
     provisioning/dashboards/landfill.yaml   Grafana's dashboard provider (folder in <lang>)
