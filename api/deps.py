@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 import paho.mqtt.client as mqtt
-from fastapi import Depends, HTTPException, Request
+from fastapi import Cookie, Depends, Header, HTTPException, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import Site
+from api.i18n import pick_language
 from landfill.contract import utcnow
 from landfill.influx import InfluxStore
+from landfill.language import Language
 from landfill.settings import ApiSettings
 
 
@@ -47,11 +49,23 @@ def get_now(request: Request) -> datetime:
     return clock()
 
 
+def get_language(
+    request: Request,
+    lang: Annotated[str | None, Query(max_length=8, description="ky, ru or en")] = None,
+    lang_cookie: Annotated[str | None, Cookie(alias="lang")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Language:
+    """The language of an answer: ?lang=, the lang cookie, Accept-Language, the default."""
+    default = get_settings(request).default_language
+    return pick_language(lang, lang_cookie, accept_language, default)
+
+
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 InfluxDep = Annotated[InfluxStore, Depends(get_influx)]
 MqttDep = Annotated[mqtt.Client, Depends(get_mqtt)]
 NowDep = Annotated[datetime, Depends(get_now)]
+LanguageDep = Annotated[Language, Depends(get_language)]
 
 
 def get_site(session: SessionDep, settings: SettingsDep) -> Site:

@@ -19,6 +19,7 @@ from api.i18n import translate
 from api.routes.dispatch import RoutePublic, RouteStopPublic, TripPublic
 from landfill.language import Language
 from landfill.numbers import number
+from landfill.texts import settlement_name
 
 __all__ = ["RouteSheet", "SheetRow", "SheetTrip", "route_sheet"]
 
@@ -105,7 +106,7 @@ def _trip(
     rows = tuple(
         SheetRow(
             n=first + i,
-            settlement=s.settlement,
+            settlement=settlement_name(lang, s.settlement),
             container=s.container,
             fill=NO_VALUE if s.fill_pct is None else number(s.fill_pct, 0, lang),
             volume=number(s.volume_m3, 2, lang),

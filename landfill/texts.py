@@ -6,6 +6,10 @@ thing has the same name on the dispatcher's screen and on the phone (glossary: d
     landfill/i18n/<lang>.json            the common texts
     landfill/i18n/<area>/<lang>.json     an area's own texts (billing, inflow, notify, ...)
 
+Settlement names are registered in one spelling (the demo data's is latin: "Bürgöndü");
+``settlements/<lang>.json`` spells a known name per language (key ``settlement.<registered
+name>``), and ``settlement_name`` shows any other name as it was registered.
+
 Every file of an area joins its language's catalogue; a key may be defined only once, and every
 key exists in every language with the same ``{placeholders}`` (tests/landfill/test_texts.py).
 """
@@ -13,13 +17,14 @@ key exists in every language with the same ``{placeholders}`` (tests/landfill/te
 from __future__ import annotations
 
 import json
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import cast
 
 from landfill.language import Language
 
-__all__ = ["CATALOGUES", "areas", "catalogue", "translate"]
+__all__ = ["CATALOGUES", "areas", "catalogue", "settlement_name", "translate"]
 
 CATALOGUES = Path(__file__).resolve().parent / "i18n"
 
@@ -50,3 +55,15 @@ def catalogue(lang: Language) -> dict[str, str]:
 def translate(lang: Language, key: str, **values: object) -> str:
     """One text with ``{name}`` placeholders filled in."""
     return catalogue(lang)[key].format(**values)
+
+
+def settlement_name(lang: Language, name: str) -> str:
+    """A registered settlement name as ``lang`` spells it, or as registered if not catalogued.
+
+    "Bürgöndü" is "Бүргөндү" in Kyrgyz and "Бургонду" in Russian; a name an operator typed
+    in any script ("Settlement 12", "Жаңы-Арык") without a ``settlement.<name>`` entry is
+    shown as it is. The registered value stays the key for filters and forms.
+    """
+    if not name:
+        return name
+    return catalogue(lang).get(f"settlement.{unicodedata.normalize('NFC', name)}", name)

@@ -16,6 +16,7 @@ from api.i18n import catalogue, translate
 from api.inflow.council import CouncilReport, MonthFigures
 from api.inflow.view import number, tonnes_text
 from landfill.language import Language
+from landfill.texts import settlement_name
 
 __all__ = ["CouncilSheet", "Row", "council_sheet", "month_name"]
 
@@ -99,7 +100,7 @@ def _settlements(month: MonthFigures, lang: Language) -> list[Row]:
         Row(
             s.settlement,
             (
-                s.settlement,
+                settlement_name(lang, s.settlement),
                 str(s.containers),
                 str(s.scheduled),
                 str(s.on_schedule),

@@ -25,6 +25,7 @@ from api.templating import page, page_language
 from landfill.language import Language
 from landfill.numbers import number
 from landfill.sensor_models import SENSOR_MODELS, canonical_model
+from landfill.texts import settlement_name
 
 router = APIRouter(tags=["pages"])
 
@@ -61,7 +62,7 @@ def _row(row: Container, lang: Language) -> dict[str, Any]:
     )
     return {
         "code": row.code,
-        "settlement": row.settlement,
+        "settlement": settlement_name(lang, row.settlement),  # the form keeps the registered one
         "zone": row.zone,
         "where": where,
         "volume": number(row.volume_m3, 2, lang),

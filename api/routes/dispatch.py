@@ -31,13 +31,15 @@ from api.board import (
 )
 from api.board_view import BoardQuery, BoardView, Cluster, board_view
 from api.db import AlertAck, Container, EmptyingDecision, Site
-from api.deps import InfluxDep, NowDep, SessionDep, SettingsDep, SiteDep
+from api.deps import InfluxDep, LanguageDep, NowDep, SessionDep, SettingsDep, SiteDep
 from api.limits import Day
 from api.routing import Stop
 from api.trips import Load, Trip, forecast_volume_m3, split_trips
 from landfill.fill.schedule import WORK_END, local_at
 from landfill.fill.status import severity_rank
+from landfill.language import Language
 from landfill.settings import ApiSettings
+from landfill.texts import settlement_name
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 Filter = Literal["full", "overflow_risk", "offline", "battery"]
@@ -66,7 +68,8 @@ class AlertPublic(BaseModel):
     value: float | None
     detail: str
     acknowledged: AckPublic | None
-    settlement: str = ""
+    settlement: str = Field("", description="as registered")
+    settlement_name: str = Field("", description="as the answer's language spells it")
     status: str | None = Field(None, description="the container's status colour")
     fill_pct: float | None = Field(None, description="the container's last level")
     open_s: float | None = Field(None, description="seconds since the alert was raised")
@@ -102,7 +105,8 @@ class BoardItemPublic(BaseModel):
     """One container on the board."""
 
     container: str
-    settlement: str
+    settlement: str = Field(description="as registered: the value the settlement filter takes")
+    settlement_name: str = Field(description="as the answer's language spells it")
     zone: str
     lat: float | None
     lon: float | None
@@ -127,6 +131,7 @@ class PinPublic(BaseModel):
 
     container: str
     settlement: str
+    settlement_name: str
     lat: float
     lon: float
     status: str
@@ -141,6 +146,13 @@ class ClusterPublic(BaseModel):
     count: int
     status: str
     counts: dict[str, int]
+
+
+class OptionPublic(BaseModel):
+    """A choice of a filter: the value it sends, the label a person reads."""
+
+    value: str
+    label: str
 
 
 class MapPublic(BaseModel):
@@ -163,7 +175,10 @@ class BoardPublic(BaseModel):
     per_page: int
     map: MapPublic
     zones: list[str]
-    settlements: list[str]
+    settlements: list[str] = Field(description="registered names, the settlement filter's values")
+    settlement_options: list[OptionPublic] = Field(
+        description="the settlement filter's choices: registered value, name in the language"
+    )
     recomputed: int = Field(
         description="containers worked out from the history: ingest has kept no state for them"
     )
@@ -216,6 +231,7 @@ class RouteStopPublic(BaseModel):
 
     container: str
     settlement: str
+    settlement_name: str
     lat: float
     lon: float
     fill_pct: float | None
@@ -272,6 +288,7 @@ def _utc(ts: datetime) -> datetime:
 def _alert_public(
     a: AlertRow,
     acks: dict[tuple[str, str, datetime], AlertAck],
+    lang: Language,
     s: ContainerState | None = None,
     now: datetime | None = None,
 ) -> AlertPublic:
@@ -288,6 +305,7 @@ def _alert_public(
         detail=a.detail,
         acknowledged=AckPublic(by=ack.by, at=_utc(ack.at), note=ack.note) if ack else None,
         settlement=s.row.settlement if s else "",
+        settlement_name=settlement_name(lang, s.row.settlement) if s else "",
         status=s.status if s else None,
         fill_pct=s.level_pct if s else None,
         open_s=(now - a.since).total_seconds() if now else None,
@@ -324,12 +342,16 @@ def _states(
 
 
 def _board_item(
-    s: ContainerState, now: datetime, acks: dict[tuple[str, str, datetime], AlertAck]
+    s: ContainerState,
+    now: datetime,
+    acks: dict[tuple[str, str, datetime], AlertAck],
+    lang: Language,
 ) -> BoardItemPublic:
     f = s.forecast
     return BoardItemPublic(
         container=s.row.code,
         settlement=s.row.settlement,
+        settlement_name=settlement_name(lang, s.row.settlement),
         zone=s.row.zone,
         lat=s.row.lat,
         lon=s.row.lon,
@@ -359,7 +381,7 @@ def _board_item(
             projected_pct=f.projected_pct,
             overflow_risk=f.overflow_risk,
         ),
-        alerts=[_alert_public(a, acks, s, now) for a in _sorted_alerts(s.alerts)],
+        alerts=[_alert_public(a, acks, lang, s, now) for a in _sorted_alerts(s.alerts)],
     )
 
 
@@ -370,6 +392,7 @@ def board(
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
+    lang: LanguageDep,
     filter: Annotated[Filter | None, Query(description="show only these")] = None,  # noqa: A002
     status: Annotated[StatusFilter | None, Query(description="only this colour")] = None,
     zone: Annotated[str | None, Query(max_length=64)] = None,
@@ -385,23 +408,31 @@ def board(
         generated_at=now,
         depot=PointPublic(lat=settings.depot_lat, lon=settings.depot_lon),
         counts=view.counts,
-        data=[_board_item(s, now, acks) for s in view.page],
+        data=[_board_item(s, now, acks, lang) for s in view.page],
         count=len(view.page),
         total=view.total,
         page=page,
         per_page=per_page,
-        map=_map_public(view),
+        map=_map_public(view, lang),
         zones=view.zones,
         settlements=view.settlements,
+        settlement_options=_settlement_options(view.settlements, lang),
         recomputed=view.recomputed,
     )
 
 
-def _map_public(view: BoardView) -> MapPublic:
+def _settlement_options(registered: list[str], lang: Language) -> list[OptionPublic]:
+    """The filter's choices by the name a person reads; each sends the registered name."""
+    options = [OptionPublic(value=name, label=settlement_name(lang, name)) for name in registered]
+    return sorted(options, key=lambda o: (o.label.casefold(), o.value))
+
+
+def _map_public(view: BoardView, lang: Language) -> MapPublic:
     pins = [
         PinPublic(
             container=s.row.code,
             settlement=s.row.settlement,
+            settlement_name=settlement_name(lang, s.row.settlement),
             lat=s.row.lat or 0.0,
             lon=s.row.lon or 0.0,
             status=s.status,
@@ -427,13 +458,14 @@ def list_alerts(
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
+    lang: LanguageDep,
     acknowledged: Annotated[bool | None, Query(description="omit for all")] = None,
 ) -> AlertsPublic:
     """Open alerts of the active containers, most severe first (from the board's states)."""
     states, acks = _states(session, site, influx, settings, now)
     of = {s.row.code: s for s in states}
     alerts = [a for s in states for a in s.alerts]
-    data = [_alert_public(a, acks, of[a.container], now) for a in _sorted_alerts(alerts)]
+    data = [_alert_public(a, acks, lang, of[a.container], now) for a in _sorted_alerts(alerts)]
     if acknowledged is not None:
         data = [a for a in data if (a.acknowledged is not None) == acknowledged]
     return AlertsPublic(data=data, count=len(data))
@@ -448,6 +480,7 @@ def acknowledge(
     influx: InfluxDep,
     now: NowDep,
     caller: Actor,
+    lang: LanguageDep,
 ) -> AlertPublic:
     """Acknowledge an open alert; the acknowledgement holds until the alert clears."""
     alert = alert_by_id(influx, site.code, alert_id)
@@ -470,7 +503,7 @@ def acknowledge(
     after = {"container": ack.container, "kind": ack.kind, "by": ack.by, "note": ack.note}
     record(session, caller.actor, now, "alert.ack", alert_id, after=after)
     _add_once(session, ack, "alert already acknowledged")
-    return _alert_public(live, _acks(session, site), now=now)
+    return _alert_public(live, _acks(session, site), lang, now=now)
 
 
 @router.get("/emptyings", response_model=EmptyingsPublic, dependencies=[Depends(READ_DISPATCH)])
@@ -575,6 +608,7 @@ def route(
     site: SiteDep,
     influx: InfluxDep,
     now: NowDep,
+    lang: LanguageDep,
     day: Annotated[
         Day | None, Query(alias="date", description="YYYY-MM-DD, default tomorrow")
     ] = None,
@@ -583,7 +617,7 @@ def route(
 
     The stops are cut into truck trips by LANDFILL_TRUCK_CAPACITY_M3 (forecast volumes).
     """
-    return day_route(session, settings, site, influx, now, day)
+    return day_route(session, settings, site, influx, now, day, lang)
 
 
 def route_day(settings: ApiSettings, now: datetime, day: date | None) -> date:
@@ -598,6 +632,7 @@ def day_route(
     influx: InfluxDep,
     now: datetime,
     day: date | None,
+    lang: Language,
 ) -> RoutePublic:
     """The collection list of ``day`` (default tomorrow), in visiting order and truck trips."""
     day = route_day(settings, now, day)
@@ -615,7 +650,7 @@ def day_route(
         for load, leg in zip(t.loads, t.legs_km, strict=True)
     }
     stops = [
-        _route_stop(p, load, *on_trip[load.stop.id])
+        _route_stop(p, load, lang, *on_trip[load.stop.id])
         for p, load in zip(plan.stops, loads, strict=True)
     ]
     trips_km = math.fsum(t.km for t in trips)
@@ -645,10 +680,13 @@ def _volume(s: ContainerState, at: datetime) -> float:
     return forecast_volume_m3(s.spec.volume_m3, s.level_pct, s.level_ts, rate, at)
 
 
-def _route_stop(p: PlannedStop, load: Load, trip: int, trip_leg_km: float) -> RouteStopPublic:
+def _route_stop(
+    p: PlannedStop, load: Load, lang: Language, trip: int, trip_leg_km: float
+) -> RouteStopPublic:
     return RouteStopPublic(
         container=p.state.row.code,
         settlement=p.state.row.settlement,
+        settlement_name=settlement_name(lang, p.state.row.settlement),
         lat=p.state.row.lat or 0.0,
         lon=p.state.row.lon or 0.0,
         fill_pct=p.state.level_pct,

@@ -35,7 +35,7 @@ def route_sheet_page(
     ] = None,
 ) -> HTMLResponse:
     """A day's collection route as a sheet for the driver, with a date picker and Print."""
-    route = day_route(session, settings, site, influx, now, day)
     lang = page_language(request, settings)
+    route = day_route(session, settings, site, influx, now, day, lang)
     sheet = route_sheet(route, site.name or site.code, lang, now, settings.timezone)
     return page(request, settings, "route_sheet.html", caller=caller, sheet=sheet)

@@ -99,8 +99,11 @@ function toLogin() {
   location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
 }
 
+// the answers name settlements in the page's language (?lang=), whatever the cookie says
 async function getJson(path) {
-  const resp = await fetch(path, { headers: { Accept: "application/json" } });
+  const url = new URL(path, location.href);
+  url.searchParams.set("lang", LANG);
+  const resp = await fetch(url, { headers: { Accept: "application/json" } });
   if (resp.status === 401) toLogin();
   if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
   return resp.json();
@@ -274,12 +277,12 @@ function drawMap() {
     const [x, y] = proj.xy(c.lat, c.lon);
     pinAt.set(c.container, [x, y, 7]);
     taken.push(markBox(x, y, 7));
-    if (c.settlement && !settlements.has(c.settlement)) settlements.set(c.settlement, c.container);
+    if (c.settlement && !settlements.has(c.settlement_name)) settlements.set(c.settlement_name, c.container);
     svg.append(
       el("svg:circle", {
         cx: x, cy: y, r: 7, class: `pin s-${c.status}`, tabindex: 0,
         "data-container": c.container, "data-status": c.status, "data-key": c.container,
-      }, el("svg:title", {}, `${c.container} · ${c.settlement} · ${fmtPct(c.fill_pct)} · ${t(`status.${c.status}`)}`)),
+      }, el("svg:title", {}, `${c.container} · ${c.settlement_name} · ${fmtPct(c.fill_pct)} · ${t(`status.${c.status}`)}`)),
     );
   }
   drawClusters(svg, clusters, proj, taken);
@@ -317,10 +320,11 @@ function battery(c) {
   return "–";
 }
 
-function fillSelect(id, values, chosen) {
+// options: [{value, label}]; the value is what the filter sends, the label what a person reads
+function fillSelect(id, options, chosen) {
   const select = document.getElementById(id);
   const first = select.options[0];  // "any"
-  select.replaceChildren(first, ...values.map((v) => el("option", { value: v, selected: v === chosen }, v)));
+  select.replaceChildren(first, ...options.map((o) => el("option", { value: o.value, selected: o.value === chosen }, o.label)));
   select.value = chosen;
 }
 
@@ -335,8 +339,8 @@ function drawFilters(board) {
     if (option.value) option.textContent = `${t(`status.${option.value}`)} (${board.counts[option.value]})`;
   }
   document.getElementById("status-filter").value = state.status;
-  fillSelect("zone-filter", board.zones, state.zone);
-  fillSelect("settlement-filter", board.settlements, state.settlement);
+  fillSelect("zone-filter", board.zones.map((z) => ({ value: z, label: z })), state.zone);
+  fillSelect("settlement-filter", board.settlement_options, state.settlement);
   const first = board.total ? (board.page - 1) * board.per_page + 1 : 0;
   const last = Math.min(board.total, board.page * board.per_page);
   document.getElementById("page-range").textContent = t("page.range", { from: first, to: last, total: board.total });
@@ -357,7 +361,7 @@ function drawList() {
     const reasons = c.reasons.map((r) => t(`reason.${r}`)).join(", ") || t(`status.${c.status}`);
     const cells = [
       el("td", { class: "code" }, el("span", { class: `dot s-${c.status}` }), c.container),
-      el("td", {}, c.settlement),
+      el("td", {}, c.settlement_name),
       el("td", { class: "num" }, el("span", { class: "bar" }, el("span", { class: `s-${c.status}`, style: `width: ${Math.min(100, c.fill.filtered_pct ?? 0)}%` })), " ", fmtPct(c.fill.filtered_pct)),
       el("td", { class: "status" }, reasons),
       el("td", {}, forecastText(c)),
@@ -412,7 +416,7 @@ function updateCard(card, a) {
   card.dataset.status = status;
   card.querySelector(".dot").className = `dot s-${status}`;
   setText(card.querySelector(".what"), `${t(`kind.${a.kind}`)} · ${a.container}`);
-  const where = [a.settlement, fmtPct(a.fill_pct), t("dispatch_page.open_for", { age: fmtDuration(a.open_s) })];
+  const where = [a.settlement_name, fmtPct(a.fill_pct), t("dispatch_page.open_for", { age: fmtDuration(a.open_s) })];
   setText(card.querySelector(".where"), ` ${where.filter(Boolean).join(" · ")}`);
   setText(card.querySelector(".when"), ` · ${t(`severity.${a.severity}`)} · ${t("alerts.since", { time: fmtTime(a.since) })}`);
   const box = card.querySelector(".ack-box");
@@ -497,7 +501,7 @@ function drawRoute() {
   for (const s of route.stops) {
     list.append(el("li", { "data-container": s.container, "data-status": s.status },
       el("span", { class: `dot s-${s.status}` }),
-      el("strong", {}, s.container), ` ${s.settlement} · ${fmtPct(s.fill_pct)} · `,
+      el("strong", {}, s.container), ` ${s.settlement_name} · ${fmtPct(s.fill_pct)} · `,
       s.why.map((w) => t(`reason.${w}`)).join(", "),
       " ", el("span", { class: "muted leg" }, t("route.leg", { km: fmtKm(s.leg_km) }))));
   }

@@ -4,7 +4,8 @@ The words come from the one catalogue (``landfill/texts.py``): the alert kind is
 ``kind.<alert>`` label, the severity its ``severity.<severity>`` label, and the sentence is
 ``notify.<transition>`` (``landfill/i18n/notify/``). Placeholders:
 ``{kind} {container} {place} {since} {at} {detail} {severity}``. The tracker's ``detail`` is
-technical English ("level 85 %") and is passed through as it is.
+technical English ("level 85 %") and is passed through as it is. The settlement is named as
+the language spells it (``settlement_name``: "Bürgöndü" is "Бургонду" in Russian).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, tzinfo
 
 from landfill.contract import ContainerAlert
 from landfill.language import Language
-from landfill.texts import catalogue, translate
+from landfill.texts import catalogue, settlement_name, translate
 
 __all__ = ["TRANSITIONS", "alert_text", "kind_word", "local_time", "severity_word"]
 
@@ -48,7 +49,7 @@ def alert_text(
         language,
         f"notify.{alert.transition}",
         container=alert.container,
-        place=f" ({settlement})" if settlement else "",
+        place=f" ({settlement_name(language, settlement)})" if settlement else "",
         kind=kind_word(language, alert.alert),
         severity=severity_word(language, alert.severity),
         since=local_time(alert.since, tz),

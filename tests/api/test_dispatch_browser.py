@@ -248,6 +248,28 @@ def test_the_server_filters_and_pages_and_the_map_follows(server, browser):
     assert external == []
 
 
+def test_the_kyrgyz_page_names_settlements_in_kyrgyz_and_filters_by_the_registered(server, browser):
+    """sched-1 is registered in "Bürgöndü", off-1 in "Tendik" (landfill/i18n/settlements/)."""
+    page, external = _page(browser)
+    page.goto(f"{server.url}/dispatch?lang=ky")
+    _log_in(page, "aigul")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    cell = "#containers tbody tr[data-container=sched-1] td:nth-child(2)"
+    assert page.inner_text(cell) == "Бүргөндү"
+    assert "Теңдик" in page.inner_text("#alerts li[data-alert=al-off-1]")
+    assert "Бүргөндү" in (page.text_content("#map") or "")  # its label and pin title
+    option = '#settlement-filter option[value="Bürgöndü"]'
+    assert page.inner_text(option) == "Бүргөндү"
+    page.select_option("#settlement-filter", value="Bürgöndü")
+    page.wait_for_selector('body[data-board="settlement=B%C3%BCrg%C3%B6nd%C3%BC"]')
+    rows = page.eval_on_selector_all(
+        "#containers tbody tr[data-container]", "rows => rows.map(r => r.dataset.container)"
+    )
+    assert rows == ["sched-1"]
+    assert page.inner_text(cell) == "Бүргөндү"
+    assert external == []
+
+
 def test_a_large_site_is_paged_and_clustered(server, browser, tmp_path):
     rows = ["code,settlement,zone,lat,lon,empty_mm,full_mm,collection_weekdays"]
     rows += [

@@ -110,6 +110,9 @@ def notifier():
         n.stop()
 
 
+DOSTUK = {"ky": "Достук", "ru": "Достук", "en": "Dostuk"}  # landfill/i18n/settlements/
+
+
 def test_texts_exist_for_every_language_kind_severity_and_transition() -> None:
     kinds = get_args(AlertKind)
     assert set(TRANSITIONS) == set(get_args(ContainerAlert.model_fields["transition"].annotation))
@@ -120,7 +123,7 @@ def test_texts_exist_for_every_language_kind_severity_and_transition() -> None:
                     text = alert_text(
                         alert(transition, kind, severity=severity), lang, "Dostuk", tz=BISHKEK
                     )
-                    assert "bin-03 (Dostuk)" in text
+                    assert f"bin-03 ({DOSTUK[lang]})" in text
                     assert kind_word(lang, kind) in text
 
 
@@ -139,12 +142,32 @@ def test_a_notification_names_the_alert_as_the_page_does(lang) -> None:
 
 def test_times_in_texts_are_bishkek_local() -> None:
     assert alert_text(alert(), "ru", "Noshken", tz=BISHKEK) == (
-        "⚠ bin-03 (Noshken): пожар (критично), с 24.11.2026 08:00. temperature, 71.5 °C"
+        "⚠ bin-03 (Ношкен): пожар (критично), с 24.11.2026 08:00. temperature, 71.5 °C"
     )
     assert alert_text(alert(), "ky", tz=BISHKEK) == (
         "⚠ bin-03: өрт (өтө коркунучтуу), 24.11.2026 08:00 баштап. temperature, 71.5 °C"
     )
     assert "cleared at 24.11.2026 08:30" in alert_text(alert("cleared"), "en", tz=BISHKEK)
+
+
+def test_a_notification_names_the_settlement_as_its_language_spells_it() -> None:
+    """Registered "Bürgöndü" is Бургонду to a Russian reader, Бүргөндү to a Kyrgyz one; a name
+    without a catalogue entry (landfill/i18n/settlements/) is sent as it was registered."""
+    assert alert_text(alert(), "ru", "Bürgöndü", tz=BISHKEK).startswith("⚠ bin-03 (Бургонду):")
+    assert alert_text(alert(), "ky", "Bürgöndü", tz=BISHKEK).startswith("⚠ bin-03 (Бүргөндү):")
+    assert alert_text(alert(), "en", "Bürgöndü", tz=BISHKEK).startswith("⚠ bin-03 (Bürgöndü):")
+    assert alert_text(alert(), "ru", "Jany-Aryk", tz=BISHKEK).startswith("⚠ bin-03 (Джаны-Арык):")
+    for name in ("Settlement 12", "Кок-Жар"):
+        assert alert_text(alert(), "ru", name, tz=BISHKEK).startswith(f"⚠ bin-03 ({name}):")
+    n = Notifier.from_settings(
+        IngestSettings(notify_language="ru", notify_webhook_url="http://127.0.0.1:9/hook")
+    )
+    try:
+        [(_, _, body)] = n.targets(alert(), "Bürgöndü")
+    finally:
+        n.stop()
+    assert "(Бургонду)" in body["text"]
+    assert body["settlement"] == "Bürgöndü", "the webhook's data field keeps the registered name"
 
 
 def test_times_follow_the_time_zone_setting() -> None:
@@ -181,7 +204,7 @@ def test_webhook_and_telegram_receive_the_alert(stand_in, notifier) -> None:
     assert body["alert"]["since"] == "2026-11-24T02:00:00Z", "UTC in data"
     assert (body["since_local"], body["timezone"]) == ("24.11.2026 08:00", "Asia/Bishkek")
     assert body["language"] == "ky"
-    assert body["text"].startswith("⚠ bin-03 (Kyzyl-Tuu): өрт")
+    assert body["text"].startswith("⚠ bin-03 (Кызыл-Туу): өрт")  # registered "Kyzyl-Tuu", in Kyrgyz
     [(path, msg)] = wait_for(lambda: bot.posts, what="telegram post")
     assert path == "/bot123:abc/sendMessage"
     assert msg == {"chat_id": "-100200", "text": body["text"]}
