@@ -52,6 +52,7 @@ import paho.mqtt.client as mqtt
 from ingest.backlog import Backlog
 from ingest.fill.processor import start_fill
 from ingest.pipeline import Processor, default_processors
+from ingest.receive import Publish, SplittingClient
 from ingest.stats import Stats, format_status, is_running, read_status
 from landfill.contract import (
     MAX_RECEIPT_IDS,
@@ -145,7 +146,9 @@ class Ingest:
             clean_start=False,
             manual_ack=True,
             will=(self.topics, self.node),
+            client_class=SplittingClient,
         )
+        self.client.on_publishes = self._on_publishes  # type: ignore[attr-defined]
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.subscribed = threading.Event()
@@ -207,15 +210,23 @@ class Ingest:
         if not self._stopping.is_set():
             log.warning("broker connection lost (%s); reconnecting", rc)
 
+    def _on_publishes(self, batch: list[Publish]) -> None:
+        """The publishes of one socket read (ingest/receive.py), in order, into the backlog."""
+        gen = self._gen
+        self._receive([Raw(p.mid, p.qos, gen, p.topic, p.payload) for p in batch])
+
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        raw = Raw(msg.mid, msg.qos, self._gen, msg.topic, bytes(msg.payload))
-        self.stats.received += 1
+        # what paho still delivers itself (QoS 2, never subscribed to): the same way
+        self._receive([Raw(msg.mid, msg.qos, self._gen, msg.topic, bytes(msg.payload))])
+
+    def _receive(self, raws: list[Raw]) -> None:
+        self.stats.received += len(raws)
         # blocks while the batcher is behind: back-pressure instead of unbounded memory
-        while not self._stopping.is_set():
-            if self.backlog.put(raw, timeout=0.5):
-                return
-        # stopping: not acknowledged, so the broker delivers it again to the next session
-        self.stats.add("left_for_next_session")
+        while raws and not self._stopping.is_set():
+            raws = raws[self.backlog.put_many(raws, timeout=0.5) :]
+        if raws:
+            # stopping: not acknowledged, so the broker delivers them again to the next session
+            self.stats.add("left_for_next_session", len(raws))
 
     # ---- batcher thread ----------------------------------------------------------------------
 
