@@ -50,6 +50,10 @@ class Backlog(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def room(self) -> int:
+        """How many more items the count bound lets in now (the byte bound may let in fewer)."""
+        return self.limit - len(self._items)
+
     def _full(self, weight: int) -> bool:
         if len(self._items) >= self.limit:
             return True

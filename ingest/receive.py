@@ -17,10 +17,13 @@ stay paho's. Acknowledgements stay manual (`landfill.mqtt.ack_many`).
 Order is kept: packets are handled in the order they came, and a packet for paho stops the
 split until paho has read it (a CONNACK before the publishes of its connection). paho waits
 in `select` on the real socket; `pending()` tells it when a whole packet is still buffered
-here. A batch that `on_publishes` blocks on (a full backlog) stops reading, so TCP pushes
-back as before. Faults: a malformed remaining length ends the connection (paho reconnects,
-the broker redelivers what was not acknowledged); a topic that is not UTF-8 (mosquitto
-refuses them) is decoded with replacement and dead-lettered as an unknown topic.
+here. Back-pressure as before: a batch holds at most ``room()`` publishes (what the backlog
+takes now, at least one); the rest wait here as bytes, and nothing more is read until they are
+handed over, so while ``on_publishes`` blocks (a full backlog) TCP pushes back.
+
+Faults: a malformed remaining length or PUBLISH ends the connection (paho reconnects, the
+broker redelivers what was not acknowledged); a topic that is not UTF-8 (mosquitto refuses
+them) is decoded with replacement and dead-lettered as an unknown topic.
 
 This overrides paho's private `Client._create_socket`: pyproject.toml pins paho's minor
 versions and tests/ingest/test_receive.py fails if it changes.
@@ -28,6 +31,7 @@ versions and tests/ingest/test_receive.py fails if it changes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -52,10 +56,15 @@ class SplittingSocket:
     """A socket that hands whole PUBLISH packets to ``on_publishes`` and the rest to paho."""
 
     def __init__(
-        self, sock: Any, on_publishes: Callable[[list[Publish]], None], chunk: int = _CHUNK
+        self,
+        sock: Any,
+        on_publishes: Callable[[list[Publish]], None],
+        room: Callable[[], int] | None = None,
+        chunk: int = _CHUNK,
     ) -> None:
         self._sock = sock
         self._on_publishes = on_publishes
+        self._room = room or (lambda: sys.maxsize)
         self._chunk = chunk
         self._buf = bytearray()
         self._through = 0  # bytes of a packet for paho not yet read by paho
@@ -82,8 +91,10 @@ class SplittingSocket:
             if head:
                 self._through = head
                 return self._serve(size)
-            if read:
-                raise BlockingIOError  # publishes only: paho goes on to write and keepalive
+            if read or _packet(self._buf, 0) is not None:
+                # publishes only (or whole ones waiting for room, which `pending` tells paho):
+                # paho goes on to write and keepalive, then comes back
+                raise BlockingIOError
             data = self._sock.recv(self._chunk)  # BlockingIOError / OSError go to paho
             if not data:
                 return b""  # closed by the broker: paho reconnects
@@ -98,11 +109,15 @@ class SplittingSocket:
         return out
 
     def _split(self) -> int:
-        """Hand over the complete publishes at the head; return the next packet's size or 0."""
+        """Hand over the complete publishes at the head (as many as there is room for).
+
+        Return the size of the packet at the head if it is a whole one for paho, else 0.
+        """
         buf = self._buf
         pos = 0
         batch: list[Publish] = []
-        while (bounds := _packet(buf, pos)) is not None:
+        room = max(1, self._room())  # one more than there is room for waits in on_publishes
+        while len(batch) < room and (bounds := _packet(buf, pos)) is not None:
             cmd = buf[pos]
             qos = (cmd >> 1) & 3
             if cmd & 0xF0 != _PUBLISH or qos > 1:
@@ -124,7 +139,9 @@ class SplittingSocket:
         if batch:
             self._on_publishes(batch)
         head = _packet(buf, 0)
-        return head[1] if head is not None else 0
+        if head is None or (buf[0] & 0xF0 == _PUBLISH and (buf[0] >> 1) & 3 < 2):
+            return 0
+        return head[1]
 
 
 def _packet(buf: bytearray, pos: int) -> tuple[int, int] | None:
@@ -154,9 +171,10 @@ class SplittingClient(mqtt.Client):
     """
 
     on_publishes: Callable[[list[Publish]], None] | None = None
+    publish_room: Callable[[], int] | None = None  # how many ``on_publishes`` takes at once
 
     def _create_socket(self) -> Any:
         sock = super()._create_socket()
         if self.on_publishes is None:
             return sock
-        return SplittingSocket(sock, self.on_publishes)
+        return SplittingSocket(sock, self.on_publishes, self.publish_room)

@@ -151,6 +151,7 @@ class Ingest:
             client_class=SplittingClient,
         )
         self.client.on_publishes = self._on_publishes  # type: ignore[attr-defined]
+        self.client.publish_room = lambda: self.backlog.room()  # type: ignore[attr-defined]
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.subscribed = threading.Event()

@@ -129,6 +129,23 @@ def test_publishes_go_in_bulk_and_the_rest_to_paho_in_order(size: int):
         assert polls == 1, "one read: every packet handled in one wake-up"
 
 
+def test_no_more_publishes_are_handed_over_than_there_is_room_for():
+    events: list[object] = []
+    sizes: list[int] = []
+
+    def on_publishes(batch: list[Publish]) -> None:
+        sizes.append(len(batch))
+        events.extend(batch)
+
+    fake = FakeSocket([b"".join(STREAM)])
+    sock = SplittingSocket(fake, on_publishes, room=lambda: 0)  # a full backlog: one waits
+    while fake.pieces or sock.pending():  # the rest waits here; pending() brings paho back
+        while (packet := read_like_paho(sock)) is not None:
+            events.append(packet)
+    assert events == expected_events()
+    assert set(sizes) == {1}
+
+
 def test_a_malformed_length_is_a_lost_connection_for_paho():
     sock = SplittingSocket(FakeSocket([b"\x32\xff\xff\xff\xff\x01"]), lambda _b: None)
     with pytest.raises(ConnectionError):  # an OSError: paho reconnects
