@@ -231,7 +231,7 @@ def test_tickets_of_one_vehicle_in_one_second_have_distinct_inflow_times():
 NAME_TEXT = st.from_regex(NAME_PATTERN, fullmatch=True)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     capture=st.builds(
         contract.Capture,
