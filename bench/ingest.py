@@ -10,7 +10,9 @@ temporary folder, then in one run:
    validation) as a subprocess, publishes N captures as fast as the broker takes them and
    reports msg/s from the first publish until all N are queryable, and its CPU per message;
 2. the same burst through `landfill ingest` (a subprocess, QoS 1, ack after write), and the
-   ratio of the two throughputs (the goal: ingest >= 1.3 x the floor);
+   ratio of the two throughputs (the goal: ingest >= 1.3 x the floor); for each burst also
+   the CPU per message of InfluxDB and mosquitto, which share the two cores (ingest writes
+   one series per capture, `capture_id`, which InfluxDB pays for: docs/ingest.md);
 3. publishes at a fixed rate to ingest and reports p50/p99 latency from publish to queryable
    (a poller queries for new ids every 20 ms, so figures include up to 20 ms of polling);
 4. reports the ingest process's peak and current RSS.
@@ -299,6 +301,8 @@ class Burst:
     end_to_end_rate: float
     cpu_us_per_msg: float
     python_steps_per_s: float  # measured just before: the machine is shared
+    influxd_us_per_msg: float  # InfluxDB's CPU for the same burst: it shares the two cores
+    broker_us_per_msg: float
 
 
 @dataclass
@@ -337,21 +341,34 @@ def throughput(pub: RawPublisher, store: InfluxStore, site: str, n: int) -> tupl
     return n / t_pub, n / t_all
 
 
-def burst(broker_url: str, store: InfluxStore, site: str, n: int, pid: int) -> Burst:
-    """The burst through the consumer running as ``pid``: rates and its CPU per message."""
+@dataclass
+class Servers:
+    """The broker and InfluxDB of a run, whose CPU per message is reported too."""
+
+    broker: stack.Server
+    influxd: stack.Server
+
+
+def burst(servers: Servers, store: InfluxStore, site: str, n: int, pid: int) -> Burst:
+    """The burst through the consumer running as ``pid``: rates and CPU per message."""
     speed = python_speed()
-    raw = RawPublisher(broker_url)
-    cpu0 = cpu_seconds(pid)
+    raw = RawPublisher(servers.broker.url)
+    pids = (pid, servers.influxd.proc.pid, servers.broker.proc.pid)
+    cpu0 = [cpu_seconds(p) for p in pids]
     try:
         pub_rate, e2e_rate = throughput(raw, store, site, n)
     finally:
         raw.close()
-    return Burst(pub_rate, e2e_rate, (cpu_seconds(pid) - cpu0) / n * 1e6, speed)
+    mine, influxd, broker = (
+        (cpu_seconds(p) - c) / n * 1e6 for p, c in zip(pids, cpu0, strict=True)
+    )
+    return Burst(pub_rate, e2e_rate, mine, speed, influxd, broker)
 
 
-def floor_burst(broker_url: str, influx_url: str, n: int, log: Path) -> Burst:
+def floor_burst(servers: Servers, n: int, log: Path) -> Burst:
     """The same burst through `bench.consumer`, the minimal paho consumer, on its own site."""
     site = "floor"
+    broker_url, influx_url = servers.broker.url, servers.influxd.url
     store = InfluxStore(influx_url, site)
     store.ensure_database()
     root = str(Path(__file__).resolve().parent.parent)
@@ -368,7 +385,7 @@ def floor_burst(broker_url: str, influx_url: str, n: int, log: Path) -> Burst:
         line = proc.stdout.readline() if proc.stdout else b""
         if line.strip() != b"subscribed":
             raise RuntimeError(f"bench.consumer did not subscribe; see {log}")
-        return burst(broker_url, store, site, n, proc.pid)
+        return burst(servers, store, site, n, proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -447,18 +464,15 @@ def run(
         proc = None
         pub = None
         try:
-            floor_figures = (
-                floor_burst(broker.url, influxd.url, messages, root / "floor.log")
-                if floor
-                else None
-            )
+            servers = Servers(broker, influxd)
+            floor_figures = floor_burst(servers, messages, root / "floor.log") if floor else None
             site = "bench"
             store = InfluxStore(influxd.url, "bench")
             store.ensure_database()
             env = ingest_env(site, broker.url, influxd.url, "bench", **extra_env)
             proc = start_ingest(env, root / "ingest.log")
             wait_online(broker.url, site, "landfill-ingest")
-            ingest_figures = burst(broker.url, store, site, messages, proc.pid)
+            ingest_figures = burst(servers, store, site, messages, proc.pid)
             pub = Publisher(broker.url)
             lat = sorted(latency(pub, store, site, rate, seconds))
             peak, now = rss_kib(proc.pid)
@@ -496,12 +510,21 @@ def report(r: Result) -> list[str]:
     rows: list[tuple[str, str, float, float | None]] = [
         ("broker took them at (msg/s)", ",.0f", r.ingest.publish_rate, None),
         ("all queryable at (msg/s)", ",.0f", r.ingest.end_to_end_rate, None),
-        ("CPU per message (us)", ",.0f", r.ingest.cpu_us_per_msg, None),
+        ("CPU per message (us)", ",.1f", r.ingest.cpu_us_per_msg, None),
+        ("InfluxDB's CPU per message (us)", ",.1f", r.ingest.influxd_us_per_msg, None),
+        ("mosquitto's CPU per message (us)", ",.1f", r.ingest.broker_us_per_msg, None),
         ("single core just before (M steps/s)", ".1f", r.ingest.python_steps_per_s / 1e6, None),
     ]
     if r.floor is not None:
         f = r.floor
-        theirs = [f.publish_rate, f.end_to_end_rate, f.cpu_us_per_msg, f.python_steps_per_s / 1e6]
+        theirs = [
+            f.publish_rate,
+            f.end_to_end_rate,
+            f.cpu_us_per_msg,
+            f.influxd_us_per_msg,
+            f.broker_us_per_msg,
+            f.python_steps_per_s / 1e6,
+        ]
         rows = [(name, fmt, mine, t) for (name, fmt, mine, _), t in zip(rows, theirs, strict=True)]
     for name, fmt, mine, other in rows:
         other_text = format(other, fmt) if other is not None else "-"
@@ -510,6 +533,8 @@ def report(r: Result) -> list[str]:
         ratio = r.ingest.end_to_end_rate / r.floor.end_to_end_rate
         verdict = "met" if ratio >= 1.3 else "NOT met"
         out.append(f"  ingest / minimal consumer: {ratio:.2f} x (goal >= 1.3 x: {verdict})")
+        cpu_ratio = r.floor.cpu_us_per_msg / r.ingest.cpu_us_per_msg
+        out.append(f"  by the consumer's own CPU per message: {cpu_ratio:.2f} x")
     out += [
         f"fixed rate {r.rate:,.0f} msg/s, publish to queryable:",
         f"  p50 {r.latency_p50_ms:,.0f} ms  p99 {r.latency_p99_ms:,.0f} ms  "

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -49,10 +50,17 @@ class Backlog(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def room(self) -> int:
+        """How many more items the count bound lets in now (the byte bound may let in fewer)."""
+        return self.limit - len(self._items)
+
     def _full(self, weight: int) -> bool:
         if len(self._items) >= self.limit:
             return True
         return bool(self.max_bytes and self._items and self.bytes + weight > self.max_bytes)
+
+    def _has_room(self, weight: int) -> bool:
+        return not self._full(weight)
 
     def _batch_ready(self) -> bool:
         n = len(self._items)
@@ -70,6 +78,26 @@ class Backlog(Generic[T]):
             if self._batch_ready():
                 self._not_empty.notify()
             return True
+
+    def put_many(self, items: list[T], timeout: float | None = None) -> int:
+        """Append ``items`` in order, waiting while full; return how many went in.
+
+        All of them, unless the backlog stayed full for ``timeout`` seconds at some point.
+        """
+        done = 0
+        with self._not_full:
+            for item in items:
+                weight = self._weigh(item)
+                if self._full(weight):
+                    self._not_empty.notify()  # the taker may be waiting for a bigger batch
+                    if not self._not_full.wait_for(partial(self._has_room, weight), timeout):
+                        break
+                self._items.append(item)
+                self.bytes += weight
+                done += 1
+            if done and self._batch_ready():
+                self._not_empty.notify()
+        return done
 
     def take(self, size: int, wait: float, idle: float) -> list[T]:
         """Return up to ``size`` items, waiting ``wait`` s after the first; [] after ``idle`` s."""

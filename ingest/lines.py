@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from functools import lru_cache
 
-__all__ = ["FieldValue", "line"]
+__all__ = ["FieldValue", "escape_field_string", "line"]
 
 FieldValue = int | float | bool | str | None
 
@@ -45,7 +45,7 @@ def _escape_key(value: str) -> str:
     return value.translate(_KEY)
 
 
-def _escape_field_string(value: str) -> str:
+def escape_field_string(value: str) -> str:
     """Escape the inside of a quoted string field."""
     # two replaces run at C speed; str.translate looks every character up (20 us for 500)
     return value.replace("\\", "\\\\").replace('"', '\\"')
@@ -76,7 +76,7 @@ def _field(key: str, value: FieldValue) -> str | None:
             return None
         text = repr(value)
         return f"{_key(key)}={text[:-2] if text.endswith('.0') else text}"
-    return f'{_key(key)}="{_escape_field_string(value)}"'
+    return f'{_key(key)}="{escape_field_string(value)}"'
 
 
 def line(

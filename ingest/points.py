@@ -33,7 +33,7 @@ import zlib
 from typing import NamedTuple
 
 from ingest.fill.tracker import FillPoint
-from ingest.lines import line
+from ingest.lines import escape_field_string, line
 from landfill.contract import (
     Capture,
     ContainerAlert,
@@ -87,23 +87,22 @@ __all__ = [
 ]
 
 
-def capture_line(msg: Capture) -> str | None:
-    """`scale_capture`: one point per stable weight captured by the edge."""
-    return line(
-        SCALE_CAPTURE.name,
-        # the id is part of the point's identity: another capture at the same time and scale
-        # is another series, so it can never overwrite this one (docs/architecture.md)
-        {"site": msg.site, "scale": msg.scale, "capture_id": msg.id},
-        {
-            "division_kg": msg.division_kg,
-            "id": msg.id,
-            "protocol": msg.protocol,
-            "raw": " ".join(msg.raw),
-            "stable_ms": msg.stable_ms,
-            "stable_source": msg.stable_source,
-            "weight_kg": msg.weight_kg,
-        },
-        epoch_ms(msg.ts),
+def capture_line(msg: Capture) -> str:
+    """`scale_capture`: one point per stable weight captured by the edge.
+
+    One f-string, as `line` would build it (tests/ingest/test_points.py checks that for any
+    capture): it runs for every capture. Tags, keys and `id` are contract names (letters,
+    digits, `_ . : -`) and `raw` is hex, so only `protocol` can hold a character to escape.
+    The id is also the tag `capture_id`: part of the point's identity, so another capture at
+    the same time and scale is another series and can never overwrite this one
+    (docs/architecture.md).
+    """
+    protocol = escape_field_string(msg.protocol)
+    return (
+        f"{SCALE_CAPTURE.name},capture_id={msg.id},scale={msg.scale},site={msg.site} "
+        f'division_kg={msg.division_kg}i,id="{msg.id}",protocol="{protocol}",'
+        f'raw="{" ".join(msg.raw)}",stable_ms={msg.stable_ms}i,'
+        f'stable_source="{msg.stable_source}",weight_kg={msg.weight_kg}i {epoch_ms(msg.ts)}'
     )
 
 
@@ -283,9 +282,10 @@ def dead_letter_count_line(
 
 def to_lines(msg: Message) -> list[str]:
     """Return the lines a message is stored as (none for kinds not stored here)."""
+    out: str | None
     match msg:
         case Capture():
-            out = capture_line(msg)
+            return [capture_line(msg)]
         case ScaleEvent():
             out = scale_event_line(msg)
         case Ticket():

@@ -16,7 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -415,8 +415,24 @@ class Topics:
 
 def parse_topic(topic: str) -> str | None:
     """Return which payload kind a topic carries, or None for a topic outside the contract."""
+    parsed = _parsed_topic(topic)
+    return parsed[0] if parsed else None
+
+
+@lru_cache(maxsize=4096)  # ingest sees the same few topics per scale and container again and again
+def _parsed_topic(topic: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """(kind, the names the topic carries: site and the kind's pattern fields), or None."""
     m = _TOPIC.match(topic)
-    return m.lastgroup if m else None
+    if m is None or m.lastgroup is None:
+        return None
+    kind = m.lastgroup
+    parts = topic.split("/")
+    depth = ROOT.count("/") + 1
+    names = [("site", parts[depth])]
+    for part, value in zip(_BY_NAME[kind].pattern.split("/"), parts[depth + 1 :], strict=True):
+        if part.startswith("{"):
+            names.append((part[1:-1], value))
+    return kind, tuple(names)
 
 
 class PayloadError(ValueError):
@@ -450,16 +466,8 @@ def decode(topic: str, payload: bytes) -> Message:
 
 def topic_names(topic: str) -> dict[str, str] | None:
     """The names a contract topic carries (site and its kind's pattern fields), or None."""
-    kind = parse_topic(topic)
-    if kind is None:
-        return None
-    parts = topic.split("/")
-    depth = ROOT.count("/") + 1
-    names = {"site": parts[depth]}
-    for part, value in zip(_BY_NAME[kind].pattern.split("/"), parts[depth + 1 :], strict=True):
-        if part.startswith("{"):
-            names[part[1:-1]] = value
-    return names
+    parsed = _parsed_topic(topic)
+    return dict(parsed[1]) if parsed else None
 
 
 def topic_mismatch(topic: str, msg: Message) -> tuple[str, str, str] | None:
@@ -468,7 +476,8 @@ def topic_mismatch(topic: str, msg: Message) -> tuple[str, str, str] | None:
     The topic is the authority: broker ACLs are per topic, so a payload naming another site,
     scale, container, node or alert kind than its topic is refused (`site_mismatch`, ...).
     """
-    for field, value in (topic_names(topic) or {}).items():
+    parsed = _parsed_topic(topic)
+    for field, value in parsed[1] if parsed else ():
         payload_value = getattr(msg, field, None)
         if payload_value is not None and payload_value != value:
             return field, value, str(payload_value)

@@ -28,10 +28,11 @@ def make_client(
     clean_start: bool = True,
     manual_ack: bool = False,
     will: tuple[Topics, str] | None = None,
+    client_class: type[mqtt.Client] = mqtt.Client,
 ) -> mqtt.Client:
     """Return a paho client for ``url`` (not yet connected); MQTT 3.1.1, callback API v2."""
     parts = urlsplit(url)
-    client = mqtt.Client(
+    client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=clean_start,

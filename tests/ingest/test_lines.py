@@ -63,7 +63,7 @@ TAG_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)  # a shared, busy machine: timings vary
 @given(
     measurement=NAMES,
     tags=st.dictionaries(NAMES, TAG_VALUES, max_size=4),
@@ -170,3 +170,16 @@ def test_backlog_put_wakes_a_take_when_a_batch_of_bytes_is_there():
     backlog.put(b"67890")
     taker.join(5)
     assert got == [[b"12345", b"67890"]], "10 bytes is a quarter of 40: no waiting for 1000"
+
+
+def test_backlog_put_many_fills_in_order_and_waits_for_room():
+    backlog: Backlog[int] = Backlog(limit=3)
+    assert backlog.put_many([1, 2, 3, 4], timeout=0.01) == 3, "full after three"
+    assert backlog.put_many([4], timeout=0.01) == 0
+    got: list[list[int]] = []
+    taker = threading.Thread(target=lambda: got.append(backlog.take(2, wait=30, idle=30)))
+    taker.start()
+    assert backlog.put_many([4, 5], timeout=5) == 2, "waited for the taker's room"
+    taker.join(5)
+    assert got == [[1, 2]]
+    assert backlog.take(5, wait=0.01, idle=1) == [3, 4, 5]

@@ -7,12 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest import points
 from ingest.fill.tracker import FillPoint
+from ingest.lines import line as build_line
 from ingest.stats import Stats
 from landfill import contract
 from landfill.fill.state import FillState
+from landfill.influx import epoch_ms
 from landfill.measurements import (
     CONTAINER_ALERT,
     CONTAINER_EVENT,
@@ -28,6 +32,7 @@ from landfill.measurements import (
     WEIGHING,
     Measurement,
 )
+from landfill.names import NAME_PATTERN
 
 TS = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 # every optional value set, so every declared field is written; no spaces or commas in values
@@ -239,3 +244,45 @@ def test_the_inflow_time_is_the_second_plus_the_sequence(ts_ms, number, expected
 def test_tickets_of_one_vehicle_in_one_second_have_distinct_inflow_times():
     times = {points.inflow_ms(1_700_000_000_000, f"2026-{n:06d}") for n in range(5000, 6000)}
     assert len(times) == 1000
+
+
+NAME_TEXT = st.from_regex(NAME_PATTERN, fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    capture=st.builds(
+        contract.Capture,
+        id=NAME_TEXT,
+        ts=st.datetimes(
+            min_value=datetime(1971, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+            max_value=datetime(2200, 1, 1),  # noqa: DTZ001
+            timezones=st.just(UTC),
+        ),
+        site=NAME_TEXT,
+        scale=NAME_TEXT,
+        weight_kg=st.integers(1, 10_000).map(lambda n: n * 20),
+        division_kg=st.just(20),
+        stable_ms=st.integers(0, 3_600_000),
+        protocol=st.text(max_size=contract.MAX_LABEL),
+        stable_source=st.sampled_from(["indicator", "window"]),
+        raw=st.lists(st.from_regex(r"[0-9a-f]{0,16}", fullmatch=True), max_size=4),
+    )
+)
+def test_the_capture_line_is_the_one_line_builds(capture: contract.Capture):
+    # capture_line is one f-string for speed (every capture); `build_line` is the reference
+    expected = build_line(
+        SCALE_CAPTURE.name,
+        {"site": capture.site, "scale": capture.scale, "capture_id": capture.id},
+        {
+            "division_kg": capture.division_kg,
+            "id": capture.id,
+            "protocol": capture.protocol,
+            "raw": " ".join(capture.raw),
+            "stable_ms": capture.stable_ms,
+            "stable_source": capture.stable_source,
+            "weight_kg": capture.weight_kg,
+        },
+        epoch_ms(capture.ts),
+    )
+    assert points.capture_line(capture) == expected
