@@ -218,3 +218,12 @@ def env_for(broker: stack.Server, influx: InfluxStore, site: str, tmp_path: Path
         return env
 
     return make
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, launched for this test (tests/browser.py)."""
+    from tests.browser import chromium  # here: tests.browser imports tests.api.conftest
+
+    with chromium() as launched:
+        yield launched
