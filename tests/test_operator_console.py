@@ -18,7 +18,6 @@ import io
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from deploy import stack
 from tests.api.conftest import PASSWORD
 from tests.api.weighbridge_seed import seed_registry
 from tests.browser import log_in, new_page
-from tests.conftest import Servers, wait_for
+from tests.conftest import Servers, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
@@ -89,14 +88,7 @@ class Stand:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
 
     def stop(self, name: str) -> None:
-        proc = self.procs[name]
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(self.procs[name])
 
     def start_api(self) -> None:
         self.start("api", "api", "--port", str(self.api_port))
