@@ -11,6 +11,8 @@ import itertools
 import json
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -218,3 +220,23 @@ def env_for(broker: stack.Server, influx: InfluxStore, site: str, tmp_path: Path
         return env
 
     return make
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 20.0) -> None:
+    """SIGTERM a process still running, wait ``timeout`` seconds for it, then kill it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, launched for this test (tests/browser.py)."""
+    from tests.browser import chromium  # here: tests.browser imports tests.api.conftest
+
+    with chromium() as launched:
+        yield launched

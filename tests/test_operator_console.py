@@ -18,7 +18,6 @@ import io
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,16 +30,16 @@ from pypdf import PdfReader
 
 from api.i18n import translate
 from deploy import stack
+from tests.api.conftest import PASSWORD
 from tests.api.weighbridge_seed import seed_registry
-from tests.conftest import Servers, wait_for
+from tests.browser import log_in, new_page
+from tests.conftest import Servers, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
 LANDFILL = [sys.executable, "-m", "landfill.cli"]
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PASSWORD = "correct horse battery"
+CONSOLE = {"width": 1600, "height": 1000}
 LOADED, EMPTY = 14_560, 8_900
 MM = 72 / 25.4  # PDF points per millimetre
 
@@ -89,14 +88,7 @@ class Stand:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
 
     def stop(self, name: str) -> None:
-        proc = self.procs[name]
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(self.procs[name])
 
     def start_api(self) -> None:
         self.start("api", "api", "--port", str(self.api_port))
@@ -139,18 +131,6 @@ def scale_house(tmp_path, servers, influx, site) -> Iterator[Stand]:
     s.close()
 
 
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def shot(page, tmp: Path, name: str, element: str = "") -> None:
     """A screenshot (of the page or one element) for the test's folder and, when asked, for
     docs/operator.md."""
@@ -187,23 +167,17 @@ def pdf_text(pdf: bytes) -> tuple[str, list[float]]:
     ]
 
 
-def log_in(page, url: str) -> None:
+def open_console(page, url: str) -> None:
+    """The operator's console at ``url``, logged in as oskon, loaded."""
     page.goto(url)
-    page.wait_for_selector("form#login")
-    page.fill("#username", "oskon")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form#login button[type=submit]")
+    log_in(page, "oskon")
     page.wait_for_selector("body[data-loaded=true]", timeout=15_000)
 
 
 def test_a_truck_weighed_in_and_out_at_the_console(scale_house, browser, influx, tmp_path):
     house = scale_house
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    outside: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(house.url) else outside.append(r.url))
-    log_in(page, f"{house.url}/operator?lang=ky")
+    page, outside = new_page(browser, inside=house.url, viewport=CONSOLE)
+    open_console(page, f"{house.url}/operator?lang=ky")
     assert page.get_attribute("html", "lang") == "ky"
     shows(page, 0)  # the empty platform, pushed by the stream
 
@@ -250,7 +224,7 @@ def test_a_truck_weighed_in_and_out_at_the_console(scale_house, browser, influx,
     assert f"{net} кг" in printed
     assert number in printed
     # on paper: the print CSS lays it out on one A5 sheet and on the 80 mm roll
-    sheet = context.new_page()
+    sheet = page.context.new_page()
     for paper, size in (("a5", [148, 210]), ("80mm", [80, 200])):
         sheet.goto(f"{house.url}/api/v1/tickets/{ticket_id}/html?paper={paper}&lang=ky&preview=1")
         sheet.emulate_media(media="screen")
@@ -269,8 +243,8 @@ def test_a_truck_weighed_in_and_out_at_the_console(scale_house, browser, influx,
 
 def test_the_console_says_when_broker_or_api_are_away_and_recovers(scale_house, browser, tmp_path):
     house = scale_house
-    page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-    log_in(page, f"{house.url}/operator?lang=ky")
+    page, _ = new_page(browser, viewport=CONSOLE)
+    open_console(page, f"{house.url}/operator?lang=ky")
     house.platform(3_000)
     shows(page, 3_000)
     page.fill("#plate", "02kg100")  # typed, not sent: it must survive the outages

@@ -8,21 +8,16 @@ outside.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from api.main import create_app
-from deploy import stack
-from landfill.settings import ApiSettings
 from tests.api.billing_seed import NAMES, add_ticket, seed_billing
-from tests.api.conftest import add_token, add_user
+from tests.api.conftest import add_user
+from tests.api.served import serve_api
 from tests.api.test_billing_portal import october
-from tests.api.test_dispatch_browser import _log_in, _page, browser  # noqa: F401
-from tests.conftest import wait_for
+from tests.browser import log_in, new_page
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -30,49 +25,24 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 @pytest.fixture
 def served(broker, influx, site, tmp_path, clock) -> Iterator[str]:
     """The API with two clients' October tickets, served by uvicorn in a thread."""
-    port = stack.free_port()
-    settings = ApiSettings(
-        site=site,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=f"sqlite:///{tmp_path}/api.sqlite",
-        api_port=port,
-    )
-    app = create_app(settings)
-    app.state.clock = clock
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, what="uvicorn serving the API")
-    seeded = seed_billing(app, site)
-    admin = {"Authorization": f"Bearer {add_token(app, 'admin')}"}
-    tariff = {"code": "all", "unit": "t", "price": "445.00", "valid_from": "2026-01-01"}
-    assert (
-        httpx.post(f"{base}/api/v1/billing/tariffs", json=tariff, headers=admin).status_code == 201
-    )
-    for day in (3, 9):
-        add_ticket(app, seeded, "alpha", "msw", 10000 + day * 20, october(day))
-        add_ticket(app, seeded, "beta", "msw", 5000, october(day))
-    add_user(app, "kanykei", "billing", full_name="Kanykei")
-    add_user(app, "alpha-user", "client", client="alpha")
-    yield base
-    srv.should_exit = True
-    thread.join(10)
+    with serve_api(broker, influx, site, tmp_path, clock) as api:
+        app = api.app
+        seeded = seed_billing(app, site)
+        tariff = {"code": "all", "unit": "t", "price": "445.00", "valid_from": "2026-01-01"}
+        posted = httpx.post(f"{api.url}/api/v1/billing/tariffs", json=tariff, headers=api.admin)
+        assert posted.status_code == 201
+        for day in (3, 9):
+            add_ticket(app, seeded, "alpha", "msw", 10000 + day * 20, october(day))
+            add_ticket(app, seeded, "beta", "msw", 5000, october(day))
+        add_user(app, "kanykei", "billing", full_name="Kanykei")
+        add_user(app, "alpha-user", "client", client="alpha")
+        yield api.url
 
 
-def test_issue_credit_and_run_from_the_page_then_the_client_sees_its_invoice(served, browser):  # noqa: F811
-    page, external = _page(browser)
+def test_issue_credit_and_run_from_the_page_then_the_client_sees_its_invoice(served, browser):
+    page, external = new_page(browser)
     page.goto(f"{served}/billing?month=2026-10&client=alpha&lang=ru")
-    _log_in(page, "kanykei")
+    log_in(page, "kanykei")
     assert "Ежемесячная выписка" in page.inner_text("#statement h2")
     # 10.06 t and 10.18 t at 445 som: 4476.70 + 4530.10 = 9006.80; VAT per line 537.20 +
     # 543.61 = 1080.81, a tyiyn less than 12 % of the sum (1080.816): totals are sums of lines
@@ -96,9 +66,9 @@ def test_issue_credit_and_run_from_the_page_then_the_client_sees_its_invoice(ser
     assert page.locator("#reconcile-ok").count() == 0  # no points were stored: days differ
     assert external == []
 
-    portal, external = _page(browser)
+    portal, external = new_page(browser)
     portal.goto(f"{served}/portal?month=2026-10&lang=ky")
-    _log_in(portal, "alpha-user")
+    log_in(portal, "alpha-user")
     text = portal.inner_text("main")
     assert NAMES["alpha"] in text
     assert NAMES["beta"] not in text

@@ -8,79 +8,33 @@ the floor. An auditor sees the list without the form. Nothing is fetched from ou
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 
-from api.main import create_app
-from deploy import stack
 from landfill.sensor_models import model_names
-from landfill.settings import ApiSettings
-from tests.api.conftest import PASSWORD, add_token, add_user
-from tests.browser import chromium
-from tests.conftest import wait_for
+from tests.api.conftest import add_user
+from tests.api.served import Served, serve_api
+from tests.browser import chromium, log_in, new_page
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-
-@dataclass(frozen=True)
-class Served:
-    """The API's base URL and an admin's token headers."""
-
-    url: str
-    admin: dict[str, str]
 
 
 @pytest.fixture
 def server(broker, influx, site, tmp_path) -> Iterator[Served]:
     """The API with a dispatcher (aigul) and an auditor (ainura), served by uvicorn."""
-    port = stack.free_port()
-    settings = ApiSettings(
-        site=site,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=f"sqlite:///{tmp_path}/api.sqlite",
-        api_port=port,
-    )
-    app = create_app(settings)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, what="uvicorn serving the API")
-    add_user(app, "aigul", "dispatcher", full_name="Aigul")
-    add_user(app, "ainura", "auditor", full_name="Ainura")
-    yield Served(base, {"Authorization": f"Bearer {add_token(app, 'admin')}"})
-    srv.should_exit = True
-    thread.join(10)
+    with serve_api(broker, influx, site, tmp_path) as served:
+        add_user(served.app, "aigul", "dispatcher", full_name="Aigul")
+        add_user(served.app, "ainura", "auditor", full_name="Ainura")
+        yield served
 
 
 def _open(browser, url: str, username: str):
     """A page at ``url`` after logging in as ``username``; and the list of outside requests."""
-    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
-    external: list[str] = []
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith("http://127.0.0.1") else external.append(r.url),
-    )
+    page, external = new_page(browser, viewport={"width": 1366, "height": 900})
     page.goto(url)
-    page.wait_for_selector("form#login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form#login button[type=submit]")
+    log_in(page, username)
     return page, external
 
 

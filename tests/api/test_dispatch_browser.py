@@ -8,36 +8,20 @@ logs in and out; an operator cannot open the dispatcher's page or do its actions
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from api.board_view import MAP_PINS
-from api.main import create_app
 from api.routing import Stop, plan_route
-from deploy import stack
 from landfill.settings import ApiSettings
-from tests.api.conftest import PASSWORD, Clock, add_token, add_user
-from tests.api.seed import SCENARIO, seed_scenario
-from tests.conftest import wait_for
+from tests.api.conftest import Clock, add_user
+from tests.api.seed import SCENARIO
+from tests.api.served import Served, serve_dispatch
+from tests.browser import log_in, new_page
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@dataclass(frozen=True)
-class Served:
-    """The API's base URL and the headers of an admin's token."""
-
-    url: str
-    admin: dict[str, str]
 
 
 @pytest.fixture
@@ -46,77 +30,15 @@ def server(broker, influx, site, tmp_path, clock) -> Iterator[Served]:
 
     Accounts: aigul (dispatcher, "Aigul"), oskon (operator), ainura (auditor).
     """
-    port = stack.free_port()
-    settings = ApiSettings(
-        site=site,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=f"sqlite:///{tmp_path}/api.sqlite",
-        api_port=port,
-    )
-    app = create_app(settings)
-    app.state.clock = clock
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, what="uvicorn serving the API")
-    admin = {"Authorization": f"Bearer {add_token(app, 'admin')}"}
-    add_user(app, "aigul", "dispatcher", full_name="Aigul")
-    add_user(app, "oskon", "operator", full_name="Oskon")
-    add_user(app, "ainura", "auditor", full_name="Ainura")
-    with httpx.Client(base_url=base, headers=admin) as client:
-        seed_scenario(client, influx, site, clock.now)
-    yield Served(base, admin)
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _page(browser, **context):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, **context)
-    page = ctx.new_page()
-    external: list[str] = []
-    page.on(
-        "request",
-        lambda r: external.append(r.url) if not r.url.startswith("http://127.0.0.1") else None,
-    )
-    return page, external
-
-
-def _log_in(page, username: str) -> None:
-    """Fill in the login form the browser was sent to, and wait for where it leads."""
-    page.wait_for_selector("form#login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form#login button[type=submit]")
+    with serve_dispatch(broker, influx, site, tmp_path, clock) as served:
+        add_user(served.app, "oskon", "operator", full_name="Oskon")
+        yield served
 
 
 def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock):
-    page, external = _page(browser)
+    page, external = new_page(browser)
     page.goto(f"{server.url}/dispatch?lang=en")
-    _log_in(page, "aigul")
+    log_in(page, "aigul")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     page.screenshot(path=str(tmp_path / "dispatch-en.png"), full_page=True)
 
@@ -190,20 +112,20 @@ def test_board_ack_and_route_in_the_page(server, browser, tmp_path, clock: Clock
     ],
 )
 def test_language_from_accept_language(server, browser, how, expected):
-    page, _ = _page(browser, **how)
+    page, _ = new_page(browser, **how)
     page.goto(f"{server.url}/dispatch")
     assert page.get_attribute("html", "lang") == expected  # the login page's too
-    _log_in(page, "aigul")
+    log_in(page, "aigul")
     assert page.get_attribute("html", "lang") == expected
 
 
 def test_switching_language_changes_the_text(server, browser, tmp_path):
-    page, _ = _page(browser)
+    page, _ = new_page(browser)
     titles = {}
     for lang, link in (("ky", None), ("ru", "ru"), ("en", "en"), ("ky", "ky")):
         if link is None:
             page.goto(f"{server.url}/dispatch?lang=ky")
-            _log_in(page, "aigul")
+            log_in(page, "aigul")
         else:
             with page.expect_navigation():
                 page.click(f"a[data-lang-link={link}]")
@@ -229,9 +151,9 @@ def test_switching_language_changes_the_text(server, browser, tmp_path):
 
 
 def test_the_server_filters_and_pages_and_the_map_follows(server, browser):
-    page, external = _page(browser)
+    page, external = new_page(browser)
     page.goto(f"{server.url}/dispatch?lang=en")
-    _log_in(page, "aigul")
+    log_in(page, "aigul")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     page.select_option("#settlement-filter", "Tendik")
     page.wait_for_selector('body[data-board="settlement=Tendik"]')
@@ -284,9 +206,9 @@ def test_a_large_site_is_paged_and_clustered(server, browser, tmp_path):
     )
     assert resp.status_code == 200, resp.text
     total = MAP_PINS + 100 + len(SCENARIO)
-    page, _ = _page(browser)
+    page, _ = new_page(browser)
     page.goto(f"{server.url}/dispatch?lang=en")
-    _log_in(page, "ainura")  # the auditor reads the board too
+    log_in(page, "ainura")  # the auditor reads the board too
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     assert page.inner_text("#page-range") == f"1–100 of {total}"
     assert page.locator("#containers tbody tr[data-container]").count() == 100
@@ -306,7 +228,7 @@ def test_a_large_site_is_paged_and_clustered(server, browser, tmp_path):
 
 
 def test_dispatcher_logs_in_acknowledges_and_logs_out(server, browser, tmp_path):
-    page, external = _page(browser, extra_http_headers={"Accept-Language": "en"})
+    page, external = new_page(browser, extra_http_headers={"Accept-Language": "en"})
     page.goto(f"{server.url}/")
     assert page.inner_text("h2") == "Sign in"  # sent to the login page
     page.fill("#username", "aigul")
@@ -314,7 +236,7 @@ def test_dispatcher_logs_in_acknowledges_and_logs_out(server, browser, tmp_path)
     with page.expect_navigation():
         page.click("form#login button[type=submit]")
     assert page.inner_text("#login-error") == "Wrong username or password"
-    _log_in(page, "aigul")
+    log_in(page, "aigul")
     # the home page shows the dispatcher the pages of her role
     pages = page.eval_on_selector_all("#pages li", "items => items.map(i => i.dataset.page)")
     assert pages == ["/dispatch", "/docs"]
@@ -343,9 +265,9 @@ def test_dispatcher_logs_in_acknowledges_and_logs_out(server, browser, tmp_path)
 
 
 def test_an_operator_cannot_open_the_dispatchers_actions(server, browser, tmp_path):
-    page, _ = _page(browser, extra_http_headers={"Accept-Language": "en"})
+    page, _ = new_page(browser, extra_http_headers={"Accept-Language": "en"})
     page.goto(f"{server.url}/login")
-    _log_in(page, "oskon")
+    log_in(page, "oskon")
     assert page.eval_on_selector_all("#pages li", "items => items.map(i => i.dataset.page)") == [
         "/operator",  # the operator console, and nothing of the dispatcher's
         "/docs",
@@ -376,9 +298,9 @@ def test_an_operator_cannot_open_the_dispatchers_actions(server, browser, tmp_pa
 
 
 def test_an_auditor_sees_the_board_without_its_buttons(server, browser):
-    page, _ = _page(browser, extra_http_headers={"Accept-Language": "en"})
+    page, _ = new_page(browser, extra_http_headers={"Accept-Language": "en"})
     page.goto(f"{server.url}/dispatch")
-    _log_in(page, "ainura")
+    log_in(page, "ainura")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     assert page.locator("li[data-alert]").count() == 3
     assert page.locator("button[data-ack], button[data-confirm], button[data-reject]").count() == 0

@@ -14,10 +14,9 @@ import pytest
 
 from api.routing import Stop, plan_route
 from landfill.numbers import number
-from tests.api.conftest import PASSWORD
 from tests.api.seed import SCENARIO, fill_lines, hourly, write
 from tests.api.served import Served, serve_dispatch
-from tests.browser import chromium
+from tests.browser import log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -33,21 +32,11 @@ def server(broker, influx, site, tmp_path, clock) -> Iterator[Served]:
         yield served
 
 
-@pytest.fixture
-def browser():
-    with chromium() as b:
-        yield b
-
-
 def _open(browser, served: Served, viewport: dict[str, int], lang: str = "en"):
     """The dispatcher's page, logged in as aigul, loaded."""
     page = browser.new_context(viewport=viewport).new_page()
     page.goto(f"{served.url}/dispatch?lang={lang}")
-    page.wait_for_selector("form#login")
-    page.fill("#username", "aigul")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form#login button[type=submit]")
+    log_in(page, "aigul")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     return page
 

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from api.main import create_app
-from deploy import stack
-from landfill.settings import ApiSettings
-from tests.conftest import wait_for
+from tests.api.served import serve_api
+from tests.browser import WIDE
 
 VENDOR = Path(__file__).resolve().parents[2] / "api" / "static" / "vendor"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def test_vendored_docs_assets_are_the_recorded_files():
@@ -58,32 +51,8 @@ def test_docs_pages_load_only_the_apis_own_files(make_api, page):
 @pytest.fixture
 def docs_server(broker, influx, site, tmp_path) -> Iterator[str]:
     """The API served by uvicorn in a thread; yields its base URL."""
-    port = stack.free_port()
-    settings = ApiSettings(
-        site=site,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=f"sqlite:///{tmp_path}/api.sqlite",
-        api_port=port,
-    )
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, what="uvicorn serving the API")
-    yield base
-    srv.should_exit = True
-    thread.join(10)
+    with serve_api(broker, influx, site, tmp_path) as served:
+        yield served.url
 
 
 @dataclass
@@ -96,31 +65,24 @@ class Offline:
 
 
 @pytest.fixture
-def offline(docs_server) -> Iterator[Offline]:
+def offline(docs_server, browser) -> Offline:
     """A page on which every request not to the API is aborted.
 
     When /docs needs a login (issue 10), sign in on this page before yielding it.
     """
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+    page = browser.new_context(viewport=WIDE).new_page()
+    view = Offline(page)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        view = Offline(page)
+    def route(r: Any) -> None:
+        if r.request.url.startswith((docs_server, "blob:", "data:")):
+            r.continue_()
+        else:
+            view.blocked.append(r.request.url)
+            r.abort()
 
-        def route(r: Any) -> None:
-            if r.request.url.startswith((docs_server, "blob:", "data:")):
-                r.continue_()
-            else:
-                view.blocked.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: view.errors.append(m.text) if m.type == "error" else None)
-        yield view
-        browser.close()
+    page.route("**/*", route)
+    page.on("console", lambda m: view.errors.append(m.text) if m.type == "error" else None)
+    return view
 
 
 @pytest.mark.integration

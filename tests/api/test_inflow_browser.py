@@ -8,86 +8,41 @@ scenario (tests/api/inflow_seed.py), and nothing is fetched from outside the API
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from api.main import create_app
-from deploy import stack
-from landfill.settings import ApiSettings
-from tests.api.conftest import PASSWORD, add_token, add_user
+from tests.api.conftest import add_user
 from tests.api.inflow_seed import by_key, counted, seed_council
-from tests.conftest import wait_for
+from tests.api.served import serve_api
+from tests.browser import log_in, new_page
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OCTOBER = counted(date(2026, 10, 1), date(2026, 10, 31))
 
 
 @pytest.fixture
 def base_url(broker, influx, site, tmp_path, clock) -> Iterator[str]:
     """The API with the council scenario, served by uvicorn; the auditor is "gulnara"."""
-    port = stack.free_port()
-    settings = ApiSettings(
-        site=site,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=f"sqlite:///{tmp_path}/api.sqlite",
-        api_port=port,
-    )
-    app = create_app(settings)
-    app.state.clock = clock
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, what="uvicorn serving the API")
-    add_user(app, "gulnara", "auditor", full_name="Gulnara")
-    admin = {"Authorization": f"Bearer {add_token(app, 'admin')}"}
-    with httpx.Client(base_url=url, headers=admin) as client:
-        client.app = app  # seed_council writes invoices straight into the app's database
-        seed_council(client, influx, site)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with serve_api(broker, influx, site, tmp_path, clock) as served:
+        add_user(served.app, "gulnara", "auditor", full_name="Gulnara")
+        with httpx.Client(base_url=served.url, headers=served.admin) as client:
+            client.app = served.app  # seed_council writes invoices straight into the database
+            seed_council(client, influx, site)
+        yield served.url
 
 
 @pytest.fixture
-def page(base_url):
+def page(base_url, browser):
     """A Chromium page logged in as the auditor; it records requests that leave the API."""
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab = context.new_page()
-        tab.outside = []  # type: ignore[attr-defined]
-        outside = tab.outside  # type: ignore[attr-defined]
-        tab.on("request", lambda r: None if r.url.startswith(base_url) else outside.append(r.url))
-        tab.goto(f"{base_url}/inflow")
-        tab.fill("#username", "gulnara")
-        tab.fill("#password", PASSWORD)
-        with tab.expect_navigation():
-            tab.click("form#login button[type=submit]")
-        yield tab
-        browser.close()
+    tab, outside = new_page(browser, inside=base_url)
+    tab.outside = outside  # type: ignore[attr-defined]
+    tab.goto(f"{base_url}/inflow")
+    log_in(tab, "gulnara")
+    return tab
 
 
 def _rows(page, table: str) -> dict[str, tuple[int, int]]:

@@ -8,21 +8,16 @@ truck trips to an A4 PDF; pypdf reads it back: at most two pages, every stop, th
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from pypdf import PdfReader
 
-from api.main import create_app
-from deploy import stack
-from landfill.settings import ApiSettings
-from tests.api.conftest import PASSWORD, add_token, add_user
+from tests.api.conftest import add_user
+from tests.api.served import serve_api
 from tests.api.test_route_sheet import DEPOT, add_containers
-from tests.browser import chromium
-from tests.conftest import wait_for
+from tests.browser import chromium, log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -32,48 +27,19 @@ STOPS = 25  # full containers, and rise-1 (due on the day): 26 stops
 @pytest.fixture
 def server(broker, influx, site, tmp_path, clock) -> Iterator[str]:
     """The API with 26 containers due tomorrow and a dispatcher, aigul; its base URL."""
-    port = stack.free_port()
-    settings = ApiSettings(
-        site=site,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=f"sqlite:///{tmp_path}/api.sqlite",
-        api_port=port,
-        truck_capacity_m3=20.0,  # 11 stops of 1.8 m³ a trip
-        **DEPOT,
-    )
-    app = create_app(settings)
-    app.state.clock = clock
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(healthy, what="uvicorn serving the API")
-    add_user(app, "aigul", "dispatcher", full_name="Aigul")
-    admin = {"Authorization": f"Bearer {add_token(app, 'admin')}"}
-    with httpx.Client(base_url=base, headers=admin) as client:
-        add_containers(client, influx, site, clock.now, count=STOPS)
-    yield base
-    srv.should_exit = True
-    thread.join(10)
+    # 11 stops of 1.8 m³ a trip
+    with serve_api(broker, influx, site, tmp_path, clock, truck_capacity_m3=20.0, **DEPOT) as api:
+        add_user(api.app, "aigul", "dispatcher", full_name="Aigul")
+        with httpx.Client(base_url=api.url, headers=api.admin) as client:
+            add_containers(client, influx, site, clock.now, count=STOPS)
+        yield api.url
 
 
 def test_the_route_sheet_prints_on_at_most_two_a4_pages(server):
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(f"{server}/dispatch?lang=en")
-        page.fill("#username", "aigul")
-        page.fill("#password", PASSWORD)
-        with page.expect_navigation():
-            page.click("form#login button[type=submit]")
+        log_in(page, "aigul")
         with page.expect_navigation():
             page.click("#route-sheet-link")
         assert page.input_value("#date") == "2026-11-25"  # tomorrow in Bishkek

@@ -11,7 +11,7 @@ import pytest
 
 from dashboards import preview
 from dashboards.boards import boards
-from tests.api.test_dispatch_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import new_page
 from tests.dashboards.seed import seed_day
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -19,19 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 PANELS = {p.key: p for b in boards("Asia/Bishkek") for p in b.panels}
 
 
-@pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def test_the_preview_draws_every_panel_offline(influx, site, tmp_path, chromium, monkeypatch):
+def test_the_preview_draws_every_panel_offline(influx, site, tmp_path, browser, monkeypatch):
     day = seed_day(influx, site)
     out = tmp_path / "preview.html"
     monkeypatch.setenv("LANDFILL_INFLUX_URL", influx.url)
@@ -39,9 +27,7 @@ def test_the_preview_draws_every_panel_offline(influx, site, tmp_path, chromium,
     argv = ["--out", str(out), "--demo-registry", "--language", "ky", "--at", day.now.isoformat()]
     assert preview.main(argv) == 0
 
-    page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith("file:") else None)
+    page, outside = new_page(browser, inside="file:")
     page.goto(Path(out).as_uri())
     assert outside == []
     assert page.locator("h2").count() == 5

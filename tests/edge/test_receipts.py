@@ -29,7 +29,7 @@ from edge.scale.simulator import PtyLink, Simulator, Truck, idle, truck_weights
 from landfill.contract import Capture, Topics, utcnow
 from landfill.influx import InfluxStore
 from landfill.scale.protocols import make_protocol
-from tests.conftest import Servers, publish, wait_for
+from tests.conftest import Servers, publish, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -95,13 +95,7 @@ class Stand:
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
         if self.sim is not None:
             self.sim.stop_event.set()
         if self.link is not None:

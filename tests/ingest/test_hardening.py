@@ -45,7 +45,7 @@ from landfill.contract import (
 from landfill.fill.spec import ContainerSpec
 from landfill.influx import InfluxStore
 from landfill.settings import IngestSettings
-from tests.conftest import publish, wait_for
+from tests.conftest import publish, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -123,13 +123,7 @@ class Run:
 
     def stop(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc, timeout=15)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
