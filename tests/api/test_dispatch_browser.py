@@ -172,9 +172,9 @@ def test_the_server_filters_and_pages_and_the_map_follows(server, browser):
 
 def test_the_kyrgyz_page_names_settlements_in_kyrgyz_and_filters_by_the_registered(server, browser):
     """sched-1 is registered in "Bürgöndü", off-1 in "Tendik" (landfill/i18n/settlements/)."""
-    page, external = _page(browser)
+    page, external = new_page(browser)
     page.goto(f"{server.url}/dispatch?lang=ky")
-    _log_in(page, "aigul")
+    log_in(page, "aigul")
     page.wait_for_selector("body[data-loaded=true]", timeout=15000)
     cell = "#containers tbody tr[data-container=sched-1] td:nth-child(2)"
     assert page.inner_text(cell) == "Бүргөндү"
