@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.api.conftest import PASSWORD
+from tests.api.seed import write
 from tests.api.served import Served, serve_dispatch
+from tests.api.test_dead_letters_api import letters
 from tests.api.test_dispatch_daily_browser import _add_due_tomorrow
 from tests.browser import chromium
 
@@ -145,3 +148,19 @@ def test_the_map_labels_are_readable_on_a_phone(server, browser):
         if a["x"] < b["r"] and b["x"] < a["r"] and a["y"] < b["b"] and b["y"] < a["b"]
     ]
     assert crossed == []
+
+
+def test_the_refused_data_reads_as_one_sentence_in_russian(
+    broker, influx, site, tmp_path, clock, browser
+):
+    with serve_dispatch(broker, influx, site, tmp_path, clock) as served:
+        write(influx, letters(site, datetime(2026, 11, 24, 1, 10, tzinfo=UTC), "unknown_model", 14))
+        page = _login(browser, served, PHONE, "ru")
+        page.wait_for_selector("#refused-data li[data-source]")
+        line = page.inner_text("#refused-data li[data-source]")
+        assert "14" in line, line
+        assert re.search(r":\s*14:", line) is None, line  # no "сообщений датчика: 14: причина"
+        assert "неизвестная модель" in line
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        # the section comes after the alerts, which stay on the phone's first screen
+        assert page.locator("#alerts li[data-alert]").first.bounding_box()["y"] < PHONE["height"]
