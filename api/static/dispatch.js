@@ -41,6 +41,14 @@ function t(key, values) {
   return text;
 }
 
+// "Full, overflows before collection": the reasons as one phrase, only the first capitalised
+function reasonsText(reasons) {
+  return reasons.map((r, i) => {
+    const text = t(`reason.${r}`);
+    return i === 0 ? text : text.charAt(0).toLowerCase() + text.slice(1);
+  }).join(", ");
+}
+
 function el(tag, attrs, ...children) {
   const node = tag.startsWith("svg:")
     ? document.createElementNS(SVG, tag.slice(4))
@@ -354,7 +362,7 @@ function drawList() {
   // on a phone each row is a block and each cell says which column it is
   const heads = [...document.querySelectorAll("#containers thead th")].map((th) => th.textContent);
   for (const c of rows) {
-    const reasons = c.reasons.map((r) => t(`reason.${r}`)).join(", ") || t(`status.${c.status}`);
+    const reasons = reasonsText(c.reasons) || t(`status.${c.status}`);
     const cells = [
       el("td", { class: "code" }, el("span", { class: `dot s-${c.status}` }), c.container),
       el("td", {}, c.settlement),
@@ -498,7 +506,7 @@ function drawRoute() {
     list.append(el("li", { "data-container": s.container, "data-status": s.status },
       el("span", { class: `dot s-${s.status}` }),
       el("strong", {}, s.container), ` ${s.settlement} · ${fmtPct(s.fill_pct)} · `,
-      s.why.map((w) => t(`reason.${w}`)).join(", "),
+      reasonsText(s.why),
       " ", el("span", { class: "muted leg" }, t("route.leg", { km: fmtKm(s.leg_km) }))));
   }
   const total = document.getElementById("route-total");

@@ -164,3 +164,16 @@ def test_the_refused_data_reads_as_one_sentence_in_russian(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         # the section comes after the alerts, which stay on the phone's first screen
         assert page.locator("#alerts li[data-alert]").first.bounding_box()["y"] < PHONE["height"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "why"),
+    [
+        ("ky", "Толгон, чыгарылганга чейин ашып кетет"),
+        ("ru", "Заполнен, переполнится до вывоза"),
+        ("en", "Full, overflows before collection"),
+    ],
+)
+def test_the_reasons_of_a_stop_read_as_one_phrase(server, browser, lang, why):
+    page = _login(browser, server, OFFICE, lang)
+    assert why in page.inner_text("#route li[data-container=full-1]")
