@@ -177,3 +177,23 @@ def test_the_refused_data_reads_as_one_sentence_in_russian(
 def test_the_reasons_of_a_stop_read_as_one_phrase(server, browser, lang, why):
     page = _login(browser, server, OFFICE, lang)
     assert why in page.inner_text("#route li[data-container=full-1]")
+
+
+def test_the_containers_list_fits_a_phone_with_its_edit_buttons(server, browser):
+    page = _login(browser, server, PHONE, "ky")
+    _goto(page, server, "/dispatch/containers", "ky")
+    scroll = page.evaluate(
+        "(() => { const s = document.querySelector('#list-panel .scroll');"
+        " return s.scrollWidth - s.clientWidth; })()"
+    )
+    assert scroll <= 0, scroll
+    button = page.locator("tr[data-code=full-1] button.edit")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    row = page.inner_text("tr[data-code=full-1]")
+    assert "Dostuk" in row
+    button.click()
+    assert page.input_value("#f-code") == "full-1"
