@@ -41,6 +41,8 @@ function t(key, values) {
   return text;
 }
 
+const URGENCY = { green: 0, yellow: 1, grey: 2, orange: 3, red: 4 };
+
 // "Full, overflows before collection": the reasons as one phrase, only the first capitalised
 function reasonsText(reasons) {
   return reasons.map((r, i) => {
@@ -279,10 +281,14 @@ function drawMap() {
   const pinAt = new Map();
   const settlements = new Map();
   for (const c of placed) {
+    if (c.settlement && !settlements.has(c.settlement)) settlements.set(c.settlement, c.container);
+  }
+  // the most urgent pins are drawn last, so a full container is never hidden under a green one
+  const byUrgency = [...placed].sort((a, b) => (URGENCY[a.status] ?? 0) - (URGENCY[b.status] ?? 0));
+  for (const c of byUrgency) {
     const [x, y] = proj.xy(c.lat, c.lon);
     pinAt.set(c.container, [x, y, 7]);
     taken.push(markBox(x, y, 7));
-    if (c.settlement && !settlements.has(c.settlement)) settlements.set(c.settlement, c.container);
     svg.append(
       el("svg:circle", {
         cx: x, cy: y, r: 7, class: `pin s-${c.status}`, tabindex: 0,

@@ -197,3 +197,15 @@ def test_the_containers_list_fits_a_phone_with_its_edit_buttons(server, browser)
     assert "Dostuk" in row
     button.click()
     assert page.input_value("#f-code") == "full-1"
+
+
+def test_a_full_container_is_never_hidden_under_another_pin(server, browser):
+    page = _login(browser, server, OFFICE, "en")
+    hidden = page.evaluate(
+        """() => [...document.querySelectorAll("#map .pin.s-red, #map .pin.s-orange")]
+            .filter((pin) => { const r = pin.getBoundingClientRect();
+                const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                return top !== pin && top && top.classList.contains("pin"); })
+            .map((pin) => pin.dataset.container)"""
+    )
+    assert hidden == []
