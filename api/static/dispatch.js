@@ -190,6 +190,7 @@ function projection(points, width) {
 // its pin has the pointer or the focus (and the pin's <title> names it too).
 const LABEL_SPOTS = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [1, 1], [-1, -1], [-1, 1]];
 const LABEL_GAP = 2;
+const LABEL_CLEAR = 2;
 
 function overlaps(a, b) {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
@@ -206,8 +207,10 @@ function placeLabel(svg, label, taken, size) {
       const x = sx > 0 ? ax + reach : sx < 0 ? ax - reach - w : ax - w / 2;
       const y = sy > 0 ? ay + reach : sy < 0 ? ay - reach - h : ay - h / 2;
       const box = { x, y, w, h };
+      // a little clear space round the label, so it never touches a pin or another label
+      const clear = { x: x - LABEL_CLEAR, y: y - LABEL_CLEAR, w: w + 2 * LABEL_CLEAR, h: h + 2 * LABEL_CLEAR };
       if (x < 0 || y < 0 || x + w > size.width || y + h > size.height) continue;
-      if (taken.some((other) => overlaps(box, other))) continue;
+      if (taken.some((other) => overlaps(clear, other))) continue;
       taken.push(box);
       text.setAttribute("x", x);
       text.setAttribute("y", y + ascent);

@@ -209,3 +209,21 @@ def test_a_full_container_is_never_hidden_under_another_pin(server, browser):
             .map((pin) => pin.dataset.container)"""
     )
     assert hidden == []
+
+
+def test_map_labels_keep_clear_of_the_pins(server, browser):
+    page = _login(browser, server, OFFICE, "ky")
+    touching = page.evaluate(
+        """() => {
+            const shown = (e) => getComputedStyle(e).visibility !== "hidden";
+            const box = (e) => e.getBoundingClientRect();
+            const labels = [...document.querySelectorAll("#map text")].filter(shown);
+            const marks = [...document.querySelectorAll("#map .pin, #map .depot")];
+            const near = (a, b) => a.x < b.right + 2 && b.x < a.right + 2
+                && a.y < b.bottom + 2 && b.y < a.bottom + 2;
+            return labels.flatMap((l) => marks
+                .filter((m) => m.dataset.key !== l.dataset.for && near(box(l), box(m)))
+                .map((m) => `${l.textContent} / ${m.dataset.key}`));
+        }"""
+    )
+    assert touching == []
