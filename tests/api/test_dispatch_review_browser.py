@@ -8,11 +8,13 @@ the Kyrgyz pages write no decimal point.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from pypdf import PdfReader
 
 from tests.api.conftest import PASSWORD
 from tests.api.seed import write
@@ -227,3 +229,15 @@ def test_map_labels_keep_clear_of_the_pins(server, browser):
         }"""
     )
     assert touching == []
+
+
+@pytest.mark.parametrize("lang", ["ky", "ru"])
+def test_the_route_sheet_prints_on_one_or_two_pages_with_comma_decimals(server, browser, lang):
+    page = _login(browser, server, OFFICE, lang)
+    _goto(page, server, "/dispatch/route", lang)
+    reader = PdfReader(io.BytesIO(page.pdf(format="A4")))
+    assert 1 <= len(reader.pages) <= 2, len(reader.pages)
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "due-20" in text  # every stop, the volume column included on paper
+    assert "0,66" in text
+    assert re.findall(r"\S*\d\.\d\S*", DATE.sub("", text)) == []
