@@ -41,6 +41,16 @@ function t(key, values) {
   return text;
 }
 
+const URGENCY = { green: 0, yellow: 1, grey: 2, orange: 3, red: 4 };
+
+// "Full, overflows before collection": the reasons as one phrase, only the first capitalised
+function reasonsText(reasons) {
+  return reasons.map((r, i) => {
+    const text = t(`reason.${r}`);
+    return i === 0 ? text : text.charAt(0).toLowerCase() + text.slice(1);
+  }).join(", ");
+}
+
 function el(tag, attrs, ...children) {
   const node = tag.startsWith("svg:")
     ? document.createElementNS(SVG, tag.slice(4))
@@ -183,6 +193,7 @@ function projection(points, width) {
 // its pin has the pointer or the focus (and the pin's <title> names it too).
 const LABEL_SPOTS = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [1, 1], [-1, -1], [-1, 1]];
 const LABEL_GAP = 2;
+const LABEL_CLEAR = 2;
 
 function overlaps(a, b) {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
@@ -199,8 +210,10 @@ function placeLabel(svg, label, taken, size) {
       const x = sx > 0 ? ax + reach : sx < 0 ? ax - reach - w : ax - w / 2;
       const y = sy > 0 ? ay + reach : sy < 0 ? ay - reach - h : ay - h / 2;
       const box = { x, y, w, h };
+      // a little clear space round the label, so it never touches a pin or another label
+      const clear = { x: x - LABEL_CLEAR, y: y - LABEL_CLEAR, w: w + 2 * LABEL_CLEAR, h: h + 2 * LABEL_CLEAR };
       if (x < 0 || y < 0 || x + w > size.width || y + h > size.height) continue;
-      if (taken.some((other) => overlaps(box, other))) continue;
+      if (taken.some((other) => overlaps(clear, other))) continue;
       taken.push(box);
       text.setAttribute("x", x);
       text.setAttribute("y", y + ascent);
@@ -274,10 +287,14 @@ function drawMap() {
   const pinAt = new Map();
   const settlements = new Map();
   for (const c of placed) {
+    if (c.settlement && !settlements.has(c.settlement_name)) settlements.set(c.settlement_name, c.container);
+  }
+  // the most urgent pins are drawn last, so a full container is never hidden under a green one
+  const byUrgency = [...placed].sort((a, b) => (URGENCY[a.status] ?? 0) - (URGENCY[b.status] ?? 0));
+  for (const c of byUrgency) {
     const [x, y] = proj.xy(c.lat, c.lon);
     pinAt.set(c.container, [x, y, 7]);
     taken.push(markBox(x, y, 7));
-    if (c.settlement && !settlements.has(c.settlement_name)) settlements.set(c.settlement_name, c.container);
     svg.append(
       el("svg:circle", {
         cx: x, cy: y, r: 7, class: `pin s-${c.status}`, tabindex: 0,
@@ -358,7 +375,7 @@ function drawList() {
   // on a phone each row is a block and each cell says which column it is
   const heads = [...document.querySelectorAll("#containers thead th")].map((th) => th.textContent);
   for (const c of rows) {
-    const reasons = c.reasons.map((r) => t(`reason.${r}`)).join(", ") || t(`status.${c.status}`);
+    const reasons = reasonsText(c.reasons) || t(`status.${c.status}`);
     const cells = [
       el("td", { class: "code" }, el("span", { class: `dot s-${c.status}` }), c.container),
       el("td", {}, c.settlement_name),
@@ -502,7 +519,7 @@ function drawRoute() {
     list.append(el("li", { "data-container": s.container, "data-status": s.status },
       el("span", { class: `dot s-${s.status}` }),
       el("strong", {}, s.container), ` ${s.settlement_name} · ${fmtPct(s.fill_pct)} · `,
-      s.why.map((w) => t(`reason.${w}`)).join(", "),
+      reasonsText(s.why),
       " ", el("span", { class: "muted leg" }, t("route.leg", { km: fmtKm(s.leg_km) }))));
   }
   const total = document.getElementById("route-total");
