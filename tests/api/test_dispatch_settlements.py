@@ -99,7 +99,7 @@ def test_the_containers_list_shows_the_name_and_the_form_keeps_the_registered_on
     page = api.get("/dispatch/containers", params={"lang": "ky"}).text
     row = re.search(r'<tr data-code="sched-1".*?</tr>', page, re.S)
     assert row is not None
-    assert "<td>Бүргөндү <span" in row.group(0)
+    assert ">Бүргөндү <span" in row.group(0)
     form = re.search(r'data-form="([^"]*)"', row.group(0))
     assert form is not None
     assert json.loads(form.group(1).replace("&#34;", '"'))["settlement"] == "Bürgöndü"
