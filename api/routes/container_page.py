@@ -56,7 +56,7 @@ def _row(row: Container, lang: Language) -> dict[str, Any]:
     fields = fields_of(row).model_dump(by_alias=True, mode="json")
     form = {name: fields[name] for name in FORM_FIELDS}
     where = (
-        f"{_degrees(row.lat, lang)}, {_degrees(row.lon, lang)}"
+        f"{_degrees(row.lat, lang)}; {_degrees(row.lon, lang)}"  # "41,1, 72,6" would be ambiguous
         if row.lat is not None and row.lon is not None
         else ""
     )

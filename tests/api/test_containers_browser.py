@@ -123,6 +123,6 @@ def test_the_page_in_kyrgyz_and_read_only_for_an_auditor(server: Served) -> None
         page.wait_for_selector("tr[data-code=bin-1]")
         assert page.inner_text("#list-panel h2").startswith("Катталган контейнерлер")
         # the project's number rules: a comma in Kyrgyz, no trailing zeros
-        assert "41,1, 72,6" in page.inner_text("tr[data-code=bin-1]")
+        assert "41,1; 72,6" in page.inner_text("tr[data-code=bin-1]")
         assert page.locator("#container-form").count() == 0
         assert page.locator("button.edit").count() == 0
