@@ -110,7 +110,13 @@ def capture_id(site: str, scale: str, ts: datetime, weight_kg: int) -> str:
     is what lets a capture's point be found by its time and weight (docs/architecture.md,
     "How a stored capture is protected"). A time finer than the millisecond is not part of it.
     """
-    return stable_id(site, scale, whole_ms(ts.astimezone(UTC)).isoformat(), weight_kg)
+    if ts.tzinfo is not UTC:  # decoded times are UTC already: this runs for every capture
+        ts = ts.astimezone(UTC)
+    if ts.microsecond % 1000:
+        ts = whole_ms(ts)
+    # stable_id(site, scale, ts.isoformat(), weight_kg), without its generic join (1.3 us)
+    text = f"{site}|{scale}|{ts.isoformat()}|{weight_kg}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _aware_utc(value: datetime) -> datetime:

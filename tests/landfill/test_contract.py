@@ -226,6 +226,7 @@ def test_weights_at_the_edges_of_the_range_are_taken():
 def test_a_capture_id_is_its_content_to_the_millisecond():
     msg = capture()
     assert msg.id == contract.capture_id("dostuk", "s1", TS, 14560)
+    assert msg.id == contract.stable_id("dostuk", "s1", TS.isoformat(), 14560)  # the edge's
     assert decode(CAPTURE_TOPIC, msg.to_json()) == msg
     # the same instant in another zone is the same capture; below the millisecond is no part
     bishkek = TS.astimezone(timezone(timedelta(hours=6)))
