@@ -236,7 +236,7 @@ class Captures:
         self.client.loop_start()
 
     def new(self, kg: int) -> str:
-        msg = Capture(
+        msg = Capture.weighed(
             ts=datetime.now(UTC), site=SITE, scale=SCALE, weight_kg=kg, division_kg=20,
             stable_ms=2000, protocol="yaohua-a9", raw=["022b30313435363030313703"],
         )  # fmt: skip

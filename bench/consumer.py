@@ -4,9 +4,11 @@
 
 What anyone would write in forty lines with paho's plain API: subscribe with QoS 1 and
 `manual_ack`; on each message parse the JSON and build the capture's line of line protocol
-(the same measurement, tags and fields ingest writes, without validating or escaping); a
-writer thread posts the lines in batches (by size, or every ``--flush-seconds``) to InfluxDB's
-`/write` and, after the 204, acknowledges each message with `client.ack`. No validation, dead
+(the same measurement, tags `site` and `scale` and fields ingest writes, without validating or
+escaping; the time is the capture's millisecond at `precision=ms`, where ingest adds the weight
+in nanoseconds: one series per scale either way); a writer thread posts the lines in batches
+(by size, or every ``--flush-seconds``) to InfluxDB's `/write` and, after the 204,
+acknowledges each message with `client.ack`. No validation, dead
 letters, retries, processors or statistics: what ingest does on top of this is what it has to
 pay for within the goal (ingest's throughput at least 1.3 x this one's).
 Prints ``subscribed`` once the broker has the subscription.

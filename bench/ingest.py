@@ -51,15 +51,17 @@ BASE = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=
 
 
 def capture_stream(
-    site: str, n: int, scale: str = "s1", start: datetime = BASE, run: str = ""
+    site: str, n: int, scale: str = "s1", start: datetime = BASE
 ) -> list[tuple[str, bytes, str]]:
-    """Return ``n`` (topic, payload, id) captures with distinct ids and millisecond times."""
-    run = run or uuid.uuid4().hex[:8]
+    """Return ``n`` (topic, payload, id) captures with distinct ids and millisecond times.
+
+    Ids are the edge's (`Capture.weighed`: a hash of site, scale, time and weight), as
+    ingest checks them.
+    """
     topic = Topics(site).of(Capture, scale=scale)
     out = []
     for i in range(n):
-        msg = Capture(
-            id=f"{run}-{i}",
+        msg = Capture.weighed(
             ts=start + timedelta(milliseconds=i),
             site=site,
             scale=scale,
@@ -433,8 +435,7 @@ def latency(
         # part would leave that point just before it, unseen until the 120 s timeout
         ts = ts.replace(microsecond=ts.microsecond - ts.microsecond % 1000)
         last = ts
-        msg = Capture(
-            id=f"rate-{i}",
+        msg = Capture.weighed(
             ts=ts,
             site=site,
             scale="rate",

@@ -3,13 +3,14 @@
 Tags are few and bounded (site, scale, container, zone, client, waste_type, vehicle, kind);
 numbers are fields; the point's time is the observation time from the message at millisecond
 precision, so a replayed message overwrites itself. Every point carries the message `id` as a
-field, so a store can be counted and reconciled by id. A capture also carries it as the tag
-`capture_id` and a weighing its ticket number as the tag `ticket`: a billed weight can only be
-replaced by its own replay (or, for a ticket, by its voiding).
+field, so a store can be counted and reconciled by id. A billed weight can only be replaced by
+its own replay (or, for a ticket, by its voiding): a capture's time is its millisecond plus its
+weight in nanoseconds (`capture_ns`; its id is the hash of site, scale, millisecond and weight,
+checked by the contract), a weighing carries its ticket number as the tag `ticket`.
 
 | measurement       | tags                                        | from                  |
 |-------------------|---------------------------------------------|-----------------------|
-| `scale_capture`   | site, scale, capture_id (the message id)    | Capture               |
+| `scale_capture`   | site, scale (time: ms + weight_kg ns)       | Capture               |
 | `scale_event`     | site, scale, kind (event)                   | ScaleEvent            |
 | `weighing`        | site, scale, client, vehicle, waste_type, zone, ticket | Ticket     |
 | `inflow`          | site, client, vehicle, waste_type, zone     | Ticket (for sums)     |
@@ -74,6 +75,7 @@ __all__ = [
     "DeadLetterTags",
     "alert_line",
     "capture_line",
+    "capture_ns",
     "container_event_line",
     "dead_letter_count_line",
     "dead_letter_line",
@@ -87,22 +89,32 @@ __all__ = [
 ]
 
 
+def capture_ns(msg: Capture) -> int:
+    """The `scale_capture` point's time in ns: the capture's millisecond plus its weight in ns.
+
+    The weight (at most 200,000 kg) stays under a millisecond, so the point's time is one
+    (millisecond, weight), which is one capture id (`contract.capture_id`, checked at decode):
+    two captures of a scale in one millisecond with different weights are two points, a
+    replay meets itself, and a reader with epoch=ms sees the capture's millisecond.
+    """
+    return epoch_ms(msg.ts) * 1_000_000 + msg.weight_kg
+
+
 def capture_line(msg: Capture) -> str:
-    """`scale_capture`: one point per stable weight captured by the edge.
+    """`scale_capture`: one point per stable weight captured by the edge, at ns precision.
 
     One f-string, as `line` would build it (tests/ingest/test_points.py checks that for any
     capture): it runs for every capture. Tags, keys and `id` are contract names (letters,
     digits, `_ . : -`) and `raw` is hex, so only `protocol` can hold a character to escape.
-    The id is also the tag `capture_id`: part of the point's identity, so another capture at
-    the same time and scale is another series and can never overwrite this one
-    (docs/architecture.md).
+    The time is `capture_ns`: no other capture id can meet it (docs/architecture.md);
+    `InfluxStore.write_lines` sends these lines at precision=ns.
     """
     protocol = escape_field_string(msg.protocol)
     return (
-        f"{SCALE_CAPTURE.name},capture_id={msg.id},scale={msg.scale},site={msg.site} "
+        f"{SCALE_CAPTURE.name},scale={msg.scale},site={msg.site} "
         f'division_kg={msg.division_kg}i,id="{msg.id}",protocol="{protocol}",'
         f'raw="{" ".join(msg.raw)}",stable_ms={msg.stable_ms}i,'
-        f'stable_source="{msg.stable_source}",weight_kg={msg.weight_kg}i {epoch_ms(msg.ts)}'
+        f'stable_source="{msg.stable_source}",weight_kg={msg.weight_kg}i {capture_ns(msg)}'
     )
 
 

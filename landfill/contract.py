@@ -57,12 +57,14 @@ __all__ = [
     "check_name",
     "topic_mismatch",
     "topic_names",
+    "capture_id",
     "decode",
     "kind_of",
     "new_id",
     "parse_topic",
     "stable_id",
     "utcnow",
+    "whole_ms",
 ]
 
 ROOT = "landfill/v1"
@@ -93,6 +95,28 @@ def stable_id(*parts: object) -> str:
     """Return a deterministic id from the parts, so the same observation gets the same id."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
     return digest[:32]
+
+
+def whole_ms(ts: datetime) -> datetime:
+    """The time cut to the millisecond (a capture's time is never finer)."""
+    return ts.replace(microsecond=ts.microsecond - ts.microsecond % 1000)
+
+
+def capture_id(site: str, scale: str, ts: datetime, weight_kg: int) -> str:
+    """A capture's id: the hash of what it is, site, scale, time to the millisecond and weight.
+
+    The edge names its captures so and ingest refuses a capture whose id is not this
+    (`capture_id_mismatch`): one id is one (site, scale, millisecond, weight) and back, which
+    is what lets a capture's point be found by its time and weight (docs/architecture.md,
+    "How a stored capture is protected"). A time finer than the millisecond is not part of it.
+    """
+    if ts.tzinfo is not UTC:  # decoded times are UTC already: this runs for every capture
+        ts = ts.astimezone(UTC)
+    if ts.microsecond % 1000:
+        ts = whole_ms(ts)
+    # stable_id(site, scale, ts.isoformat(), weight_kg), without its generic join (1.3 us)
+    text = f"{site}|{scale}|{ts.isoformat()}|{weight_kg}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _aware_utc(value: datetime) -> datetime:
@@ -153,8 +177,12 @@ class LiveWeight(Message):
 
 
 class Capture(Message):
-    """A stable weight captured by the edge; billed weights are integer kg at the division."""
+    """A stable weight captured by the edge; billed weights are integer kg at the division.
 
+    Its id is `capture_id` of its content (no random default): build one with `weighed`.
+    """
+
+    id: Name  # capture_id(site, scale, ts, weight_kg); decode refuses any other
     kind: Literal["capture"] = "capture"
     scale: Name
     weight_kg: int = Field(gt=0, le=MAX_WEIGHT_KG)
@@ -165,6 +193,19 @@ class Capture(Message):
     raw: list[Annotated[str, Field(max_length=MAX_FRAME_HEX, pattern=r"^[0-9a-f]*$")]] = Field(
         default_factory=list, max_length=MAX_FRAMES, description="frames as hex"
     )
+
+    @classmethod
+    def weighed(
+        cls, *, ts: datetime, site: str, scale: str, weight_kg: int, **rest: object
+    ) -> Capture:
+        """A capture named by its content (`capture_id`), its time cut to the millisecond."""
+        at = whole_ms(ts)
+        named = {"id": capture_id(site, scale, at, weight_kg), "ts": at, "site": site}
+        return cls.model_validate(rest | named | {"scale": scale, "weight_kg": weight_kg})
+
+    def named_by_content(self) -> bool:
+        """Whether the id is `capture_id` of this capture's site, scale, time and weight."""
+        return self.id == capture_id(self.site, self.scale, self.ts, self.weight_kg)
 
     @model_validator(mode="after")
     def _at_a_legal_division(self) -> Capture:
@@ -460,6 +501,10 @@ def decode(topic: str, payload: bytes) -> Message:
         field, in_topic, in_payload = mismatch
         raise PayloadError(
             f"{field}_mismatch", f"topic {field} {in_topic!r}, payload {field} {in_payload!r}"
+        )
+    if isinstance(model, Capture) and not model.named_by_content():
+        raise PayloadError(
+            "capture_id_mismatch", f"id {model.id!r} is not capture_id(site, scale, ts, weight_kg)"
         )
     return model
 

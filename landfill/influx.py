@@ -3,7 +3,9 @@
 The same path works on InfluxDB 1.x, on 2.x (v1 compatibility API) and on 3.x Core/Enterprise.
 This module sends lines it is given: `ingest/lines.py` builds them (the same lines as
 influxdb-client's `Point`, which a test keeps as the reference). Writes use `precision=ms`
-(1.6 reads `us` as nanoseconds) and HTTP Basic auth (the one scheme all three accept).
+(1.6 reads `us` as nanoseconds), except the lines of a measurement declared at nanoseconds
+(`scale_capture`, whose time carries the weight below the millisecond), which go in a request
+of their own at `precision=ns`; and HTTP Basic auth (the one scheme all three accept).
 Queries pass values as bound `params`, never by string building; measurement, tag and field
 names come from `landfill/measurements.py`.
 
@@ -28,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+
+from landfill.measurements import MEASUREMENTS
 
 log = logging.getLogger(__name__)
 
@@ -174,13 +178,23 @@ class InfluxStore:
     # ---- writes ------------------------------------------------------------------------------
 
     def write_lines(self, lines: Sequence[str]) -> None:
-        """POST lines of line protocol (ms precision) in one request, or raise a WriteError."""
+        """POST lines of line protocol, or raise a WriteError.
+
+        Times are milliseconds, except in the lines of measurements declared at nanoseconds
+        (`scale_capture`): those go in a second request at `precision=ns`.
+        """
+        ns = [ln for ln in lines if ln.startswith(_NANOSECOND_LINES)]
+        ms = [ln for ln in lines if not ln.startswith(_NANOSECOND_LINES)] if ns else lines
+        self._post_lines(ms, "ms")
+        self._post_lines(ns, "ns")
+
+    def _post_lines(self, lines: Sequence[str], precision: str) -> None:
         if not lines:
             return
         body = "\n".join(lines).encode()
         try:
             resp = self._client.post(
-                "/write", params={"db": self.database, "precision": "ms"}, content=body
+                "/write", params={"db": self.database, "precision": precision}, content=body
             )
         except httpx.HTTPError as exc:
             raise RetryableWriteError(f"InfluxDB unreachable: {type(exc).__name__}") from exc
@@ -257,6 +271,12 @@ def _retry_after(resp: httpx.Response) -> float | None:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+
+
+# a line starts with its measurement's name and a comma (tags) or a space (none)
+_NANOSECOND_LINES = tuple(
+    f"{m.name}{sep}" for m in MEASUREMENTS if m.precision == "ns" for sep in (",", " ")
+)
 
 
 def epoch_ms(ts: datetime) -> int:

@@ -265,16 +265,8 @@ def connect(acl_broker: Any, logins_dir: Path) -> Iterator[Any]:
 
 
 def capture(scale: str, **kw: Any) -> Capture:
-    return Capture(
-        ts=NOW,
-        site=SITE,
-        scale=scale,
-        weight_kg=14_560,
-        division_kg=20,
-        stable_ms=2000,
-        protocol="yaohua-a9",
-        **kw,
-    )
+    fields = {"weight_kg": 14_560, "division_kg": 20, "stable_ms": 2000, "protocol": "yaohua-a9"}
+    return Capture.weighed(ts=NOW, site=SITE, scale=scale, **(fields | kw))
 
 
 def alert() -> ContainerAlert:
@@ -343,10 +335,10 @@ def test_scale_edge_publishes_only_its_own_scale(connect):
     ingest.subscribe(*T.subscriptions())
     registry_reader = connect("landfill-ingest-registry")
     registry_reader.subscribe(f"{mqtt_acl.ROOT}/+/registry/containers")
-    attempt(connect, "edge-scale-scale1", capture("scale2", id="forged"))  # another scale's
+    attempt(connect, "edge-scale-scale1", capture("scale2"))  # another scale's
     attempt(connect, "edge-scale-scale1", alert())  # a fake fire
     attempt(connect, "edge-scale-scale1", registry(), retain=True)  # an empty registry
-    connect("edge-scale-scale1").publish(capture("scale1", id="own"))
+    connect("edge-scale-scale1").publish(capture("scale1"))
     wait_for(lambda: T.of(Capture, scale="scale1") in ingest.topics(), what="scale1's own capture")
     time.sleep(QUIET)
     assert ingest.topics() == [T.of(Capture, scale="scale1")]
@@ -495,7 +487,7 @@ def test_real_ingest_stores_what_the_scale_edge_sends_with_their_own_logins(
         wait_for(
             lambda: any(b'"online":true' in p for _, p in monitor.messages), 30, "ingest online"
         )
-        connect("edge-scale-scale1").publish(capture("scale1", id="real"))
+        connect("edge-scale-scale1").publish(capture("scale1"))
         wait_for(lambda: stored_count(influx, "scale1") == 1, 30, "the capture in InfluxDB")
     finally:
         ingest.stop()
@@ -593,6 +585,6 @@ def test_the_api_live_login_reads_the_scale_traffic_of_its_site_and_writes_nothi
     wait_for(lambda: wanted <= set(live.topics()), what="the live login's reads")
     monitor = connect("monitor")
     monitor.subscribe(f"{mqtt_acl.ROOT}/#")
-    attempt(connect, "api-live", capture("scale1", id="from-the-console"))
+    attempt(connect, "api-live", capture("scale1", protocol="from-the-console"))
     time.sleep(QUIET)
     assert not [p for _, p in monitor.messages if b"from-the-console" in p]

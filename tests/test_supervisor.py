@@ -17,11 +17,11 @@ pytestmark = pytest.mark.integration
 
 
 def capture_line(site: str, capture_id: str, kg: int, at: datetime) -> str:
-    ms = int(at.timestamp() * 1000)
+    ns = int(at.timestamp() * 1000) * 1_000_000 + kg  # as ingest's capture_ns
     return (
         f"scale_capture,scale=scale1,site={site} weight_kg={kg}i,division_kg=20i,"
         f'stable_ms=2000i,id="{capture_id}",protocol="yaohua-a9",stable_source="window",'
-        f'raw="" {ms}'
+        f'raw="" {ns}'
     )
 
 

@@ -47,10 +47,12 @@ from landfill.contract import (
     Receipt,
     ScaleEvent,
     Topics,
+    capture_id,
     decode,
     kind_of,
     stable_id,
     utcnow,
+    whole_ms,
 )
 from landfill.lifecycle import setup_logging, wait_for_signal
 from landfill.mqtt import announce, connect_async, make_client
@@ -251,19 +253,19 @@ class ScaleService:
         self.client.publish(self.topics.for_message(msg), msg.to_json(), kind.qos, kind.retained)
 
     def _capture(self, c: Captured) -> None:
-        ts = utcnow()
-        capture_id = stable_id(self.settings.site, self.settings.scale, ts.isoformat(), c.weight_kg)
+        ts = whole_ms(utcnow())  # a capture's time is to the millisecond, as it is stored
+        cid = capture_id(self.settings.site, self.settings.scale, ts, c.weight_kg)
         # before anything that can fail: whatever happens next, the weight is on record
         log.info(
             "weighed %d kg on scale %s at %s, id %s",
             c.weight_kg,
             self.settings.scale,
             ts.isoformat(),
-            capture_id,
+            cid,
         )
         try:
             msg = Capture(
-                id=capture_id,
+                id=cid,
                 ts=ts,
                 site=self.settings.site,
                 scale=self.settings.scale,

@@ -92,7 +92,8 @@ def test_captures_newest_first_filtered_by_scale_and_time(api, influx, site):
         ms = int((now - timedelta(minutes=10 - i)).timestamp() * 1000)
         lines.append(
             f"scale_capture,scale={scale},site={site} weight_kg={kg}i,division_kg=20i,"
-            f'stable_ms=2000i,id="c{i}",protocol="yaohua-a9",stable_source="window",raw="" {ms}'
+            f'stable_ms=2000i,id="c{i}",protocol="yaohua-a9",stable_source="window",raw="" '
+            f"{ms * 1_000_000 + kg}"  # at ns, as ingest's capture_ns
         )
     influx.write_lines(lines)
     data = api.get("/api/v1/captures", params={"scale": "s1"}).json()

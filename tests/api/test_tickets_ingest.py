@@ -55,7 +55,7 @@ def test_a_ticket_becomes_a_weighing_point_and_its_void_marks_it(
     seed_registry(api, site, now)
     ids = []
     for kg, ago in ((14560, 3), (9020, 1)):
-        msg = Capture(
+        msg = Capture.weighed(
             ts=now - timedelta(minutes=ago),
             site=site,
             scale="wb1",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 
 from ingest.points import capture_line, scale_event_line
-from landfill.contract import Capture, ScaleEvent, new_id
+from landfill.contract import Capture, ScaleEvent
 from landfill.influx import InfluxStore
 from tests.api.conftest import add_token
 
@@ -18,12 +18,9 @@ INN_ORG = "01803200210104"  # an organisation: 0, then digits
 INN_PERSON = "21203199001234"  # a man born on 12.03.1990
 
 
-def capture(
-    influx: InfluxStore, site: str, kg: int, ts: datetime, scale: str = "wb1", cid: str = ""
-) -> str:
+def capture(influx: InfluxStore, site: str, kg: int, ts: datetime, scale: str = "wb1") -> str:
     """Store one capture as ingest does; return its id."""
-    msg = Capture(
-        id=cid or new_id(),
+    msg = Capture.weighed(
         ts=ts,
         site=site,
         scale=scale,

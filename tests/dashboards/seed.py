@@ -81,7 +81,7 @@ def _scale(day: Day) -> None:
     for hour, minute, scale, kg in ((9, 0, "scale1", 14560), (10, 0, "scale1", 12000),
                                     (9, 30, "scale2", 8000)):  # fmt: skip
         day.captures.append(
-            Capture(
+            Capture.weighed(
                 ts=day.at(hour, minute),
                 site=day.site,
                 scale=scale,

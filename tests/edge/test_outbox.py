@@ -15,8 +15,7 @@ from tests.conftest import wait_for
 
 
 def capture(site: str, n: int) -> Capture:
-    return Capture(
-        id=f"cap-{n}",
+    return Capture.weighed(
         ts=datetime(2026, 11, 24, tzinfo=UTC),
         site=site,
         scale="s1",
@@ -96,7 +95,7 @@ def test_messages_wait_for_the_broker_and_arrive_in_order(servers, site, tmp_pat
         wait_for(lambda: len(pub.outbox) == 0, what="outbox drained")
         wait_for(lambda: len(got.payloads()) >= 25, what="25 captures")
         assert [p["id"] for p in got.payloads() if p["kind"] == "capture"] == [
-            f"cap-{n}" for n in range(25)
+            capture(site, n).id for n in range(25)
         ]
     finally:
         pub.stop()

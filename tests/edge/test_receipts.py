@@ -148,7 +148,7 @@ def ingest_is_taking(stand: Stand, influx: InfluxStore) -> None:
     deadline = time.monotonic() + 30
     while not stored(influx, "probe"):
         assert time.monotonic() < deadline, "ingest stored no probe within 30 s"
-        probe = Capture(
+        probe = Capture.weighed(
             ts=utcnow(), site=stand.site, scale="probe", weight_kg=1000, division_kg=20,
             stable_ms=0, protocol="probe",
         )  # fmt: skip

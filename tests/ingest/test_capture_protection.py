@@ -2,10 +2,11 @@
 
 Before: a capture with another id at the same time and scale overwrote the stored one (same
 measurement, tags and time); a payload naming another scale than its topic was stored under
-the payload's scale; `true`, "100", -5,000 and 999,999,999,999 kg were stored. Now the message
-id is part of a capture point's identity (tag `capture_id`; a weighing's is its ticket number,
-tag `ticket`), the topic is the authority for names, and the contract's strict types and
-bounds dead-letter the rest.
+the payload's scale; `true`, "100", -5,000 and 999,999,999,999 kg were stored. Now a capture's
+id must be the hash of its site, scale, millisecond and weight (`capture_id_mismatch`
+otherwise) and its point's time is that millisecond plus the weight in nanoseconds, so a point
+is one id (a weighing's identity is its ticket number, tag `ticket`); the topic is the
+authority for names, and the contract's strict types and bounds dead-letter the rest.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 import pytest
 
 from landfill.contract import Capture, Ticket, Topics
-from landfill.influx import InfluxStore
+from landfill.influx import InfluxStore, epoch_ms
 from tests.conftest import publish, wait_for
 from tests.ingest.test_ingest import capture, start_ingest
 
@@ -42,18 +43,35 @@ def ticket(site: str, number: str, net_kg: int) -> Ticket:
     )  # fmt: skip
 
 
-def test_another_id_at_the_same_time_never_replaces_a_stored_weight(broker, influx, site):
+def test_another_id_at_the_same_time_never_replaces_a_stored_weight(broker, influx, site, collect):
+    dead = collect(f"landfill/v1/{site}/deadletter")
     ingest = start_ingest(broker.url, influx.url, influx.database, site)
     topics = Topics(site)
     try:
         real = capture(site, 14_560)
         publish(broker.url, topics.for_message(real), real.to_json())
         wait_for(lambda: captures(influx), what="the real capture")
-        forged = real.model_copy(update={"id": "forged", "weight_kg": 99_980})
-        publish(broker.url, topics.for_message(forged), forged.to_json())
-        publish(broker.url, topics.for_message(real), real.to_json())  # a replay of itself
+        # another id at the same time: with the same or another weight, it is not the hash of
+        # what it says, and is dead-lettered
+        for forged in (
+            real.model_copy(update={"id": "forged", "weight_kg": 99_980}),
+            real.model_copy(update={"id": "forged-same-weight"}),
+            real.model_copy(update={"weight_kg": 99_980}),  # the real id on another weight
+        ):
+            publish(broker.url, topics.for_message(forged), forged.to_json())
+        # a capture named as the edge names it, at the same millisecond with another weight,
+        # is another point beside the real one (another truck on the scale, or a publisher
+        # the broker let write there); the real capture's replay meets only itself
+        beside = capture(site, 99_980)
+        assert (beside.ts, beside.id != real.id) == (real.ts, True)
+        for msg in (beside, real, real):
+            publish(broker.url, topics.for_message(msg), msg.to_json())
+        letters = wait_for(lambda: len(dead.payloads()) == 3 and dead.payloads())
         wait_for(lambda: len(captures(influx)) == 2, what="both captures")
-        assert captures(influx) == sorted([(real.id, 14_560), ("forged", 99_980)])
+        assert captures(influx) == sorted([(real.id, 14_560), (beside.id, 99_980)])
+        assert {d["reason"].split(":")[0] for d in letters} == {"capture_id_mismatch"}
+        rows = influx.rows("SELECT id FROM scale_capture WHERE scale = 's1'")
+        assert {r["time"] for r in rows} == {epoch_ms(real.ts)}, "read at ms: the capture's"
 
         # a weighing is its ticket: another ticket at the same time is stored beside it, and
         # only the same ticket's voiding replaces it

@@ -153,7 +153,7 @@ def test_random_device_names_cannot_explode_the_series() -> None:
 
 
 def test_something_else_than_a_letter_is_refused() -> None:
-    capture = Capture(
+    capture = Capture.weighed(
         ts=T0, site="d", scale="s1", weight_kg=20, division_kg=20, stable_ms=0, protocol="p"
     )
     with pytest.raises(ValueError, match="not a dead letter"):

@@ -76,7 +76,7 @@ def reading(site: str, ts: datetime, container: str = "bin-01", **kw: Any) -> Co
 
 def capture(site: str, ts: datetime, **kw: Any) -> Capture:
     fields = {"scale": "s1", "weight_kg": 14560, "division_kg": 20, "stable_ms": 2000}
-    return Capture(ts=ts, site=site, protocol="yaohua-a9", **{**fields, **kw})
+    return Capture.weighed(ts=ts, site=site, protocol="yaohua-a9", **{**fields, **kw})
 
 
 def send(url: str, *messages: Message, retain: bool = False) -> None:

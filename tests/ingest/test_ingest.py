@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 def capture(site: str, kg: int, second: int = 0) -> Capture:
-    return Capture(
+    return Capture.weighed(
         ts=BASE.replace(hour=6, second=second),  # inside ingest's time window
         site=site,
         scale="s1",

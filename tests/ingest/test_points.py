@@ -67,7 +67,7 @@ LINES = [
     (
         SCALE_CAPTURE,
         points.capture_line(
-            contract.Capture(
+            contract.Capture.weighed(
                 ts=TS,
                 site="d",
                 scale="s1",
@@ -167,6 +167,21 @@ def test_lines_match_their_measurement(measurement: Measurement, line: str | Non
     measurement.check(tags, fields)
     assert set(tags) == set(measurement.tags)
     assert set(fields) == set(measurement.fields)
+
+
+def test_a_capture_point_is_its_millisecond_plus_its_weight_in_ns():
+    real = contract.Capture.weighed(
+        ts=TS, site="d", scale="s1", weight_kg=14560, division_kg=20, stable_ms=0, protocol="p"
+    )
+    other = contract.Capture.weighed(**(real.model_dump() | {"weight_kg": 9_020}))
+    ms = epoch_ms(TS)
+    assert points.capture_ns(real) == ms * 1_000_000 + 14_560
+    assert other.id != real.id
+    assert points.capture_ns(other) != points.capture_ns(real)  # same ms, two points
+    biggest = other.model_copy(update={"weight_kg": contract.MAX_WEIGHT_KG})
+    assert points.capture_ns(biggest) // 1_000_000 == ms  # read at ms: the capture's ms
+    assert points.capture_line(real).endswith(f" {ms * 1_000_000 + 14_560}")
+    assert SCALE_CAPTURE.precision == "ns"
 
 
 def test_every_measurement_is_written_and_to_lines_picks_it():
@@ -273,7 +288,7 @@ def test_the_capture_line_is_the_one_line_builds(capture: contract.Capture):
     # capture_line is one f-string for speed (every capture); `build_line` is the reference
     expected = build_line(
         SCALE_CAPTURE.name,
-        {"site": capture.site, "scale": capture.scale, "capture_id": capture.id},
+        {"site": capture.site, "scale": capture.scale},
         {
             "division_kg": capture.division_kg,
             "id": capture.id,
@@ -283,6 +298,6 @@ def test_the_capture_line_is_the_one_line_builds(capture: contract.Capture):
             "stable_source": capture.stable_source,
             "weight_kg": capture.weight_kg,
         },
-        epoch_ms(capture.ts),
+        epoch_ms(capture.ts) * 1_000_000 + capture.weight_kg,  # capture_ns
     )
     assert points.capture_line(capture) == expected

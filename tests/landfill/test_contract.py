@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from landfill import contract
-from landfill.contract import Capture, PayloadError, Topics, decode, parse_topic
+from landfill.contract import (
+    Capture,
+    PayloadError,
+    Topics,
+    ValidationError,
+    decode,
+    parse_topic,
+)
 from landfill.fill.spec import ContainerSpec
 
 TS = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -25,7 +32,7 @@ def capture(**kw):
         "stable_ms": 2000,
         "protocol": "yaohua-a9",
     }
-    return Capture(**{**base, **kw})
+    return Capture.weighed(**{**base, **kw})
 
 
 def test_round_trip_through_topic():
@@ -214,6 +221,50 @@ def test_absurd_capture_values_are_refused(field, value):
 def test_weights_at_the_edges_of_the_range_are_taken():
     assert decode(CAPTURE_TOPIC, capture(weight_kg=200_000).to_json()).weight_kg == 200_000
     assert decode(CAPTURE_TOPIC, capture(weight_kg=5, division_kg=5).to_json()).weight_kg == 5
+
+
+def test_a_capture_id_is_its_content_to_the_millisecond():
+    msg = capture()
+    assert msg.id == contract.capture_id("dostuk", "s1", TS, 14560)
+    assert msg.id == contract.stable_id("dostuk", "s1", TS.isoformat(), 14560)  # the edge's
+    assert decode(CAPTURE_TOPIC, msg.to_json()) == msg
+    # the same instant in another zone is the same capture; below the millisecond is no part
+    bishkek = TS.astimezone(timezone(timedelta(hours=6)))
+    assert contract.capture_id("dostuk", "s1", bishkek, 14560) == msg.id
+    fine = TS + timedelta(microseconds=999)
+    assert contract.capture_id("dostuk", "s1", fine, 14560) == msg.id
+    assert capture(ts=fine).ts == TS  # the edge's capture is cut to the millisecond
+    # and every part of it counts
+    for other in (
+        ("other", "s1", TS, 14560),
+        ("dostuk", "s2", TS, 14560),
+        ("dostuk", "s1", TS + timedelta(milliseconds=1), 14560),
+        ("dostuk", "s1", TS, 14580),
+    ):
+        assert contract.capture_id(*other) != msg.id
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"id": "forged"},
+        {"weight_kg": 99_980},  # the real id on another weight
+        {"ts": (TS + timedelta(milliseconds=1)).isoformat()},
+        {"id": contract.stable_id("dostuk", "s1", TS.isoformat(), 14560, "x")},
+    ],
+)
+def test_a_capture_whose_id_is_not_its_content_is_refused(forged):
+    raw = json.loads(capture().to_json()) | forged
+    with pytest.raises(PayloadError) as err:
+        decode(CAPTURE_TOPIC, json.dumps(raw).encode())
+    assert err.value.reason == "capture_id_mismatch"
+
+
+def test_a_capture_has_no_random_id():
+    with pytest.raises(ValidationError):
+        Capture(
+            ts=TS, site="d", scale="s1", weight_kg=20, division_kg=20, stable_ms=0, protocol="p"
+        )
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,26 @@ pytestmark = pytest.mark.integration
 def test_write_and_query_round_trip_at_ms_precision(influx: InfluxStore):
     ts = datetime(2026, 11, 24, 6, 30, 15, 123000, tzinfo=UTC)
     influx.write_lines(
-        [line("scale_capture", {"scale": "s1"}, {"weight_kg": 14560}, epoch_ms(ts)) or ""]
+        [line("scale_event", {"scale": "s1"}, {"weight_kg": 14560}, epoch_ms(ts)) or ""]
     )
-    rows = influx.rows("SELECT weight_kg FROM scale_capture WHERE scale = $s", {"s": "s1"})
+    rows = influx.rows("SELECT weight_kg FROM scale_event WHERE scale = $s", {"s": "s1"})
     assert rows == [{"time": int(ts.timestamp() * 1000), "weight_kg": 14560}]
+
+
+def test_capture_lines_go_at_ns_precision_beside_ms_lines(influx: InfluxStore):
+    # scale_capture is declared at ns (its time carries the weight under the millisecond);
+    # one call with both kinds writes each at its precision, and reads come back at ms
+    ms = epoch_ms(datetime(2026, 11, 24, 6, 30, 15, 123000, tzinfo=UTC))
+    influx.write_lines(
+        [
+            f"scale_capture,scale=s1 weight_kg=14560i {ms * 1_000_000 + 14_560}",
+            f"scale_event,scale=s1 weight_kg=9020i {ms}",
+            f"scale_capture,scale=s1 weight_kg=9020i {ms * 1_000_000 + 9_020}",
+        ]
+    )
+    captures = influx.rows("SELECT weight_kg FROM scale_capture")
+    assert captures == [{"time": ms, "weight_kg": 9020}, {"time": ms, "weight_kg": 14560}]
+    assert influx.rows("SELECT weight_kg FROM scale_event") == [{"time": ms, "weight_kg": 9020}]
 
 
 def test_bound_parameters_are_values_not_syntax(influx: InfluxStore):
