@@ -39,7 +39,7 @@ from landfill.fill.forecast import FillSample, Forecast, forecast
 from landfill.fill.spec import ContainerSpec
 from landfill.fill.state import FillState, KeptAlert, forecast_at, from_ms
 from landfill.fill.status import is_full, is_low_battery, is_offline
-from landfill.influx import InfluxStore, QueryError, Series
+from landfill.influx import InfluxStore, Series
 from landfill.measurements import CONTAINER_ALERT, CONTAINER_EVENT, FILL, FILL_STATE
 
 __all__ = [
@@ -93,12 +93,7 @@ Q_EMPTYING_BY_ID = CONTAINER_EVENT.query(
 
 def _series(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[Series]:
     """Run a query; a database the ingest has not created yet simply has no data."""
-    try:
-        return influx.query(q, params)
-    except QueryError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
+    return influx.query(q, params, missing_ok=True)
 
 
 def _rows(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[dict[str, Any]]:

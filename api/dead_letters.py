@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import Container
-from landfill.influx import InfluxStore, QueryError, Series
+from landfill.influx import InfluxStore, Series
 from landfill.measurements import DEAD_LETTER, DEAD_LETTER_COUNT
 
 __all__ = [
@@ -90,12 +90,7 @@ def day_start(now: datetime, tz: tzinfo) -> datetime:
 
 def _series(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[Series]:
     """Run a query; a database ingest has not created yet has no letters."""
-    try:
-        return influx.query(q, params)
-    except QueryError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
+    return influx.query(q, params, missing_ok=True)
 
 
 def refused_today(

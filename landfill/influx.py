@@ -213,8 +213,14 @@ class InfluxStore:
 
     # ---- queries -----------------------------------------------------------------------------
 
-    def query(self, q: str, params: Mapping[str, Any] | None = None) -> list[Series]:
-        """Run one InfluxQL statement with bound parameters; times come back as epoch ms."""
+    def query(
+        self, q: str, params: Mapping[str, Any] | None = None, *, missing_ok: bool = False
+    ) -> list[Series]:
+        """Run one InfluxQL statement with bound parameters; times come back as epoch ms.
+
+        ``missing_ok``: a database ingest has not created yet has no data (``[]``), it is
+        not an error.
+        """
         form: dict[str, str] = {"db": self.database, "epoch": "ms", "q": q}
         if params:
             form["params"] = json.dumps(dict(params), default=_param_default)
@@ -223,11 +229,16 @@ class InfluxStore:
         except httpx.HTTPError as exc:
             raise QueryError(f"InfluxDB unreachable: {type(exc).__name__}") from exc
         if resp.status_code != 200:
-            raise QueryError(f"InfluxDB answered {resp.status_code}: {_error_text(resp)}")
+            error = _error_text(resp)
+            if missing_ok and error.startswith("database not found"):
+                return []
+            raise QueryError(f"InfluxDB answered {resp.status_code}: {error}")
         payload = resp.json()
         out: list[Series] = []
         for result in payload.get("results", []):
             if "error" in result:
+                if missing_ok and str(result["error"]).startswith("database not found"):
+                    return []
                 raise QueryError(str(result["error"]))
             for s in result.get("series", []):
                 out.append(
@@ -240,9 +251,11 @@ class InfluxStore:
                 )
         return out
 
-    def rows(self, q: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self, q: str, params: Mapping[str, Any] | None = None, *, missing_ok: bool = False
+    ) -> list[dict[str, Any]]:
         """Run a query and return all rows of all series as dicts."""
-        return [row for series in self.query(q, params) for row in series.rows()]
+        return [row for s in self.query(q, params, missing_ok=missing_ok) for row in s.rows()]
 
 
 def _param_default(value: object) -> object:

@@ -29,7 +29,7 @@ from api.db import Site
 from api.weighbridge.models import Ticket
 from api.weighbridge.numbering import number_text
 from api.weighbridge.publish import publish_ticket
-from landfill.influx import InfluxStore, QueryError
+from landfill.influx import InfluxStore
 from landfill.measurements import WEIGHING
 
 __all__ = ["DayCheck", "Problem", "Repair", "reconcile", "repair_day"]
@@ -98,12 +98,7 @@ def _ledger(session: Session, site: Site, start: datetime, end: datetime) -> dic
 
 
 def _points(influx: InfluxStore, site: Site, start: datetime, end: datetime) -> dict[str, Side]:
-    try:
-        rows = influx.rows(Q_DAY, {"site": site.code, "start": start, "end": end})
-    except QueryError as exc:
-        if "database not found" in str(exc):
-            return {}
-        raise
+    rows = influx.rows(Q_DAY, {"site": site.code, "start": start, "end": end}, missing_ok=True)
     return {
         str(r["number"]): Side(bool(r.get("voided")), int(r.get("net_kg") or 0))
         for r in rows

@@ -31,7 +31,7 @@ from api.db import Container, EmptyingDecision, Site
 from api.inflow.periods import Period, add_months, buckets, month_of
 from api.inflow.queries import Tonnage, breakdown, tonnage
 from landfill.fill.schedule import WORK_END, local_at
-from landfill.influx import InfluxStore, QueryError
+from landfill.influx import InfluxStore
 from landfill.measurements import CONTAINER_EVENT, FILL
 
 __all__ = [
@@ -137,12 +137,8 @@ def _change(now: float, before: float) -> float | None:
 
 
 def _rows(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    try:
-        return influx.rows(q, params)
-    except QueryError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
+    """Run a query; a database ingest has not created yet has no data."""
+    return influx.rows(q, params, missing_ok=True)
 
 
 def _local_day(ms: int, tz: tzinfo) -> date:

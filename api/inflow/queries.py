@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal, get_args
 
 from api.inflow.periods import Period, Step, bucket_of
-from landfill.influx import InfluxStore, QueryError
+from landfill.influx import InfluxStore
 from landfill.measurements import INFLOW
 
 __all__ = [
@@ -97,12 +97,7 @@ class Share:
 
 def _rows(influx: InfluxStore, q: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Run a query; a database the ingest has not created yet simply has no data."""
-    try:
-        return influx.rows(q, params)
-    except QueryError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
+    return influx.rows(q, params, missing_ok=True)
 
 
 def _params(site: str, period: Period, tz: tzinfo, filters: Filters) -> dict[str, Any]:

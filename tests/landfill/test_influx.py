@@ -96,6 +96,20 @@ def test_server_down_is_retryable():
         store.query("SELECT * FROM m")
 
 
+def test_a_database_not_created_yet_has_no_data_only_when_asked(influx: InfluxStore):
+    missing = InfluxStore(influx.url, "not_created_yet")
+    try:
+        q = "SELECT * FROM fill"
+        assert missing.query(q, missing_ok=True) == []
+        assert missing.rows(q, missing_ok=True) == []
+        with pytest.raises(QueryError, match="database not found"):
+            missing.query(q)
+        with pytest.raises(QueryError, match="error parsing query"):
+            missing.query("SELEKT nonsense", missing_ok=True)
+    finally:
+        missing.close()
+
+
 def test_bad_query_raises_with_influx_message(influx: InfluxStore):
     with pytest.raises(QueryError, match="error parsing query"):
         influx.query("SELEKT nonsense")
