@@ -31,6 +31,17 @@ def test_vendored_docs_assets_are_the_recorded_files():
         assert (VENDOR / licence).stat().st_size > 0
 
 
+def test_no_vendored_asset_loads_from_another_host():
+    """An image, script or font address (``src``, CSS ``url()``) is this server's or data:.
+
+    Links a person may follow (ReDoc's "API docs by Redocly") are not loads and stay.
+    """
+    loads = re.compile(r"""\bsrc\s*[:=]\s*["'](https?:)?//|url\(\s*["']?(https?:)?//""")
+    for path in sorted(VENDOR.glob("*.js")) + sorted(VENDOR.glob("*.css")):
+        found = loads.search(path.read_text(encoding="utf-8"))
+        assert found is None, (path.name, found and found.group(0))
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_docs_pages_load_only_the_apis_own_files(make_api, page):
