@@ -16,7 +16,7 @@ Grafana fills a rule's summary per alert: ``{container}`` and ``{worker}`` becom
 from __future__ import annotations
 
 from landfill.language import LANGUAGES, Language
-from landfill.texts import catalogue
+from landfill.texts import catalogue, in_sentence
 
 __all__ = ["GRAFANA_LANGUAGES", "SAME_AS", "description", "keys", "title", "value_labels"]
 
@@ -46,16 +46,10 @@ KINDS = {
 LABELS = {"container": "{{ $labels.container }}", "worker": "{{ $labels.worker }}"}
 
 
-def _kind_word(language: Language, kind: str) -> str:
-    """The page's label of an alert kind, lower-cased inside a sentence ("Fire" -> "fire")."""
-    label = catalogue(language)[f"kind.{kind}"]
-    return label[:1].lower() + label[1:]
-
-
 def _kind(language: Language, kinds: tuple[str, ...]) -> str:
     if len(kinds) == 1:
-        return _kind_word(language, kinds[0])
-    choices = [f'if eq $labels.kind "{k}" }}}}{_kind_word(language, k)}' for k in kinds]
+        return in_sentence(language, f"kind.{kinds[0]}")
+    choices = [f'if eq $labels.kind "{k}" }}}}{in_sentence(language, f"kind.{k}")}' for k in kinds]
     return "{{ " + "{{ else ".join(choices) + "{{ else }}{{ $labels.kind }}{{ end }}"
 
 

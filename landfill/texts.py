@@ -24,7 +24,7 @@ from typing import cast
 
 from landfill.language import Language
 
-__all__ = ["CATALOGUES", "areas", "catalogue", "settlement_name", "translate"]
+__all__ = ["CATALOGUES", "areas", "catalogue", "in_sentence", "settlement_name", "translate"]
 
 CATALOGUES = Path(__file__).resolve().parent / "i18n"
 
@@ -55,6 +55,12 @@ def catalogue(lang: Language) -> dict[str, str]:
 def translate(lang: Language, key: str, **values: object) -> str:
     """One text with ``{name}`` placeholders filled in."""
     return catalogue(lang)[key].format(**values)
+
+
+def in_sentence(lang: Language, key: str) -> str:
+    """A page label as a word inside a sentence: "Fire" -> "fire", "Пожар" -> "пожар"."""
+    label = catalogue(lang)[key]
+    return label[:1].lower() + label[1:]
 
 
 def settlement_name(lang: Language, name: str) -> str:

@@ -14,26 +14,21 @@ from datetime import datetime, tzinfo
 
 from landfill.contract import ContainerAlert
 from landfill.language import Language
-from landfill.texts import catalogue, settlement_name, translate
+from landfill.texts import in_sentence, settlement_name, translate
 
 __all__ = ["TRANSITIONS", "alert_text", "kind_word", "local_time", "severity_word"]
 
 TRANSITIONS = ("raised", "escalated", "cleared", "repeated")
 
 
-def _inline(label: str) -> str:
-    """A page label as a word inside a sentence: "Fire" -> "fire", "Пожар" -> "пожар"."""
-    return label[:1].lower() + label[1:]
-
-
 def kind_word(language: Language, kind: str) -> str:
     """The alert kind as the page names it (``kind.<kind>``), lower-cased for a sentence."""
-    return _inline(catalogue(language)[f"kind.{kind}"])
+    return in_sentence(language, f"kind.{kind}")
 
 
 def severity_word(language: Language, severity: str) -> str:
     """The severity as the page names it (``severity.<severity>``), lower-cased for a sentence."""
-    return _inline(catalogue(language)[f"severity.{severity}"])
+    return in_sentence(language, f"severity.{severity}")
 
 
 def local_time(ts: datetime, tz: tzinfo) -> str:
