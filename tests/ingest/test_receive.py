@@ -13,6 +13,8 @@ import uuid
 
 import paho.mqtt.client as mqtt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deploy import stack
 from ingest.receive import Publish, SplittingClient, SplittingSocket
@@ -54,10 +56,10 @@ STREAM = [
 ]
 
 
-def expected_events() -> list[object]:
+def expected_events(stream: list[bytes] = STREAM) -> list[object]:
     """What the stream is: publishes as Publish, every other packet as its bytes."""
     out: list[object] = []
-    for packet in STREAM:
+    for packet in stream:
         if packet[0] & 0xF6 in (0x30, 0x32):  # PUBLISH, QoS 0 or 1
             body = packet[len(packet) - _remaining_of(packet) :]
             tlen = body[0] << 8 | body[1]
@@ -199,3 +201,56 @@ def test_a_splitting_client_on_a_real_broker(broker: stack.Server, site: str):
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+# ---- fuzz: the splitter parses bytes from the wire ---------------------------------------------
+
+_OTHERS = st.sampled_from([CONNACK, SUBACK, PUBACK, PINGRESP])
+_PUBLISHES = st.builds(
+    publish_packet,
+    st.text(min_size=1, max_size=40),
+    st.binary(max_size=300),
+    st.sampled_from([0, 1, 2]),
+    st.integers(min_value=1, max_value=65535),
+)
+
+
+def _drain(sock: SplittingSocket, fake: FakeSocket, events: list[object]) -> None:
+    while fake.pieces or sock.pending():
+        while (packet := read_like_paho(sock)) is not None:
+            events.append(packet)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    packets=st.lists(st.one_of(_PUBLISHES, _OTHERS), max_size=30),
+    cuts=st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=50),
+    room=st.integers(min_value=0, max_value=5),
+)
+def test_any_valid_stream_in_any_pieces_gives_the_same_packets(packets, cuts, room):
+    data = b"".join(packets)
+    pieces, pos, i = [], 0, 0
+    while pos < len(data):
+        pieces.append(data[pos : pos + cuts[i % len(cuts)]])
+        pos, i = pos + cuts[i % len(cuts)], i + 1
+    events: list[object] = []
+    fake = FakeSocket(pieces)
+    _drain(SplittingSocket(fake, events.extend, room=lambda: room), fake, events)
+    assert events == expected_events(packets)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.binary(max_size=2000), cut=st.integers(min_value=1, max_value=300))
+def test_garbage_only_ever_blocks_or_drops_the_connection(data, cut):
+    """Arbitrary bytes: publishes, bytes for paho, BlockingIOError or ConnectionError, no crash."""
+    fake = FakeSocket(pieces_of(data, cut))
+    sock = SplittingSocket(fake, lambda _batch: None)
+    try:
+        for _ in range(len(data) + 2):
+            try:
+                sock.recv(1 + len(data))
+            except BlockingIOError:
+                if not fake.pieces and not sock.pending():
+                    break
+    except ConnectionError:
+        pass  # paho treats it as a lost connection and reconnects
