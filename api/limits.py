@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime
@@ -28,14 +28,20 @@ log = logging.getLogger("landfill.api")
 __all__ = [
     "EARLIEST",
     "LATEST",
+    "CSV_BODY_BYTES",
     "MAX_BODY_BYTES",
+    "MAX_CSV_BYTES",
     "Day",
     "Instant",
+    "csv_upload",
     "influx_unavailable",
     "validation_error",
 ]
 
 MAX_BODY_BYTES = 64 * 1024  # the largest JSON body the API takes is a container, about 1 kB
+MAX_CSV_BYTES = 1_000_000  # an imported registry file
+MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
+CSV_BODY_BYTES = MAX_CSV_BYTES + MULTIPART_SLACK  # an import route's max_body_size
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _RANGE = f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)"
@@ -86,3 +92,21 @@ async def influx_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.warning("InfluxDB query failed: %s", str(exc)[:500])
     detail = "InfluxDB query failed: the database is not answering; try later"
     return JSONResponse({"detail": detail}, status_code=503)
+
+
+async def csv_upload(request: Request) -> bytes:
+    """The uploaded file (text/csv body or multipart field `file`), read on the event loop."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(422, "multipart upload needs a file field named file")
+        raw = await upload.read(MAX_CSV_BYTES + 1)
+    elif content_type.startswith(("text/csv", "text/plain", "application/csv")):
+        raw = await request.body()
+    else:
+        raise HTTPException(415, "send text/csv or multipart/form-data")
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(413, "file too large")
+    return raw

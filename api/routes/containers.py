@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
@@ -32,12 +32,10 @@ from api.container_registry import (
 )
 from api.db import Container, Site
 from api.deps import MqttDep, SessionDep, SiteDep
-from api.limits import brief_errors
+from api.limits import CSV_BODY_BYTES, brief_errors, csv_upload
 from api.spreadsheet import decode
 
 router = APIRouter(prefix="/api/v1/containers", tags=["containers"])
-MAX_CSV_BYTES = 1_000_000
-MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 Editor = Annotated[Caller, Depends(EDIT_CONTAINERS)]  # deactivate, purge, import
 Registrar = Annotated[Caller, Depends(REGISTER_CONTAINERS)]  # add one, change one
 
@@ -260,29 +258,11 @@ def delete_container(
     return _public(row, site.code)
 
 
-async def csv_upload(request: Request) -> bytes:
-    """The uploaded file (text/csv body or multipart field `file`), read on the event loop."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(422, "multipart upload needs a file field named file")
-        raw = await upload.read(MAX_CSV_BYTES + 1)
-    elif content_type.startswith(("text/csv", "text/plain", "application/csv")):
-        raw = await request.body()
-    else:
-        raise HTTPException(415, "send text/csv or multipart/form-data")
-    if len(raw) > MAX_CSV_BYTES:
-        raise HTTPException(413, "file too large")
-    return raw
-
-
 @router.post(
     "/import",
     response_model=ImportPublic,
     responses={422: {"description": "rows with errors, by line; nothing was imported"}},
-    max_body_size=MAX_CSV_BYTES + MULTIPART_SLACK,  # 413 before more is read
+    max_body_size=CSV_BODY_BYTES,  # 413 before more is read
 )
 def import_containers(
     caller: Editor,  # first: who may import is checked before the upload is read

@@ -27,6 +27,7 @@ from api.auth.audit import record
 from api.container_registry import CsvRowError, first_error
 from api.db import Site
 from api.deps import NowDep, SessionDep, SettingsDep, SiteDep
+from api.limits import CSV_BODY_BYTES, csv_upload
 from api.weighbridge.identity import display_plate, normalise_plate
 from api.weighbridge.models import Client, Ticket, Vehicle, WasteType
 from api.weighbridge.refusals import Refusal
@@ -46,7 +47,6 @@ from api.weighbridge.registry import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["weighbridge registry"])
-MAX_CSV_BYTES = 1_000_000
 READ = [Depends(READ_REGISTRY)]
 Editor = Annotated[Caller, Depends(EDIT_WEIGHBRIDGE)]
 
@@ -95,19 +95,7 @@ def _commit(session: Session, key: str) -> None:
 
 
 async def _read_csv(request: Request) -> str:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(422, "multipart upload needs a file field named file")
-        raw = await upload.read(MAX_CSV_BYTES + 1)
-    elif content_type.startswith(("text/csv", "text/plain", "application/csv")):
-        raw = await request.body()
-    else:
-        raise HTTPException(415, "send text/csv or multipart/form-data")
-    if len(raw) > MAX_CSV_BYTES:
-        raise HTTPException(413, "file too large")
+    raw = await csv_upload(request)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -313,7 +301,7 @@ def delete_client(code: str, session: SessionDep, site: SiteDep, caller: Editor)
     return CLIENTS.delete(session, site, caller, code)
 
 
-@router.post("/clients/import", response_model=ImportPublic)
+@router.post("/clients/import", response_model=ImportPublic, max_body_size=CSV_BODY_BYTES)
 async def import_clients(
     caller: Editor, request: Request, session: SessionDep, site: SiteDep
 ) -> Any:
@@ -369,7 +357,7 @@ def delete_waste_type(code: str, session: SessionDep, site: SiteDep, caller: Edi
     return WASTES.delete(session, site, caller, code)
 
 
-@router.post("/waste-types/import", response_model=ImportPublic)
+@router.post("/waste-types/import", response_model=ImportPublic, max_body_size=CSV_BODY_BYTES)
 async def import_waste_types(
     caller: Editor, request: Request, session: SessionDep, site: SiteDep
 ) -> Any:
@@ -506,7 +494,7 @@ def delete_vehicle(plate: str, session: SessionDep, site: SiteDep, caller: Edito
     return Response(status_code=204)
 
 
-@router.post("/vehicles/import", response_model=ImportPublic)
+@router.post("/vehicles/import", response_model=ImportPublic, max_body_size=CSV_BODY_BYTES)
 async def import_vehicles(
     caller: Editor, request: Request, session: SessionDep, site: SiteDep, settings: SettingsDep
 ) -> Any:

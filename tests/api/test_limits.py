@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.routes.containers import MAX_CSV_BYTES
+from api.limits import MAX_CSV_BYTES
 from deploy import stack
 from tests.conftest import wait_for
 

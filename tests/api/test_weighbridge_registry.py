@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from api.limits import MAX_CSV_BYTES
 from tests.api.weighbridge_seed import INN_ORG, seed_registry
 
 pytestmark = pytest.mark.integration
@@ -256,3 +257,21 @@ def test_every_registry_change_is_in_the_audit_log(make_api, clock, site):
     )
     assert renamed["after"]["status"] == "active"  # a cell left out is the default
     assert row[("client.import_create", "new-co")]["before"] is None
+
+
+def test_a_registry_csv_up_to_the_file_limit_is_imported(make_api):
+    """The same limit as the containers' import: 1 MB of CSV, not the 64 KiB of a JSON body."""
+    api = make_api()
+    rows = [f"c{i:05d},ОсОО Клиент {i},0010120031{i:04d}" for i in range(3000)]
+    text = "code,name,inn\n" + "\n".join(rows) + "\n"
+    assert 64 * 1024 < len(text.encode()) < MAX_CSV_BYTES
+    for upload in (
+        {"content": text.encode(), "headers": {"content-type": "text/csv"}},
+        {"files": {"file": ("c.csv", text.encode(), "text/csv")}},
+    ):
+        resp = api.post("/api/v1/clients/import", **upload)
+        assert resp.status_code == 200, resp.text[:200]
+    assert api.get("/api/v1/clients/c02999").status_code == 200
+    too_big = "code,name,inn\n" + "x" * MAX_CSV_BYTES
+    resp = api.post("/api/v1/clients/import", content=too_big, headers={"content-type": "text/csv"})
+    assert resp.status_code == 413
